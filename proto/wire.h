@@ -1,0 +1,42 @@
+/* Framing for the libslim <-> router protocol: one protobuf message per
+ * SOCK_SEQPACKET packet, file descriptors beside it as SCM_RIGHTS. */
+#ifndef SLIM_WIRE_H
+#define SLIM_WIRE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "slim.pb-c.h"
+
+#define SLIM_PROTO_VERSION 1
+/* Largest packet either side sends or accepts. A bigger one is refused. */
+#define SLIM_WIRE_MAX 4096
+/* Most fds one packet may carry. */
+#define SLIM_WIRE_MAX_FDS 4
+
+/* Sends buf (len bytes) with nfds descriptors attached. Retries EINTR.
+ * Returns 0, or -1 with errno set (EMSGSIZE if len > SLIM_WIRE_MAX). The fds
+ * stay owned by the caller. */
+int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
+
+/* Receives one packet into buf (cap bytes) and up to maxfds descriptors into
+ * fds (received with MSG_CMSG_CLOEXEC), setting *nfds. Retries EINTR.
+ * Returns the packet length (0 means the peer closed), or -1 with errno:
+ * EMSGSIZE if the packet or its fds did not fit (any fds that did arrive are
+ * closed and *nfds is 0). On success the caller owns the fds. */
+ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds);
+
+/* Packs and sends a request/reply. Returns 0 or -1 with errno. */
+int slim_wire_send_request(int sock, const Slim__Request *req, const int *fds, size_t nfds);
+int slim_wire_send_reply(int sock, const Slim__Reply *rep, const int *fds, size_t nfds);
+
+/* Checks every field of a decoded request against the rules in slim.proto.
+ * Returns 0 if valid, else a positive errno (EINVAL, EPROTO) and writes a
+ * one-line reason into why. */
+int slim_validate_request(const Slim__Request *req, char *why, size_t whylen);
+
+/* Same for a reply, as the receiver of `expected` (the request's body case). */
+int slim_validate_reply(const Slim__Reply *rep, Slim__Request__BodyCase expected, char *why,
+			size_t whylen);
+
+#endif
