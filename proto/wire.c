@@ -1,0 +1,131 @@
+/* One protobuf message per SOCK_SEQPACKET packet, fds as SCM_RIGHTS. */
+#include "wire.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * SLIM_WIRE_MAX_FDS)];
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (len > SLIM_WIRE_MAX || nfds > SLIM_WIRE_MAX_FDS) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (nfds > 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	for (;;) {
+		ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		if (n >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* Closes every fd carried by the control messages of msg. */
+static void close_passed_fds(struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			close(fd);
+		}
+	}
+}
+
+ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * SLIM_WIRE_MAX_FDS)];
+	} ctl;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr msg;
+	ssize_t n;
+
+	*nfds = 0;
+	if (maxfds > SLIM_WIRE_MAX_FDS)
+		maxfds = SLIM_WIRE_MAX_FDS;
+	for (;;) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
+	if (n < 0)
+		return -1;
+
+	/* Too long, too many fds, or fds beside nothing: refuse the whole packet
+	 * and close what arrived, so a hostile peer cannot make us leak. */
+	size_t got = 0;
+	bool bad = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c && !bad; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		got += (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	}
+	if (bad || got > maxfds) {
+		close_passed_fds(&msg);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds + *nfds, CMSG_DATA(c), k * sizeof(int));
+		*nfds += k;
+	}
+	return n;
+}
+
+int slim_wire_send_request(int sock, const Slim__Request *req, const int *fds, size_t nfds)
+{
+	uint8_t buf[SLIM_WIRE_MAX];
+	size_t len = slim__request__get_packed_size(req);
+
+	if (len > sizeof(buf)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	slim__request__pack(req, buf);
+	return slim_wire_send(sock, buf, len, fds, nfds);
+}
+
+int slim_wire_send_reply(int sock, const Slim__Reply *rep, const int *fds, size_t nfds)
+{
+	uint8_t buf[SLIM_WIRE_MAX];
+	size_t len = slim__reply__get_packed_size(rep);
+
+	if (len > sizeof(buf)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	slim__reply__pack(rep, buf);
+	return slim_wire_send(sock, buf, len, fds, nfds);
+}
