@@ -1,0 +1,281 @@
+/* Loader for the BPF objects: wraps the bpftool skeleton (slim.skel.h). */
+#include "slim_bpf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "slim.skel.h"
+
+struct slim_bpf {
+	struct slim_skel *skel;
+	bool pinned;
+	char pin_dir[PATH_MAX];
+};
+
+/* Pin file names under the pin directory, indexed by enum slim_map. */
+static const char *const map_names[SLIM_MAP_COUNT] = {
+    [SLIM_MAP_LISTENERS] = "listeners",
+    [SLIM_MAP_OWNER] = "owner",
+    [SLIM_MAP_INTENT] = "intent",
+    [SLIM_MAP_PEER] = "peer",
+};
+
+/* libbpf prints debug and info chatter by default; keep warnings and errors
+ * (they carry the verifier log when a program is rejected). */
+static int print_cb(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level > LIBBPF_WARN)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static struct bpf_map *map_of(const struct slim_bpf *b, enum slim_map m)
+{
+	if (!b || !b->skel)
+		return NULL;
+	switch (m) {
+	case SLIM_MAP_LISTENERS:
+		return b->skel->maps.listeners;
+	case SLIM_MAP_OWNER:
+		return b->skel->maps.owner;
+	case SLIM_MAP_INTENT:
+		return b->skel->maps.intent;
+	case SLIM_MAP_PEER:
+		return b->skel->maps.peer;
+	default:
+		return NULL;
+	}
+}
+
+static const char *load_hint(int e)
+{
+	if (e == EPERM)
+		return geteuid() ? "run as root" : "needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON";
+	return "see the libbpf messages above";
+}
+
+struct slim_bpf *slim_bpf_load(char *err, size_t errlen)
+{
+	struct slim_bpf *b;
+	int ret;
+
+	libbpf_set_print(print_cb);
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		snprintf(err, errlen, "cannot load BPF programs: %s", strerror(errno));
+		return NULL;
+	}
+	b->skel = slim_skel__open();
+	if (!b->skel) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open BPF objects: %s (%s)", strerror(e),
+			 load_hint(e));
+		free(b);
+		return NULL;
+	}
+	ret = slim_skel__load(b->skel);
+	if (ret) {
+		int e = ret < 0 ? -ret : EINVAL;
+		snprintf(err, errlen, "cannot load BPF programs: %s (%s)", strerror(e),
+			 load_hint(e));
+		slim_skel__destroy(b->skel);
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+int slim_bpf_attach_cgroup(struct slim_bpf *b, int cgroup_fd, char *err, size_t errlen)
+{
+	struct bpf_link *link;
+
+	if (!b || !b->skel) {
+		snprintf(err, errlen, "cannot attach sockops: %s (load first)", strerror(EINVAL));
+		return -1;
+	}
+	if (b->skel->links.slim_sockops) {
+		snprintf(err, errlen, "cannot attach sockops: %s (already attached)",
+			 strerror(EBUSY));
+		return -1;
+	}
+	link = bpf_program__attach_cgroup(b->skel->progs.slim_sockops, cgroup_fd);
+	if (!link) {
+		int e = errno;
+		snprintf(err, errlen, "cannot attach sockops to the cgroup: %s (%s)", strerror(e),
+			 e == EBADF || e == ENOTDIR ? "pass an fd of a cgroup v2 directory"
+						    : load_hint(e));
+		return -1;
+	}
+	b->skel->links.slim_sockops = link;
+	return 0;
+}
+
+/* mkdir -p. Returns 0 or -1 with errno. */
+static int mkdir_p(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(dir);
+	char *p;
+
+	if (len == 0 || len >= sizeof(path)) {
+		errno = len ? ENAMETOOLONG : ENOENT;
+		return -1;
+	}
+	memcpy(path, dir, len + 1);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int pin_path(char *out, size_t outlen, const char *dir, enum slim_map m)
+{
+	int n = snprintf(out, outlen, "%s/%s", dir, map_names[m]);
+
+	if (n < 0 || (size_t)n >= outlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* Unlinks the pins under dir (ignoring missing ones) and the directory if it
+ * is then empty. */
+static void unpin_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	int m;
+
+	for (m = 0; m < SLIM_MAP_COUNT; m++)
+		if (pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0)
+			unlink(path);
+	rmdir(dir);
+}
+
+int slim_bpf_pin(struct slim_bpf *b, const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct statfs st;
+	int m;
+
+	if (!b || !b->skel || !dir) {
+		snprintf(err, errlen, "cannot pin BPF maps: %s", strerror(EINVAL));
+		return -1;
+	}
+	if (strlen(dir) >= sizeof(b->pin_dir) - 16) {
+		snprintf(err, errlen, "cannot pin BPF maps under %s: %s", dir,
+			 strerror(ENAMETOOLONG));
+		return -1;
+	}
+	if (b->pinned)
+		slim_bpf_unpin(b);
+	if (mkdir_p(dir)) {
+		snprintf(err, errlen,
+			 "cannot create pin directory %s: %s (is bpffs mounted? mount -t bpf bpf "
+			 "/sys/fs/bpf)",
+			 dir, strerror(errno));
+		return -1;
+	}
+	if (statfs(dir, &st) || st.f_type != BPF_FS_MAGIC) {
+		snprintf(err, errlen,
+			 "cannot pin BPF maps under %s: not a bpf filesystem (mount -t bpf bpf "
+			 "/sys/fs/bpf)",
+			 dir);
+		return -1;
+	}
+	for (m = 0; m < SLIM_MAP_COUNT; m++) {
+		int fd = bpf_map__fd(map_of(b, (enum slim_map)m));
+
+		if (pin_path(path, sizeof(path), dir, (enum slim_map)m) ||
+		    (unlink(path) && errno != ENOENT) || bpf_obj_pin(fd, path)) {
+			int e = errno;
+
+			snprintf(err, errlen, "cannot pin BPF map %s under %s: %s (%s)",
+				 map_names[m], dir, strerror(e),
+				 e == EEXIST || e == EACCES || e == EPERM
+				     ? "remove the stale pin"
+				     : "check the pin directory");
+			/* Undo only our own pins; a stale one we could not
+			 * remove stays, as does the directory then. */
+			while (--m >= 0)
+				if (pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0)
+					unlink(path);
+			rmdir(dir);
+			return -1;
+		}
+	}
+	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", dir);
+	b->pinned = true;
+	return 0;
+}
+
+void slim_bpf_unpin(struct slim_bpf *b)
+{
+	if (!b || !b->pinned)
+		return;
+	unpin_dir(b->pin_dir);
+	b->pinned = false;
+}
+
+int slim_bpf_map_fd(const struct slim_bpf *b, enum slim_map m)
+{
+	struct bpf_map *map = map_of(b, m);
+
+	if (!map) {
+		errno = EINVAL;
+		return -1;
+	}
+	return bpf_map__fd(map);
+}
+
+int slim_bpf_map_fd_rdonly(const struct slim_bpf *b, enum slim_map m)
+{
+	LIBBPF_OPTS(bpf_get_fd_by_id_opts, opts, .open_flags = BPF_F_RDONLY);
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd = slim_bpf_map_fd(b, m);
+
+	if (fd < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -1; /* libbpf 1.x sets errno */
+	fd = bpf_map_get_fd_by_id_opts(info.id, &opts);
+	return fd < 0 ? -1 : fd;
+}
+
+int slim_bpf_reuseport_prog_fd(const struct slim_bpf *b)
+{
+	if (!b || !b->skel) {
+		errno = EINVAL;
+		return -1;
+	}
+	return bpf_program__fd(b->skel->progs.slim_reuseport);
+}
+
+void slim_bpf_destroy(struct slim_bpf *b)
+{
+	if (!b)
+		return;
+	slim_skel__destroy(b->skel);
+	free(b);
+}

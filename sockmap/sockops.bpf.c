@@ -1,0 +1,163 @@
+/* sockops program, attached to the router's cgroup.
+ *
+ * Active side: a host socket the router stamped with owner + intent storage
+ * carries the overlay option (struct slim_tcp_opt) in its SYN.
+ * Passive side: an accepted socket whose saved SYN carries a valid option
+ * gets the virtual peer in its peer storage.
+ * Every other socket is left alone. The program always returns 1. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "slim_maps.h"
+
+/* Not in vmlinux.h (they are macros in the uapi headers). */
+#define SOL_TCP 6
+#define TCP_SAVE_SYN 27
+#define TCPHDR_SYN 0x02
+#define TCPHDR_ACK 0x10
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct slim_owner);
+} owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct slim_vaddr);
+} intent SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct slim_peer);
+} peer SEC(".maps");
+
+/* Fills opt from the socket's owner and intent storage. Returns 0, or -1 if
+ * the socket is not a stamped overlay client. */
+static __always_inline int client_opt(struct bpf_sock *sk, struct slim_tcp_opt *opt)
+{
+	struct slim_owner *o;
+	struct slim_vaddr *in;
+
+	if (!sk)
+		return -1;
+	o = bpf_sk_storage_get(&owner, sk, 0, 0);
+	in = bpf_sk_storage_get(&intent, sk, 0, 0);
+	if (!o || !in)
+		return -1;
+	opt->kind = SLIM_OPT_KIND;
+	opt->len = SLIM_OPT_LEN;
+	opt->exid = bpf_htons(SLIM_OPT_EXID);
+	opt->src_ip = o->vip;
+	opt->dst_ip = in->ip;
+	opt->dst_port = in->port;
+	return 0;
+}
+
+/* True for the SYN of an active open (not a SYN-ACK). */
+static __always_inline int is_syn(const struct bpf_sock_ops *skops)
+{
+	return (skops->skb_tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN;
+}
+
+/* Belt and braces: the router already sets TCP_SAVE_SYN on its listeners,
+ * and PASSIVE_ESTABLISHED can only read the option from a saved SYN. */
+static __always_inline void on_listen(struct bpf_sock_ops *skops)
+{
+	int one = 1;
+
+	bpf_setsockopt(skops, SOL_TCP, TCP_SAVE_SYN, &one, sizeof(one));
+}
+
+static __always_inline void on_connect(struct bpf_sock_ops *skops)
+{
+	struct slim_tcp_opt opt;
+
+	if (client_opt(skops->sk, &opt))
+		return;
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+					     BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+}
+
+static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops)
+{
+	/* A failed reservation (no room) leaves the SYN without the option:
+	 * the remote reuseport program then drops it and connect() fails. */
+	if (is_syn(skops))
+		bpf_reserve_hdr_opt(skops, SLIM_OPT_LEN, 0);
+}
+
+static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
+{
+	struct slim_tcp_opt opt;
+
+	if (!is_syn(skops) || client_opt(skops->sk, &opt))
+		return;
+	bpf_store_hdr_opt(skops, &opt, sizeof(opt), 0);
+}
+
+static __always_inline void on_active_established(struct bpf_sock_ops *skops)
+{
+	if (skops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG)
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
+						     ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+}
+
+static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct slim_tcp_opt opt = {};
+	struct slim_peer p = {};
+	struct slim_peer *stored;
+	long n;
+
+	if (!sk)
+		return;
+	/* Search key for an RFC 6994 option: kind, 2 + ExID length, ExID. */
+	opt.kind = SLIM_OPT_KIND;
+	opt.len = 4;
+	opt.exid = bpf_htons(SLIM_OPT_EXID);
+	n = bpf_load_hdr_opt(skops, &opt, sizeof(opt), BPF_LOAD_HDR_OPT_TCP_SYN);
+	if (n != SLIM_OPT_LEN || opt.kind != SLIM_OPT_KIND || opt.len != SLIM_OPT_LEN ||
+	    opt.exid != bpf_htons(SLIM_OPT_EXID))
+		return;
+	p.peer_ip = opt.src_ip;
+	p.local_ip = opt.dst_ip;
+	p.local_port = opt.dst_port;
+	stored = bpf_sk_storage_get(&peer, sk, &p, BPF_SK_STORAGE_GET_F_CREATE);
+	if (stored)
+		*stored = p; /* GET_F_CREATE does not overwrite an existing value */
+}
+
+SEC("sockops")
+int slim_sockops(struct bpf_sock_ops *skops)
+{
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		on_listen(skops);
+		break;
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		on_connect(skops);
+		break;
+	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
+		on_hdr_opt_len(skops);
+		break;
+	case BPF_SOCK_OPS_WRITE_HDR_OPT_CB:
+		on_write_hdr_opt(skops);
+		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		on_active_established(skops);
+		break;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		on_passive_established(skops);
+		break;
+	}
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";
