@@ -84,26 +84,26 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 					     BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 }
 
+/* The option rides in the SYN and once more in the first segment after it
+ * (normally the handshake's final ACK). That second copy costs 16 bytes once
+ * per connection and is what keeps the overlay working under SYN cookies:
+ * then the server keeps no SYN, and both the reuseport program and
+ * PASSIVE_ESTABLISHED see only that ACK. */
 static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops)
 {
-	/* A failed reservation (no room) leaves the SYN without the option:
-	 * the remote reuseport program then drops it and connect() fails. */
-	if (is_syn(skops))
-		bpf_reserve_hdr_opt(skops, SLIM_OPT_LEN, 0);
+	/* A failed reservation (no room) leaves the segment without the
+	 * option: the remote reuseport program then drops the SYN and
+	 * connect() fails rather than landing anywhere else. */
+	bpf_reserve_hdr_opt(skops, SLIM_OPT_LEN, 0);
 }
 
 static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
 {
 	struct slim_tcp_opt opt;
 
-	if (!is_syn(skops) || client_opt(skops->sk, &opt))
-		return;
-	bpf_store_hdr_opt(skops, &opt, sizeof(opt), 0);
-}
-
-static __always_inline void on_active_established(struct bpf_sock_ops *skops)
-{
-	if (skops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG)
+	if (client_opt(skops->sk, &opt) == 0)
+		bpf_store_hdr_opt(skops, &opt, sizeof(opt), 0);
+	if (!is_syn(skops))
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
 						     ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 }
@@ -123,6 +123,14 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	opt.len = 4;
 	opt.exid = bpf_htons(SLIM_OPT_EXID);
 	n = bpf_load_hdr_opt(skops, &opt, sizeof(opt), BPF_LOAD_HDR_OPT_TCP_SYN);
+	if (n < 0) {
+		/* No saved SYN (SYN cookies): the client repeated the option
+		 * in the ACK that completed the handshake, which is skops->skb. */
+		opt.kind = SLIM_OPT_KIND;
+		opt.len = 4;
+		opt.exid = bpf_htons(SLIM_OPT_EXID);
+		n = bpf_load_hdr_opt(skops, &opt, sizeof(opt), 0);
+	}
 	if (n != SLIM_OPT_LEN || opt.kind != SLIM_OPT_KIND || opt.len != SLIM_OPT_LEN ||
 	    opt.exid != bpf_htons(SLIM_OPT_EXID))
 		return;
@@ -149,9 +157,6 @@ int slim_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_WRITE_HDR_OPT_CB:
 		on_write_hdr_opt(skops);
-		break;
-	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
-		on_active_established(skops);
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		on_passive_established(skops);

@@ -643,6 +643,24 @@ static void check_closed_listener_leaves(void)
 	check_refused("client for the closed listener 10.244.1.2:80", 1, "10.244.1.2");
 }
 
+/* With SYN cookies forced, the server keeps no SYN: the client's repeat of
+ * the option in its first ACK must still pick the listener and give the
+ * accepted socket its virtual peer. */
+static void check_syncookies(void)
+{
+	const char *knob = "/proc/sys/net/ipv4/tcp_syncookies";
+
+	if (write_file(knob, "2")) {
+		fail("cannot force SYN cookies in the test namespace (%s)", knob);
+		return;
+	}
+	printf("%s: SYN cookies forced (tcp_syncookies=2)\n", prog);
+	check_lands("10.244.1.3", 1);
+	check_lands("10.244.1.2", 0);
+	if (write_file(knob, "1"))
+		fail("cannot restore %s", knob);
+}
+
 static int run(void)
 {
 	char err[256] = "";
@@ -669,6 +687,7 @@ static int run(void)
 	check_lands("10.244.1.2", 0);
 	check_lands("10.244.1.3", 1);
 	check_lands("10.244.1.2", 0);
+	check_syncookies();
 	check_refused("client for 10.244.1.4:80 (nobody listens)", 1, "10.244.1.4");
 	check_refused("unstamped client", 0, NULL);
 	check_refused("client with intent but no owner", 0, "10.244.1.2");
