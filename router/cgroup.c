@@ -1,0 +1,179 @@
+/* cgroup v2 handling. The mount point is looked up, never assumed: this
+ * machine has a hybrid layout with cgroup2 at /sys/fs/cgroup/unified. */
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Undoes mountinfo's octal escapes (\040 for space etc.) in place. */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+int cg_find_mount(char *out, size_t outlen, char *err, size_t errlen)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+	FILE *fp = fopen("/proc/self/mountinfo", "re");
+
+	if (!fp) {
+		snprintf(err, errlen, "cannot read /proc/self/mountinfo: %s", strerror(errno));
+		return -1;
+	}
+	/* Fields: id parent maj:min root mountpoint opts [optional...] - fstype src sopts */
+	while (!found && getline(&line, &cap, fp) > 0) {
+		char *save = NULL, *f[5] = {0};
+		int i = 0;
+		char *t = strtok_r(line, " \n", &save);
+		for (; t && i < 5; t = strtok_r(NULL, " \n", &save))
+			f[i++] = t;
+		if (i < 5)
+			continue;
+		while (t && strcmp(t, "-") != 0)
+			t = strtok_r(NULL, " \n", &save);
+		if (!t)
+			continue;
+		t = strtok_r(NULL, " \n", &save);
+		if (!t || strcmp(t, "cgroup2") != 0 || strcmp(f[3], "/") != 0)
+			continue;
+		unescape(f[4]);
+		if (strlen(f[4]) >= outlen)
+			continue;
+		strcpy(out, f[4]);
+		found = 1;
+	}
+	free(line);
+	fclose(fp);
+	if (!found) {
+		snprintf(
+		    err, errlen,
+		    "no cgroup2 mount in /proc/self/mountinfo (mount one, e.g. mount -t cgroup2 "
+		    "none /sys/fs/cgroup/unified)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads our cgroup v2 path ("0::/path") from /proc/self/cgroup into out. */
+static int own_cgroup(char *out, size_t outlen)
+{
+	char line[4096 + 8];
+	int rc = -1;
+	FILE *fp = fopen("/proc/self/cgroup", "re");
+
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		/* A cgroup that vanished reads "/path (deleted)": use the root then. */
+		if (strlen(line + 3) < outlen && !strstr(line, " (deleted)")) {
+			strcpy(out, line + 3);
+			rc = 0;
+		}
+		break;
+	}
+	fclose(fp);
+	return rc;
+}
+
+/* Writes our pid into DIR/cgroup.procs. Returns 0 or -1 with errno. */
+static int join(const char *dir)
+{
+	char path[4096 + 32], pid[32];
+	int n, fd, rc = 0;
+
+	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (write(fd, pid, (size_t)n) != n)
+		rc = -1;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int cg_enter(struct cg *g, char *err, size_t errlen)
+{
+	g->fd = -1;
+	g->created = false;
+	g->joined = false;
+	if (own_cgroup(g->origin, sizeof(g->origin)) != 0)
+		strcpy(g->origin, "/");
+	if (mkdir(g->dir, 0755) == 0) {
+		g->created = true;
+	} else if (errno != EEXIST) {
+		snprintf(err, errlen, "cannot create cgroup %s: %s", g->dir, strerror(errno));
+		return -1;
+	}
+	if (join(g->dir) != 0) {
+		int e = errno;
+		size_t m = strlen(g->mount);
+		bool under = strncmp(g->dir, g->mount, m) == 0 && g->dir[m] == '/';
+		snprintf(err, errlen, "cannot join cgroup %s: %s%s%s%s", g->dir, strerror(e),
+			 under ? "" : " (--cgroup must be a directory under the cgroup2 mount ",
+			 under ? "" : g->mount, under ? "" : ")");
+		return -1;
+	}
+	g->joined = true;
+	g->fd = open(g->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (g->fd < 0) {
+		snprintf(err, errlen, "cannot open cgroup %s: %s", g->dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int cg_leave(struct cg *g)
+{
+	char back[sizeof(g->mount) + sizeof(g->origin)];
+	int rc = 0, saved = 0;
+
+	if (g->fd >= 0) {
+		close(g->fd);
+		g->fd = -1;
+	}
+	if (g->joined) {
+		snprintf(back, sizeof(back), "%s%s", g->mount, g->origin);
+		/* The original cgroup may have gone meanwhile: the root always exists. */
+		if (join(back) != 0 && join(g->mount) != 0) {
+			rc = -1;
+			saved = errno;
+		}
+		g->joined = false;
+	}
+	if (g->created) {
+		if (rmdir(g->dir) != 0 && rc == 0) {
+			rc = -1;
+			saved = errno;
+		}
+		g->created = false;
+	}
+	errno = saved;
+	return rc;
+}

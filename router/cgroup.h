@@ -1,0 +1,32 @@
+/* The router's own cgroup v2 directory: the sockops program is attached to
+ * it, and every host socket the router creates belongs to it. */
+#ifndef SLIM_ROUTER_CGROUP_H
+#define SLIM_ROUTER_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cg {
+	char mount[4096];  /* cgroup2 mount point */
+	char dir[4096];	   /* the router's cgroup directory */
+	char origin[4096]; /* the cgroup we came from, to go back on exit */
+	bool created;	   /* we made dir, so we remove it */
+	bool joined;
+	int fd; /* O_DIRECTORY fd of dir, or -1 */
+};
+
+/* Finds the first cgroup2 mount in /proc/self/mountinfo. Returns 0, or -1
+ * with a reason in err. */
+int cg_find_mount(char *out, size_t outlen, char *err, size_t errlen);
+
+/* Creates dir if missing, moves this process into it and opens it. The
+ * mount must already be in g->mount and the dir in g->dir. Returns 0, or -1
+ * with a reason in err (partial progress is recorded in g for cg_leave). */
+int cg_enter(struct cg *g, char *err, size_t errlen);
+
+/* Moves back to the original cgroup, closes the fd and removes the
+ * directory if cg_enter created it. Logs nothing; best effort. Returns 0, or
+ * -1 with errno from the step that failed. */
+int cg_leave(struct cg *g);
+
+#endif

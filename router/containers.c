@@ -1,0 +1,112 @@
+/* A small array: a host runs at most a few hundred containers and every
+ * operation is an admin request or a per-request identity check. */
+#include "containers.h"
+#include "cluster.h"
+#include "log.h"
+#include "routes.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void reg_init(struct registry *r, uint32_t subnet, uint8_t prefix_len)
+{
+	memset(r, 0, sizeof(*r));
+	r->next_id = 1;
+	r->subnet = subnet;
+	r->prefix_len = prefix_len;
+}
+
+static int fail(int err, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int reg_add(struct registry *r, const char *name, uint32_t vip, const char *netns, dev_t ns_dev,
+	    ino_t ns_ino, char *why, size_t whylen)
+{
+	uint32_t mask = slim_prefix_mask(r->prefix_len);
+	const struct container *o;
+
+	if (!slim_name_ok(name))
+		return fail(EINVAL, why, whylen,
+			    "bad container name (1..63 characters of [A-Za-z0-9_.-])");
+	if ((vip & mask) != r->subnet)
+		return fail(EINVAL, why, whylen, "%s is outside this host's subnet %s/%u",
+			    ip_str(vip), ip_str(r->subnet), r->prefix_len);
+	if (r->prefix_len <= 30 && (vip == r->subnet || vip == (r->subnet | ~mask)))
+		return fail(EINVAL, why, whylen, "%s is the %s address of %s/%u", ip_str(vip),
+			    vip == r->subnet ? "network" : "broadcast", ip_str(r->subnet),
+			    r->prefix_len);
+	if (strlen(netns) > REG_NETNS_MAX)
+		return fail(ENAMETOOLONG, why, whylen, "netns path longer than %d characters",
+			    REG_NETNS_MAX);
+	if ((o = reg_by_name(r, name)))
+		return fail(EEXIST, why, whylen, "container %s already exists (%s)", name,
+			    ip_str(o->vip));
+	if ((o = reg_by_vip(r, vip)))
+		return fail(EEXIST, why, whylen, "%s already belongs to container %s", ip_str(vip),
+			    o->name);
+	/* Callers are told apart by their netns: two containers in one would
+	 * be indistinguishable. */
+	if ((o = reg_by_netns(r, ns_dev, ns_ino)))
+		return fail(EEXIST, why, whylen, "netns %s is already container %s's", netns,
+			    o->name);
+	if (r->n >= REG_MAX)
+		return fail(ENOSPC, why, whylen, "too many containers (at most %d)", REG_MAX);
+
+	struct container *c = &r->c[r->n++];
+	memset(c, 0, sizeof(*c));
+	strcpy(c->name, name);
+	strcpy(c->netns, netns);
+	c->vip = vip;
+	c->ns_dev = ns_dev;
+	c->ns_ino = ns_ino;
+	c->id = r->next_id++;
+	return 0;
+}
+
+int reg_del(struct registry *r, const char *name, struct container *out)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->c[i].name, name) != 0)
+			continue;
+		if (out)
+			*out = r->c[i];
+		/* Keep registration order: status lists containers as added. */
+		memmove(&r->c[i], &r->c[i + 1], (r->n - i - 1) * sizeof(r->c[0]));
+		r->n--;
+		return 0;
+	}
+	return ENOENT;
+}
+
+const struct container *reg_by_name(const struct registry *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->c[i].name, name) == 0)
+			return &r->c[i];
+	return NULL;
+}
+
+const struct container *reg_by_vip(const struct registry *r, uint32_t vip)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->c[i].vip == vip)
+			return &r->c[i];
+	return NULL;
+}
+
+const struct container *reg_by_netns(const struct registry *r, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->c[i].ns_dev == dev && r->c[i].ns_ino == ino)
+			return &r->c[i];
+	return NULL;
+}

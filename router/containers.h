@@ -1,0 +1,49 @@
+/* Registry of the containers on this host: name, virtual IP, network
+ * namespace (path and identity) and a numeric id stamped on their sockets.
+ * Pure bookkeeping: the caller checks the netns path itself (peer.h). */
+#ifndef SLIM_ROUTER_CONTAINERS_H
+#define SLIM_ROUTER_CONTAINERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define REG_MAX 1024
+#define REG_NETNS_MAX 255
+
+struct container {
+	char name[64];
+	uint32_t vip; /* host byte order */
+	char netns[REG_NETNS_MAX + 1];
+	dev_t ns_dev;
+	ino_t ns_ino;
+	uint32_t id; /* never reused while the router runs */
+};
+
+struct registry {
+	struct container c[REG_MAX];
+	size_t n;
+	uint32_t next_id;
+	uint32_t subnet; /* this host's virtual subnet */
+	uint8_t prefix_len;
+};
+
+void reg_init(struct registry *r, uint32_t subnet, uint8_t prefix_len);
+
+/* Adds a container after checking the rules: name charset, vip inside the
+ * subnet and not its network or broadcast address (for prefixes up to /30),
+ * name, vip and netns each unique, room left. Returns 0, or a positive errno
+ * (EINVAL, EEXIST, ENOSPC, ENAMETOOLONG) with one line in why. */
+int reg_add(struct registry *r, const char *name, uint32_t vip, const char *netns, dev_t ns_dev,
+	    ino_t ns_ino, char *why, size_t whylen);
+
+/* Removes the container called name, copying it to *out if out is not NULL.
+ * Returns 0 or ENOENT. */
+int reg_del(struct registry *r, const char *name, struct container *out);
+
+/* Lookups; the pointers are valid until the next reg_add/reg_del. */
+const struct container *reg_by_name(const struct registry *r, const char *name);
+const struct container *reg_by_vip(const struct registry *r, uint32_t vip);
+const struct container *reg_by_netns(const struct registry *r, dev_t dev, ino_t ino);
+
+#endif

@@ -1,0 +1,310 @@
+/* Request handlers. The caller's identity comes from the connection
+ * (SO_PEERCRED at accept); whether it is a registered container is looked up
+ * again on every request, since a container can be deleted meanwhile. */
+#include "handlers.h"
+#include "hostsock.h"
+#include "listeners.h"
+#include "log.h"
+#include "slim_bpf.h"
+#include "slim_maps.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void reply_init(struct reply_ctx *rc)
+{
+	slim__reply__init(&rc->rep);
+	rc->msg[0] = '\0';
+	rc->fd = -1;
+}
+
+void reply_error(struct reply_ctx *rc, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	reply_done(rc);
+	slim__reply__init(&rc->rep);
+	va_start(ap, fmt);
+	vsnprintf(rc->msg, sizeof(rc->msg), fmt, ap);
+	va_end(ap);
+	rc->rep.error = err;
+	rc->rep.message = rc->msg;
+}
+
+void reply_done(struct reply_ctx *rc)
+{
+	if (rc->fd >= 0)
+		close(rc->fd);
+	rc->fd = -1;
+}
+
+static bool is_admin(const struct router *r, const struct peer_id *p)
+{
+	return p->uid == 0 && p->ns_ok && p->ns_dev == r->ns_dev && p->ns_ino == r->ns_ino;
+}
+
+/* The registered container the caller runs in, or NULL (error reply set). */
+static const struct container *caller_container(struct router *r, const struct peer_id *p,
+						struct reply_ctx *rc)
+{
+	const struct container *c = p->ns_ok ? reg_by_netns(&r->reg, p->ns_dev, p->ns_ino) : NULL;
+
+	if (!c)
+		reply_error(rc, EACCES, "not in a registered container");
+	return c;
+}
+
+static void fill_routes(struct router *r, struct reply_ctx *rc, size_t *n, Slim__Route ***out)
+{
+	for (size_t i = 0; i < r->nroutes; i++) {
+		Slim__Route *x = &rc->routes[i];
+		slim__route__init(x);
+		x->subnet = r->routes[i].subnet;
+		x->prefix_len = r->routes[i].prefix_len;
+		x->underlay_ip = r->routes[i].underlay_ip;
+		x->port = r->routes[i].port;
+		rc->route_ptrs[i] = x;
+	}
+	*n = r->nroutes;
+	*out = rc->route_ptrs;
+}
+
+static void do_hello(struct router *r, const struct peer_id *p, struct reply_ctx *rc)
+{
+	const struct container *c = caller_container(r, p, rc);
+
+	if (!c)
+		return;
+	int fd = slim_bpf_map_fd_rdonly(r->bpf, SLIM_MAP_PEER);
+	if (fd < 0) {
+		reply_error(rc, errno, "cannot open the peer map read-only: %s", strerror(errno));
+		return;
+	}
+	slim__hello_reply__init(&rc->hello);
+	rc->hello.container = (char *)c->name;
+	rc->hello.vip = c->vip;
+	fill_routes(r, rc, &rc->hello.n_routes, &rc->hello.routes);
+	rc->rep.body_case = SLIM__REPLY__BODY_HELLO;
+	rc->rep.hello = &rc->hello;
+	rc->fd = fd;
+}
+
+static void do_connect(struct router *r, const struct peer_id *p, const Slim__ConnectRequest *q,
+		       struct reply_ctx *rc)
+{
+	const struct container *c = caller_container(r, p, rc);
+	const struct slim_route *rt;
+	const char *what;
+	int fd, e;
+
+	if (!c)
+		return;
+	if (q->port < 1 || q->port > 65535) {
+		reply_error(rc, EINVAL, "connect: port %u out of range 1..65535", q->port);
+		return;
+	}
+	rt = slim_route_lookup(r->routes, r->nroutes, q->vip);
+	if (!rt) {
+		reply_error(rc, EHOSTUNREACH, "%s is not an overlay address", ip_str(q->vip));
+		return;
+	}
+	e = hostsock_client(r->owner_fd, r->intent_fd, c->vip, c->id, q->vip, (uint16_t)q->port,
+			    &fd, &what);
+	if (e) {
+		reply_error(rc, e, "connect: %s: %s", what, strerror(e));
+		return;
+	}
+	slim__connect_reply__init(&rc->connect);
+	rc->connect.underlay_ip = rt->underlay_ip;
+	rc->connect.port = rt->port;
+	rc->rep.body_case = SLIM__REPLY__BODY_CONNECT;
+	rc->rep.connect = &rc->connect;
+	rc->fd = fd;
+}
+
+static void do_listen(struct router *r, const struct peer_id *p, const Slim__ListenRequest *q,
+		      struct reply_ctx *rc)
+{
+	const struct container *c = caller_container(r, p, rc);
+	const char *what;
+	int fd, e, backlog = q->backlog;
+
+	if (!c)
+		return;
+	if (q->port < 1 || q->port > 65535) {
+		reply_error(rc, EINVAL, "listen: port %u out of range 1..65535", q->port);
+		return;
+	}
+	/* Like listen(2), but a negative or zero backlog still gets one slot. */
+	if (backlog < 1)
+		backlog = 1;
+	if (backlog > SOMAXCONN)
+		backlog = SOMAXCONN;
+	e = hostsock_listener(r->self->underlay_ip, r->self->port, backlog, r->owner_fd, c->vip,
+			      c->id, &fd, &what);
+	if (e) {
+		reply_error(rc, e, "listen: %s: %s", what, strerror(e));
+		return;
+	}
+	e = lmap_insert(&r->listeners, c->vip, (uint16_t)q->port, fd);
+	if (e) {
+		close(fd);
+		if (e == EADDRINUSE)
+			reply_error(rc, e, "%s:%u already has a listener", ip_str(c->vip), q->port);
+		else
+			reply_error(rc, e, "listen: listeners map: %s", strerror(e));
+		return;
+	}
+	slim__listen_reply__init(&rc->listen);
+	rc->listen.vip = c->vip;
+	rc->listen.port = q->port;
+	rc->rep.body_case = SLIM__REPLY__BODY_LISTEN;
+	rc->rep.listen = &rc->listen;
+	rc->fd = fd; /* our copy is closed after sending: the app owns the listener */
+	rlog("container %s listens on %s:%u", c->name, ip_str(c->vip), q->port);
+}
+
+static void do_container_add(struct router *r, const Slim__ContainerAddRequest *q,
+			     struct reply_ctx *rc)
+{
+	char why[256];
+	dev_t dev;
+	ino_t ino;
+	int e;
+
+	e = netns_identify(q->netns_path, &dev, &ino, why, sizeof(why));
+	if (e) {
+		reply_error(rc, e, "%s", why);
+		return;
+	}
+	if (dev == r->ns_dev && ino == r->ns_ino) {
+		reply_error(rc, EINVAL, "%s is the router's own network namespace", q->netns_path);
+		return;
+	}
+	e = reg_add(&r->reg, q->name, q->vip, q->netns_path, dev, ino, why, sizeof(why));
+	if (e) {
+		reply_error(rc, e, "%s", why);
+		return;
+	}
+	rlog("container %s %s added (netns %s)", q->name, ip_str(q->vip), q->netns_path);
+}
+
+static void do_container_del(struct router *r, const Slim__ContainerDelRequest *q,
+			     struct reply_ctx *rc)
+{
+	struct container c;
+
+	if (reg_del(&r->reg, q->name, &c) != 0) {
+		reply_error(rc, ENOENT, "no container named %s", q->name);
+		return;
+	}
+	size_t gone = lmap_del_vip(&r->listeners, c.vip);
+	rlog("container %s %s deleted (%zu listener%s removed)", c.name, ip_str(c.vip), gone,
+	     gone == 1 ? "" : "s");
+}
+
+static void do_status(struct router *r, struct reply_ctx *rc)
+{
+	struct slim_vaddr *keys;
+	size_t nkeys = lmap_snapshot(&r->listeners, &keys);
+	Slim__StatusReply *s = &rc->status;
+
+	slim__status_reply__init(s);
+	s->host = (char *)r->self->name;
+	s->underlay_ip = r->self->underlay_ip;
+	s->subnet = r->self->subnet;
+	s->prefix_len = r->self->prefix_len;
+	s->port = r->self->port;
+	s->cgroup = r->cg.dir;
+	s->pin_dir = (char *)r->pin_dir;
+	for (size_t i = 0; i < r->reg.n; i++) {
+		const struct container *c = &r->reg.c[i];
+		Slim__ContainerStatus *x = &rc->cs[i];
+		slim__container_status__init(x);
+		x->name = (char *)c->name;
+		x->vip = c->vip;
+		x->netns_path = (char *)c->netns;
+		for (size_t k = 0; k < nkeys; k++)
+			if (keys[k].ip == htonl(c->vip))
+				x->listeners++;
+		rc->cs_ptrs[i] = x;
+	}
+	free(keys);
+	s->n_containers = r->reg.n;
+	s->containers = rc->cs_ptrs;
+	fill_routes(r, rc, &s->n_routes, &s->routes);
+	rc->rep.body_case = SLIM__REPLY__BODY_STATUS;
+	rc->rep.status = s;
+}
+
+int handle_packet(struct router *r, const struct peer_id *caller, const uint8_t *buf, size_t len,
+		  struct reply_ctx *rc, bool log_bad)
+{
+	Slim__Request *req;
+	char why[256];
+	int e, bad = 0;
+
+	reply_init(rc);
+	req = slim__request__unpack(NULL, len, buf);
+	if (!req) {
+		reply_error(rc, EINVAL, "malformed request");
+		if (log_bad)
+			rlog("pid %d: malformed request (%zu bytes)", (int)caller->pid, len);
+		return 1;
+	}
+	/* Decodable but with no body we know (only unknown fields): to us that
+	 * is as malformed as garbage. */
+	if (req->body_case == SLIM__REQUEST__BODY__NOT_SET) {
+		reply_error(rc, EINVAL, "request has no known body");
+		if (log_bad)
+			rlog("pid %d: request has no known body", (int)caller->pid);
+		bad = 1;
+		goto out;
+	}
+	e = slim_validate_request(req, why, sizeof(why));
+	if (e) {
+		reply_error(rc, e, "%s", why);
+		if (log_bad)
+			rlog("pid %d: invalid request: %s", (int)caller->pid, why);
+		bad = 1;
+		goto out;
+	}
+	switch (req->body_case) {
+	case SLIM__REQUEST__BODY_HELLO:
+		do_hello(r, caller, rc);
+		break;
+	case SLIM__REQUEST__BODY_CONNECT:
+		do_connect(r, caller, req->connect, rc);
+		break;
+	case SLIM__REQUEST__BODY_LISTEN:
+		do_listen(r, caller, req->listen, rc);
+		break;
+	case SLIM__REQUEST__BODY_CONTAINER_ADD:
+	case SLIM__REQUEST__BODY_CONTAINER_DEL:
+	case SLIM__REQUEST__BODY_STATUS:
+		if (!is_admin(r, caller)) {
+			reply_error(rc, EPERM,
+				    "admin requests need root in the router's network namespace");
+			break;
+		}
+		if (req->body_case == SLIM__REQUEST__BODY_CONTAINER_ADD)
+			do_container_add(r, req->container_add, rc);
+		else if (req->body_case == SLIM__REQUEST__BODY_CONTAINER_DEL)
+			do_container_del(r, req->container_del, rc);
+		else
+			do_status(r, rc);
+		break;
+	default:
+		reply_error(rc, EPROTO, "request has no known body");
+		break;
+	}
+out:
+	slim__request__free_unpacked(req, NULL);
+	return bad;
+}

@@ -1,0 +1,47 @@
+/* One request in, one reply out. The handlers never fail as a whole: every
+ * problem becomes an error reply. */
+#ifndef SLIM_ROUTER_HANDLERS_H
+#define SLIM_ROUTER_HANDLERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "containers.h"
+#include "peer.h"
+#include "router.h"
+#include "wire.h"
+
+/* Storage for one reply: the message and everything it points to. */
+struct reply_ctx {
+	Slim__Reply rep;
+	Slim__HelloReply hello;
+	Slim__ConnectReply connect;
+	Slim__ListenReply listen;
+	Slim__StatusReply status;
+	Slim__Route routes[CLUSTER_MAX_HOSTS];
+	Slim__Route *route_ptrs[CLUSTER_MAX_HOSTS];
+	Slim__ContainerStatus cs[REG_MAX];
+	Slim__ContainerStatus *cs_ptrs[REG_MAX];
+	char msg[256];
+	int fd; /* passed with the reply, then closed; -1 if none */
+};
+
+/* Resets rc to an empty success reply with no fd. */
+void reply_init(struct reply_ctx *rc);
+
+/* Turns rc into an error reply (drops and closes any fd already set). */
+void reply_error(struct reply_ctx *rc, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Closes the fd the reply carried, if any. */
+void reply_done(struct reply_ctx *rc);
+
+/* Decodes, validates and answers one packet from caller into rc. Returns 1
+ * when the packet was malformed or invalid (logged only if log_bad, so a
+ * hostile client cannot flood the log), else 0. */
+int handle_packet(struct router *r, const struct peer_id *caller, const uint8_t *buf, size_t len,
+		  struct reply_ctx *rc, bool log_bad);
+
+#endif

@@ -1,0 +1,162 @@
+/* Every socket here is created by the router, so it belongs to the router's
+ * cgroup and the sockops program sees it wherever it is used later. */
+#include "hostsock.h"
+#include "log.h"
+#include "slim_maps.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const int one = 1;
+
+static struct sockaddr_in sin_of(uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(ip);
+	a.sin_port = htons(port);
+	return a;
+}
+
+/* Closes fd keeping errno; returns errno for "return fail_close(fd)". */
+static int fail_close(int fd)
+{
+	int e = errno;
+
+	close(fd);
+	errno = e;
+	return e;
+}
+
+int hostsock_anchor(uint32_t ip, uint16_t port, int prog_fd, char *err, size_t errlen)
+{
+	struct sockaddr_in a = sin_of(ip, port);
+	int fd;
+
+	/* Probe without SO_REUSEPORT: binding fails only if someone holds the
+	 * port (SO_REUSEADDR ignores our own leftover TIME_WAIT connections). */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create the anchor socket: %s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		int e = errno;
+		close(fd);
+		if (e == EADDRINUSE)
+			snprintf(err, errlen,
+				 "reserved port %s:%u is taken (another slim-router for this host? "
+				 "stop it or change the port in the cluster file)",
+				 ip_str(ip), port);
+		else if (e == EADDRNOTAVAIL)
+			snprintf(
+			    err, errlen,
+			    "cannot bind the anchor to %s:%u: %s (run the router in the host's "
+			    "network namespace, e.g. nsenter --net=/run/netns/HOST)",
+			    ip_str(ip), port, strerror(e));
+		else
+			snprintf(err, errlen, "cannot bind the anchor to %s:%u: %s", ip_str(ip),
+				 port, strerror(e));
+		return -1;
+	}
+	close(fd);
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create the anchor socket: %s", strerror(errno));
+		return -1;
+	}
+	const char *step = "SO_REUSEPORT";
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		goto fail;
+	step = "bind";
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		goto fail;
+	step = "SO_ATTACH_REUSEPORT_EBPF";
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog_fd, sizeof(prog_fd)) != 0)
+		goto fail;
+	step = "listen";
+	if (listen(fd, 1) != 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "cannot set up the anchor on %s:%u: %s: %s", ip_str(ip), port, step,
+		 strerror(errno));
+	close(fd);
+	return -1;
+}
+
+int hostsock_stamp_owner(int owner_map, int sock, uint32_t vip, uint32_t id)
+{
+	struct slim_owner o = {.vip = htonl(vip), .container_id = htonl(id)};
+
+	if (bpf_map_update_elem(owner_map, &sock, &o, BPF_ANY) != 0)
+		return errno;
+	return 0;
+}
+
+int hostsock_client(int owner_map, int intent_map, uint32_t vip, uint32_t id, uint32_t dst,
+		    uint16_t dport, int *out, const char **what)
+{
+	struct slim_vaddr intent = {.ip = htonl(dst), .port = htons(dport), .pad = 0};
+	int fd, e;
+
+	*what = "socket";
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	*what = "owner storage";
+	if ((e = hostsock_stamp_owner(owner_map, fd, vip, id)) != 0) {
+		close(fd);
+		return e;
+	}
+	*what = "intent storage";
+	if (bpf_map_update_elem(intent_map, &fd, &intent, BPF_ANY) != 0)
+		return fail_close(fd);
+	*out = fd;
+	return 0;
+}
+
+int hostsock_listener(uint32_t ip, uint16_t port, int backlog, int owner_map, uint32_t vip,
+		      uint32_t id, int *out, const char **what)
+{
+	struct sockaddr_in a = sin_of(ip, port);
+	int fd, e;
+
+	*what = "socket";
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	*what = "SO_REUSEPORT";
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		return fail_close(fd);
+	/* The sockops program reads the virtual peer from the saved SYN. */
+	*what = "TCP_SAVE_SYN";
+	if (setsockopt(fd, IPPROTO_TCP, TCP_SAVE_SYN, &one, sizeof(one)) != 0)
+		return fail_close(fd);
+	*what = "bind";
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		return fail_close(fd);
+	*what = "owner storage";
+	if ((e = hostsock_stamp_owner(owner_map, fd, vip, id)) != 0) {
+		close(fd);
+		return e;
+	}
+	*what = "listen";
+	if (listen(fd, backlog) != 0)
+		return fail_close(fd);
+	*out = fd;
+	return 0;
+}

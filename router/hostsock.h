@@ -1,0 +1,32 @@
+/* Host sockets: TCP sockets in the host network namespace that the router
+ * creates, stamps with their owner and hands to containers, and the anchor
+ * listener that holds the reserved port's reuseport group. */
+#ifndef SLIM_ROUTER_HOSTSOCK_H
+#define SLIM_ROUTER_HOSTSOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Opens the anchor: SO_REUSEPORT, bound to ip:port, the sk_reuseport program
+ * attached, listening. Refuses (EADDRINUSE) if something already listens on
+ * ip:port, since joining a foreign reuseport group would replace its
+ * program. Returns the fd, or -1 with a reason in err. */
+int hostsock_anchor(uint32_t ip, uint16_t port, int prog_fd, char *err, size_t errlen);
+
+/* Stamps owner storage {vip, id} (network byte order) on sock. Returns 0 or
+ * a positive errno. */
+int hostsock_stamp_owner(int owner_map, int sock, uint32_t vip, uint32_t id);
+
+/* A fresh client socket stamped with its owner and the intent dst:dport.
+ * Returns 0 and the fd in *out (caller owns), or a positive errno with the
+ * failed step in *what. */
+int hostsock_client(int owner_map, int intent_map, uint32_t vip, uint32_t id, uint32_t dst,
+		    uint16_t dport, int *out, const char **what);
+
+/* A listening socket on ip:port (the reserved port, joining the anchor's
+ * reuseport group) with TCP_SAVE_SYN, stamped with its owner. Returns 0 and
+ * the fd in *out, or a positive errno with the failed step in *what. */
+int hostsock_listener(uint32_t ip, uint16_t port, int backlog, int owner_map, uint32_t vip,
+		      uint32_t id, int *out, const char **what);
+
+#endif

@@ -1,0 +1,258 @@
+/* slim-router: one per host. Start-up is linear (parse -> cgroup -> bpf ->
+ * anchor -> serve) with one cleanup path; SIGINT/SIGTERM/SIGHUP stop it
+ * cleanly: maps unpinned, sockets closed, cgroup left and removed if ours. */
+#include "cgroup.h"
+#include "cluster.h"
+#include "containers.h"
+#include "hostsock.h"
+#include "listeners.h"
+#include "log.h"
+#include "router.h"
+#include "server.h"
+#include "slim_bpf.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PROG "slim-router"
+
+struct opts {
+	const char *cluster;
+	const char *host;
+	const char *socket;
+	const char *cgroup;
+	const char *pin_dir;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " --cluster FILE --host NAME [--socket PATH] [--cgroup DIR] "
+		   "[--pin-dir DIR]\n"
+		   "  --cluster FILE  lines: host NAME UNDERLAY_IP VIRTUAL_SUBNET [RESERVED_PORT]\n"
+		   "  --host NAME     which host of the cluster file this router serves\n"
+		   "  --socket PATH   unix socket to serve (default /run/slim/NAME.sock)\n"
+		   "  --cgroup DIR    the router's cgroup v2 (default <cgroup2 mount>/slim-NAME)\n"
+		   "  --pin-dir DIR   where maps are pinned (default /sys/fs/bpf/slim-NAME)\n");
+}
+
+/* Returns 0, or -1 after printing one line; *help set for --help. */
+static int parse_args(int argc, char **argv, struct opts *o, int *help)
+{
+	static const struct option longopts[] = {{"cluster", required_argument, NULL, 'c'},
+						 {"host", required_argument, NULL, 'H'},
+						 {"socket", required_argument, NULL, 's'},
+						 {"cgroup", required_argument, NULL, 'g'},
+						 {"pin-dir", required_argument, NULL, 'p'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	*help = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->cluster = optarg;
+			break;
+		case 'H':
+			o->host = optarg;
+			break;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'g':
+			o->cgroup = optarg;
+			break;
+		case 'p':
+			o->pin_dir = optarg;
+			break;
+		case 'h':
+			*help = 1;
+			return 0;
+		case ':':
+			fprintf(stderr, PROG ": option %s needs a value (see --help)\n",
+				argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, PROG ": unknown option %s (see --help)\n",
+				argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -1;
+	}
+	if (!o->cluster || !o->host) {
+		fprintf(stderr,
+			PROG ": --cluster FILE and --host NAME are required (see --help)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static const char *stop_signal;
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	stop_signal = strsignal(w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* What to suggest when a privileged step fails. */
+static const char *root_hint(void)
+{
+	return geteuid() == 0 ? "" : " (run as root)";
+}
+
+int main(int argc, char **argv)
+{
+	static struct router r; /* large (registry); one per process */
+	char err[512], sock_default[256], cg_default[4200], pin_default[256];
+	struct server *srv = NULL;
+	struct ev_loop *loop = NULL;
+	ev_signal sig_int, sig_term, sig_hup;
+	bool cg_entered = false, pinned = false;
+	int anchor = -1, rc = 1, help;
+	struct opts o;
+	struct stat st;
+
+	if (parse_args(argc, argv, &o, &help) != 0)
+		return 1;
+	if (help) {
+		usage(stdout);
+		return 0;
+	}
+	if (!slim_name_ok(o.host)) {
+		fprintf(stderr, PROG ": bad --host '%s' (1..63 characters of [A-Za-z0-9_.-])\n",
+			o.host);
+		return 1;
+	}
+	rlog_set_host(o.host);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* parse */
+	if (cluster_load(o.cluster, &r.cluster, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	r.self = cluster_find(&r.cluster, o.host);
+	if (!r.self) {
+		fprintf(stderr, PROG ": %s: no host named %s (add a host line or fix --host)\n",
+			o.cluster, o.host);
+		return 1;
+	}
+	r.nroutes = cluster_routes(&r.cluster, r.routes);
+	reg_init(&r.reg, r.self->subnet, r.self->prefix_len);
+	r.cg.fd = -1;
+	if (stat("/proc/self/ns/net", &st) != 0) {
+		fprintf(stderr, PROG ": cannot stat /proc/self/ns/net: %s (is /proc mounted?)\n",
+			strerror(errno));
+		return 1;
+	}
+	r.ns_dev = st.st_dev;
+	r.ns_ino = st.st_ino;
+	if (cg_find_mount(r.cg.mount, sizeof(r.cg.mount), err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	snprintf(sock_default, sizeof(sock_default), "/run/slim/%s.sock", o.host);
+	snprintf(cg_default, sizeof(cg_default), "%s/slim-%s", r.cg.mount, o.host);
+	snprintf(pin_default, sizeof(pin_default), "/sys/fs/bpf/slim-%s", o.host);
+	r.socket_path = o.socket ? o.socket : sock_default;
+	r.pin_dir = o.pin_dir ? o.pin_dir : pin_default;
+	if (snprintf(r.cg.dir, sizeof(r.cg.dir), "%s", o.cgroup ? o.cgroup : cg_default) >=
+	    (int)sizeof(r.cg.dir)) {
+		fprintf(stderr, PROG ": --cgroup path too long\n");
+		return 1;
+	}
+
+	/* Claim the socket path first: a second router for the same host must
+	 * stop before it touches the first one's cgroup, maps or port. */
+	srv = server_open(r.socket_path, err, sizeof(err));
+	if (!srv) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+
+	/* cgroup */
+	cg_entered = true;
+	if (cg_enter(&r.cg, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s%s\n", err, root_hint());
+		goto out;
+	}
+
+	/* bpf */
+	r.bpf = slim_bpf_load(err, sizeof(err));
+	if (!r.bpf) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	if (slim_bpf_attach_cgroup(r.bpf, r.cg.fd, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s: %s\n", r.cg.dir, err);
+		goto out;
+	}
+	if (slim_bpf_pin(r.bpf, r.pin_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	pinned = true;
+	if (lmap_init(&r.listeners, slim_bpf_map_fd(r.bpf, SLIM_MAP_LISTENERS), err, sizeof(err)) !=
+	    0) {
+		fprintf(stderr, PROG ": %s (rebuild slim-router and the BPF objects together)\n",
+			err);
+		goto out;
+	}
+	r.owner_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_OWNER);
+	r.intent_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_INTENT);
+
+	/* anchor */
+	anchor = hostsock_anchor(r.self->underlay_ip, r.self->port,
+				 slim_bpf_reuseport_prog_fd(r.bpf), err, sizeof(err));
+	if (anchor < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+
+	/* serve */
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, PROG ": cannot start the event loop (libev)\n");
+		goto out;
+	}
+	ev_signal_init(&sig_int, on_signal, SIGINT);
+	ev_signal_init(&sig_term, on_signal, SIGTERM);
+	ev_signal_init(&sig_hup, on_signal, SIGHUP);
+	ev_signal_start(loop, &sig_int);
+	ev_signal_start(loop, &sig_term);
+	ev_signal_start(loop, &sig_hup);
+	server_start(srv, loop, &r);
+	rlog("serving %s: underlay %s:%u, subnet %s/%u, %zu hosts, cgroup %s, maps %s",
+	     r.socket_path, ip_str(r.self->underlay_ip), r.self->port, ip_str(r.self->subnet),
+	     r.self->prefix_len, r.cluster.n, r.cg.dir, r.pin_dir);
+	ev_run(loop, 0);
+	rlog("stopping (%s)", stop_signal ? stop_signal : "event loop ended");
+	rc = 0;
+
+out:
+	server_close(srv);
+	if (anchor >= 0)
+		close(anchor);
+	if (pinned)
+		slim_bpf_unpin(r.bpf);
+	slim_bpf_destroy(r.bpf);
+	if (cg_entered && cg_leave(&r.cg) != 0)
+		rlog("cannot leave or remove cgroup %s: %s", r.cg.dir, strerror(errno));
+	if (loop)
+		ev_loop_destroy(loop);
+	return rc;
+}

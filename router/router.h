@@ -1,0 +1,32 @@
+/* The router's state, shared by the request handlers. One instance, owned
+ * by main(); everything runs on one libev thread. */
+#ifndef SLIM_ROUTER_ROUTER_H
+#define SLIM_ROUTER_ROUTER_H
+
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "cluster.h"
+#include "containers.h"
+#include "listeners.h"
+#include "routes.h"
+
+struct slim_bpf;
+
+struct router {
+	struct cluster cluster;
+	const struct cluster_host *self;
+	struct slim_route routes[CLUSTER_MAX_HOSTS];
+	size_t nroutes;
+	struct registry reg;
+	struct cg cg;
+	struct slim_bpf *bpf;
+	struct lmap listeners;
+	int owner_fd, intent_fd; /* owned by bpf */
+	const char *socket_path;
+	const char *pin_dir;
+	dev_t ns_dev; /* the router's own network namespace */
+	ino_t ns_ino;
+};
+
+#endif

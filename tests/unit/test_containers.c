@@ -1,0 +1,146 @@
+/* Container registry rules and network-namespace identification. */
+#include "check.h"
+#include "containers.h"
+#include "peer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+static char why[256];
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	REQUIRE(inet_pton(AF_INET, s, &a) == 1);
+	return ntohl(a.s_addr);
+}
+
+static int add(struct registry *r, const char *name, const char *vip, ino_t ino)
+{
+	why[0] = '\0';
+	return reg_add(r, name, ip(vip), "/run/netns/x", 7, ino, why, sizeof(why));
+}
+
+static void rules(void)
+{
+	static struct registry r;
+
+	reg_init(&r, ip("10.244.1.0"), 24);
+	CHECK_INT(add(&r, "c1", "10.244.1.2", 100), 0);
+	CHECK_INT(r.n, 1);
+	const struct container *c = reg_by_name(&r, "c1");
+	REQUIRE(c);
+	CHECK_INT(c->vip, ip("10.244.1.2"));
+	CHECK_STR(c->netns, "/run/netns/x");
+	CHECK_INT(c->id, 1);
+	CHECK(reg_by_vip(&r, ip("10.244.1.2")) == c);
+	CHECK(reg_by_netns(&r, 7, 100) == c);
+	CHECK(reg_by_netns(&r, 8, 100) == NULL);
+	CHECK(reg_by_netns(&r, 7, 101) == NULL);
+
+	CHECK_INT(add(&r, "c 2", "10.244.1.3", 101), EINVAL);
+	CHECK_INT(add(&r, "", "10.244.1.3", 101), EINVAL);
+	CHECK_INT(add(&r, "c2", "10.244.2.3", 101), EINVAL);
+	CHECK_STR(why, "10.244.2.3 is outside this host's subnet 10.244.1.0/24");
+	CHECK_INT(add(&r, "c2", "10.244.1.0", 101), EINVAL);
+	CHECK_STR(why, "10.244.1.0 is the network address of 10.244.1.0/24");
+	CHECK_INT(add(&r, "c2", "10.244.1.255", 101), EINVAL);
+	CHECK_STR(why, "10.244.1.255 is the broadcast address of 10.244.1.0/24");
+	CHECK_INT(add(&r, "c1", "10.244.1.3", 101), EEXIST);
+	CHECK_STR(why, "container c1 already exists (10.244.1.2)");
+	CHECK_INT(add(&r, "c2", "10.244.1.2", 101), EEXIST);
+	CHECK_STR(why, "10.244.1.2 already belongs to container c1");
+	CHECK_INT(add(&r, "c2", "10.244.1.3", 100), EEXIST);
+	CHECK_STR(why, "netns /run/netns/x is already container c1's");
+	char longpath[REG_NETNS_MAX + 2];
+	memset(longpath, 'p', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	CHECK_INT(reg_add(&r, "c2", ip("10.244.1.3"), longpath, 7, 101, why, sizeof(why)),
+		  ENAMETOOLONG);
+	CHECK_INT(r.n, 1);
+
+	CHECK_INT(add(&r, "c2", "10.244.1.254", 101), 0);
+	CHECK_INT(add(&r, "c3", "10.244.1.1", 102), 0);
+	CHECK_INT(r.n, 3);
+	CHECK_INT(reg_by_name(&r, "c3")->id, 3);
+
+	/* Delete: gone from every index; ids are never reused. */
+	struct container gone;
+	CHECK_INT(reg_del(&r, "c1", &gone), 0);
+	CHECK_STR(gone.name, "c1");
+	CHECK_INT(gone.vip, ip("10.244.1.2"));
+	CHECK_INT(reg_del(&r, "c1", NULL), ENOENT);
+	CHECK_INT(reg_del(&r, "nope", NULL), ENOENT);
+	CHECK(reg_by_name(&r, "c1") == NULL);
+	CHECK(reg_by_vip(&r, ip("10.244.1.2")) == NULL);
+	CHECK(reg_by_netns(&r, 7, 100) == NULL);
+	CHECK(reg_by_name(&r, "c2") && reg_by_name(&r, "c3"));
+	CHECK_INT(add(&r, "c1", "10.244.1.2", 100), 0);
+	CHECK_INT(reg_by_name(&r, "c1")->id, 4);
+}
+
+static void small_subnets(void)
+{
+	static struct registry r;
+
+	/* /31 and /32 have no network or broadcast address to avoid. */
+	reg_init(&r, ip("10.9.0.0"), 31);
+	CHECK_INT(add(&r, "a", "10.9.0.0", 1), 0);
+	CHECK_INT(add(&r, "b", "10.9.0.1", 2), 0);
+	CHECK_INT(add(&r, "c", "10.9.0.2", 3), EINVAL);
+	reg_init(&r, ip("10.9.0.7"), 32);
+	CHECK_INT(add(&r, "a", "10.9.0.7", 1), 0);
+	CHECK_INT(add(&r, "b", "10.9.0.8", 2), EINVAL);
+	/* /30: .0 and .3 are reserved. */
+	reg_init(&r, ip("10.9.0.4"), 30);
+	CHECK_INT(add(&r, "a", "10.9.0.4", 1), EINVAL);
+	CHECK_INT(add(&r, "a", "10.9.0.7", 1), EINVAL);
+	CHECK_INT(add(&r, "a", "10.9.0.5", 1), 0);
+}
+
+static void full(void)
+{
+	static struct registry r;
+	char name[16];
+	int e = 0;
+
+	reg_init(&r, ip("10.0.0.0"), 8);
+	for (unsigned i = 0; i < REG_MAX && e == 0; i++) {
+		snprintf(name, sizeof(name), "c%u", i);
+		e = reg_add(&r, name, ip("10.0.0.0") + 1 + i, "/n", 1, 1000 + i, why, sizeof(why));
+	}
+	CHECK_INT(e, 0);
+	CHECK_INT(r.n, REG_MAX);
+	CHECK_INT(reg_add(&r, "more", ip("10.1.0.0"), "/n", 1, 1, why, sizeof(why)), ENOSPC);
+}
+
+static void netns(void)
+{
+	struct stat st;
+	dev_t dev = 0;
+	ino_t ino = 0;
+
+	REQUIRE(stat("/proc/self/ns/net", &st) == 0);
+	CHECK_INT(netns_identify("/proc/self/ns/net", &dev, &ino, why, sizeof(why)), 0);
+	CHECK_INT(dev, st.st_dev);
+	CHECK_INT(ino, st.st_ino);
+	CHECK_INT(netns_identify("/nonexistent/netns", &dev, &ino, why, sizeof(why)), ENOENT);
+	CHECK_STR(why, "netns /nonexistent/netns: No such file or directory");
+	CHECK_INT(netns_identify("/proc/self/ns/uts", &dev, &ino, why, sizeof(why)), EINVAL);
+	CHECK_STR(why, "/proc/self/ns/uts is not a network namespace");
+	CHECK_INT(netns_identify("/proc/self/status", &dev, &ino, why, sizeof(why)), EINVAL);
+	CHECK_INT(netns_identify("/dev/null", &dev, &ino, why, sizeof(why)), EINVAL);
+	CHECK_INT(netns_identify("/", &dev, &ino, why, sizeof(why)), EINVAL);
+}
+
+int main(void)
+{
+	rules();
+	small_subnets();
+	full();
+	netns();
+	CHECK_DONE();
+}

@@ -1,0 +1,99 @@
+/* Framing (proto/wire.c) over a SOCK_SEQPACKET pair: round trip with an fd,
+ * oversized packets refused on both ends, stray fds closed (no leaks). */
+#include "check.h"
+#include "wire.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	REQUIRE(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+int main(void)
+{
+	int sv[2], fds[SLIM_WIRE_MAX_FDS];
+	uint8_t buf[SLIM_WIRE_MAX + 100];
+	size_t nfds;
+
+	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	int before = open_fds();
+
+	/* A request with one fd arrives whole, fd close-on-exec. */
+	Slim__Request q = SLIM__REQUEST__INIT;
+	Slim__ConnectRequest c = SLIM__CONNECT_REQUEST__INIT;
+	c.vip = 0x0af40203;
+	c.port = 80;
+	q.body_case = SLIM__REQUEST__BODY_CONNECT;
+	q.connect = &c;
+	int devnull = open("/dev/null", O_RDONLY);
+	REQUIRE(devnull >= 0);
+	CHECK_INT(slim_wire_send_request(sv[0], &q, &devnull, 1), 0);
+	ssize_t n = slim_wire_recv(sv[1], buf, SLIM_WIRE_MAX, fds, &nfds, SLIM_WIRE_MAX_FDS);
+	REQUIRE(n > 0);
+	CHECK_INT(nfds, 1);
+	CHECK(fcntl(fds[0], F_GETFD) & FD_CLOEXEC);
+	close(fds[0]);
+	close(devnull);
+	Slim__Request *d = slim__request__unpack(NULL, (size_t)n, buf);
+	REQUIRE(d);
+	CHECK_INT(d->connect->vip, 0x0af40203);
+	slim__request__free_unpacked(d, NULL);
+
+	/* Sender refuses an oversized packet. */
+	memset(buf, 'x', sizeof(buf));
+	CHECK_INT(slim_wire_send(sv[0], buf, SLIM_WIRE_MAX + 1, NULL, 0), -1);
+	CHECK_INT(errno, EMSGSIZE);
+
+	/* Receiver refuses one that was sent anyway, and closes its fds. */
+	int p[2];
+	REQUIRE(pipe(p) == 0);
+	struct iovec iov = {.iov_base = buf, .iov_len = SLIM_WIRE_MAX + 50};
+	union {
+		struct cmsghdr a;
+		char b[CMSG_SPACE(2 * sizeof(int))];
+	} ctl;
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.b,
+			   .msg_controllen = sizeof(ctl.b)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	memcpy(CMSG_DATA(cm), p, sizeof(p));
+	REQUIRE(sendmsg(sv[0], &m, 0) == SLIM_WIRE_MAX + 50);
+	close(p[0]);
+	close(p[1]);
+	CHECK_INT(slim_wire_recv(sv[1], buf, SLIM_WIRE_MAX, fds, &nfds, SLIM_WIRE_MAX_FDS), -1);
+	CHECK_INT(errno, EMSGSIZE);
+	CHECK_INT(nfds, 0);
+
+	/* More fds than the receiver takes: refused, all closed. */
+	REQUIRE(pipe(p) == 0);
+	iov.iov_len = 3;
+	REQUIRE(sendmsg(sv[0], &m, 0) == 3);
+	close(p[0]);
+	close(p[1]);
+	CHECK_INT(slim_wire_recv(sv[1], buf, SLIM_WIRE_MAX, fds, &nfds, 1), -1);
+	CHECK_INT(errno, EMSGSIZE);
+
+	/* Peer closed: 0. */
+	close(sv[0]);
+	CHECK_INT(slim_wire_recv(sv[1], buf, SLIM_WIRE_MAX, fds, &nfds, SLIM_WIRE_MAX_FDS), 0);
+	close(sv[1]);
+
+	CHECK_INT(open_fds(), before - 2);
+	CHECK_DONE();
+}

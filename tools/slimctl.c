@@ -1,0 +1,338 @@
+/* slimctl: administer a slim-router over its unix socket.
+ *   slimctl [--socket PATH] [--json] container add NAME --ip VIP --netns NETNS_PATH
+ *   slimctl [--socket PATH] [--json] container del NAME
+ *   slimctl [--socket PATH] [--json] status
+ * Exit 0 on success; otherwise one line "slimctl: reason" on stderr, exit 1
+ * (2 for usage errors). */
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define PROG "slimctl"
+#define DEFAULT_SOCKET "/run/slim/slim.sock"
+#define REPLY_TIMEOUT_S 10
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " [--socket PATH] [--json] COMMAND\n"
+		   "commands:\n"
+		   "  container add NAME --ip VIP --netns NETNS_PATH\n"
+		   "  container del NAME\n"
+		   "  status\n"
+		   "The socket defaults to $SLIM_SOCKET, else " DEFAULT_SOCKET ".\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see " PROG " --help)\n");
+	return 2;
+}
+
+static const char *ip_s(uint32_t ip, char *buf)
+{
+	struct in_addr a = {.s_addr = htonl(ip)};
+
+	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	return buf;
+}
+
+/* Prints s as a JSON string literal, escaping quotes, backslashes and
+ * control characters. */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", stdout);
+			break;
+		case '\\':
+			fputs("\\\\", stdout);
+			break;
+		case '\n':
+			fputs("\\n", stdout);
+			break;
+		case '\r':
+			fputs("\\r", stdout);
+			break;
+		case '\t':
+			fputs("\\t", stdout);
+			break;
+		case '\b':
+			fputs("\\b", stdout);
+			break;
+		case '\f':
+			fputs("\\f", stdout);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				printf("\\u%04x", *p);
+			else
+				putchar(*p);
+		}
+	}
+	putchar('"');
+}
+
+/* Connects, sends req, waits for the reply. Returns the decoded reply
+ * (caller frees with slim__reply__free_unpacked) or NULL after printing one
+ * line. */
+static Slim__Reply *round_trip(const char *path, const Slim__Request *req)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_S};
+	uint8_t buf[SLIM_WIRE_MAX];
+	int fds[SLIM_WIRE_MAX_FDS];
+	size_t nfds = 0;
+	Slim__Reply *rep = NULL;
+	ssize_t n;
+	int fd;
+
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		fprintf(stderr, PROG ": socket path %s is too long\n", path);
+		return NULL;
+	}
+	strcpy(a.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, PROG ": cannot create a unix socket: %s\n", strerror(errno));
+		return NULL;
+	}
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		fprintf(stderr, PROG ": cannot connect to %s: %s (is slim-router running?)\n", path,
+			strerror(errno));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (slim_wire_send_request(fd, req, NULL, 0) != 0) {
+		fprintf(stderr, PROG ": cannot send to %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	n = slim_wire_recv(fd, buf, sizeof(buf), fds, &nfds, SLIM_WIRE_MAX_FDS);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]); /* admin replies carry none; never keep strays */
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		fprintf(stderr, PROG ": no reply from %s within %d s (is the router stuck?)\n",
+			path, REPLY_TIMEOUT_S);
+	else if (n < 0)
+		fprintf(stderr, PROG ": cannot read the reply from %s: %s\n", path,
+			strerror(errno));
+	else if (n == 0)
+		fprintf(stderr, PROG ": %s closed the connection without a reply\n", path);
+	else if (!(rep = slim__reply__unpack(NULL, (size_t)n, buf)))
+		fprintf(stderr, PROG ": malformed reply from %s\n", path);
+out:
+	close(fd);
+	return rep;
+}
+
+/* Checks rep against the request; prints the router's error if any.
+ * Returns 0 when rep is a valid success reply. */
+static int reply_ok(const Slim__Reply *rep, Slim__Request__BodyCase expected)
+{
+	char why[256];
+
+	if (slim_validate_reply(rep, expected, why, sizeof(why)) != 0) {
+		fprintf(stderr, PROG ": bad reply from the router: %s\n", why);
+		return -1;
+	}
+	if (rep->error != 0) {
+		const char *m = rep->message && *rep->message ? rep->message : strerror(rep->error);
+		fprintf(stderr, PROG ": %s\n", m);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_status_text(const Slim__StatusReply *s)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	printf("host:       %s\n", s->host);
+	printf("underlay:   %s\n", ip_s(s->underlay_ip, a));
+	printf("port:       %u\n", s->port);
+	printf("subnet:     %s/%u\n", ip_s(s->subnet, a), s->prefix_len);
+	printf("cgroup:     %s\n", s->cgroup);
+	printf("pin dir:    %s\n", s->pin_dir);
+	printf("containers: %zu\n", s->n_containers);
+	if (s->n_containers)
+		printf("  %-20s %-15s %9s  %s\n", "NAME", "VIP", "LISTENERS", "NETNS");
+	for (size_t i = 0; i < s->n_containers; i++) {
+		const Slim__ContainerStatus *c = s->containers[i];
+		printf("  %-20s %-15s %9u  %s\n", c->name, ip_s(c->vip, a), c->listeners,
+		       c->netns_path);
+	}
+	printf("routes:     %zu\n", s->n_routes);
+	if (s->n_routes)
+		printf("  %-18s %-15s %5s\n", "SUBNET", "UNDERLAY", "PORT");
+	for (size_t i = 0; i < s->n_routes; i++) {
+		const Slim__Route *r = s->routes[i];
+		char sub[INET_ADDRSTRLEN + 4];
+		snprintf(sub, sizeof(sub), "%s/%u", ip_s(r->subnet, a), r->prefix_len);
+		printf("  %-18s %-15s %5u\n", sub, ip_s(r->underlay_ip, b), r->port);
+	}
+}
+
+static void print_status_json(const Slim__StatusReply *s)
+{
+	char a[INET_ADDRSTRLEN];
+
+	printf("{\"host\":");
+	json_str(s->host);
+	printf(",\"underlay_ip\":\"%s\",\"port\":%u", ip_s(s->underlay_ip, a), s->port);
+	printf(",\"subnet\":\"%s/%u\",\"cgroup\":", ip_s(s->subnet, a), s->prefix_len);
+	json_str(s->cgroup);
+	printf(",\"pin_dir\":");
+	json_str(s->pin_dir);
+	printf(",\"containers\":[");
+	for (size_t i = 0; i < s->n_containers; i++) {
+		const Slim__ContainerStatus *c = s->containers[i];
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(c->name);
+		printf(",\"vip\":\"%s\",\"netns\":", ip_s(c->vip, a));
+		json_str(c->netns_path);
+		printf(",\"listeners\":%u}", c->listeners);
+	}
+	printf("],\"routes\":[");
+	for (size_t i = 0; i < s->n_routes; i++) {
+		const Slim__Route *r = s->routes[i];
+		printf("%s{\"subnet\":\"%s/%u\"", i ? "," : "", ip_s(r->subnet, a), r->prefix_len);
+		printf(",\"underlay_ip\":\"%s\",\"port\":%u}", ip_s(r->underlay_ip, a), r->port);
+	}
+	printf("]}\n");
+}
+
+/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i. */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=') {
+		*val = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		*val = NULL;
+		return 1;
+	}
+	*val = argv[++*i];
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = getenv("SLIM_SOCKET");
+	const char *name = NULL, *ip = NULL, *netns = NULL;
+	char netns_abs[PATH_MAX];
+	int json = 0, i = 1, rc = 1;
+	Slim__Request req = SLIM__REQUEST__INIT;
+	Slim__ContainerAddRequest add = SLIM__CONTAINER_ADD_REQUEST__INIT;
+	Slim__ContainerDelRequest del = SLIM__CONTAINER_DEL_REQUEST__INIT;
+	Slim__StatusRequest st = SLIM__STATUS_REQUEST__INIT;
+	struct in_addr vip;
+
+	if (!sock || !*sock)
+		sock = DEFAULT_SOCKET;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *v;
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (opt_value(argc, argv, &i, "--socket", &v)) {
+			if (!v || !*v)
+				return usage_error("--socket needs a path%s", "");
+			sock = v;
+		} else {
+			return usage_error("unknown option %s", argv[i]);
+		}
+	}
+	if (i >= argc)
+		return usage_error("missing command%s", "");
+
+	if (!strcmp(argv[i], "status")) {
+		if (i + 1 < argc)
+			return usage_error("unexpected argument '%s'", argv[i + 1]);
+		req.body_case = SLIM__REQUEST__BODY_STATUS;
+		req.status = &st;
+	} else if (!strcmp(argv[i], "container") && i + 1 < argc && !strcmp(argv[i + 1], "add")) {
+		for (i += 2; i < argc; i++) {
+			const char *v;
+			if (opt_value(argc, argv, &i, "--ip", &v)) {
+				if (!v)
+					return usage_error("--ip needs an address%s", "");
+				ip = v;
+			} else if (opt_value(argc, argv, &i, "--netns", &v)) {
+				if (!v)
+					return usage_error("--netns needs a path%s", "");
+				netns = v;
+			} else if (argv[i][0] == '-' || name) {
+				return usage_error("unexpected argument '%s'", argv[i]);
+			} else {
+				name = argv[i];
+			}
+		}
+		if (!name || !ip || !netns)
+			return usage_error("container add needs NAME --ip VIP --netns NETNS_PATH%s",
+					   "");
+		if (inet_pton(AF_INET, ip, &vip) != 1)
+			return usage_error("bad --ip '%s' (expected A.B.C.D)", ip);
+		/* The router resolves the path itself: make it absolute here. */
+		if (netns[0] != '/' && realpath(netns, netns_abs))
+			netns = netns_abs;
+		add.name = (char *)name;
+		add.vip = ntohl(vip.s_addr);
+		add.netns_path = (char *)netns;
+		req.body_case = SLIM__REQUEST__BODY_CONTAINER_ADD;
+		req.container_add = &add;
+	} else if (!strcmp(argv[i], "container") && i + 1 < argc && !strcmp(argv[i + 1], "del")) {
+		if (i + 2 >= argc)
+			return usage_error("container del needs NAME%s", "");
+		if (i + 3 < argc)
+			return usage_error("unexpected argument '%s'", argv[i + 3]);
+		del.name = argv[i + 2];
+		req.body_case = SLIM__REQUEST__BODY_CONTAINER_DEL;
+		req.container_del = &del;
+	} else if (!strcmp(argv[i], "container")) {
+		return usage_error("container needs 'add' or 'del'%s", "");
+	} else {
+		return usage_error("unknown command '%s'", argv[i]);
+	}
+
+	Slim__Reply *rep = round_trip(sock, &req);
+	if (!rep)
+		return 1;
+	if (reply_ok(rep, req.body_case) == 0) {
+		rc = 0;
+		if (req.body_case == SLIM__REQUEST__BODY_STATUS) {
+			if (json)
+				print_status_json(rep->status);
+			else
+				print_status_text(rep->status);
+		} else if (json) {
+			printf("{\"ok\":true}\n");
+		}
+	}
+	slim__reply__free_unpacked(rep, NULL);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, PROG ": cannot write the output: %s\n", strerror(errno));
+		rc = 1;
+	}
+	return rc;
+}
