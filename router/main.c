@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		   "[--pin-dir DIR]\n"
 		   "  --cluster FILE  lines: host NAME UNDERLAY_IP VIRTUAL_SUBNET [RESERVED_PORT]\n"
 		   "  --host NAME     which host of the cluster file this router serves\n"
-		   "  --socket PATH   unix socket to serve (default /run/slim/NAME.sock)\n"
+		   "  --socket PATH   unix socket to serve (default /run/slim/slim.sock)\n"
 		   "  --cgroup DIR    the router's cgroup v2 (default <cgroup2 mount>/slim-NAME)\n"
 		   "  --pin-dir DIR   where maps are pinned (default /sys/fs/bpf/slim-NAME)\n");
 }
@@ -117,7 +117,7 @@ static const char *root_hint(void)
 int main(int argc, char **argv)
 {
 	static struct router r; /* large (registry); one per process */
-	char err[512], sock_default[256], cg_default[4200], pin_default[256];
+	char err[512], cg_default[4200], pin_default[256];
 	struct server *srv = NULL;
 	struct ev_loop *loop = NULL;
 	ev_signal sig_int, sig_term, sig_hup;
@@ -165,10 +165,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
-	snprintf(sock_default, sizeof(sock_default), "/run/slim/%s.sock", o.host);
-	snprintf(cg_default, sizeof(cg_default), "%s/slim-%s", r.cg.mount, o.host);
+		snprintf(cg_default, sizeof(cg_default), "%s/slim-%s", r.cg.mount, o.host);
 	snprintf(pin_default, sizeof(pin_default), "/sys/fs/bpf/slim-%s", o.host);
-	r.socket_path = o.socket ? o.socket : sock_default;
+	/* The same default as slimctl and slim-run: one router per host. */
+	r.socket_path = o.socket ? o.socket : "/run/slim/slim.sock";
 	r.pin_dir = o.pin_dir ? o.pin_dir : pin_default;
 	if (snprintf(r.cg.dir, sizeof(r.cg.dir), "%s", o.cgroup ? o.cgroup : cg_default) >=
 	    (int)sizeof(r.cg.dir)) {
