@@ -1,0 +1,358 @@
+/* slim-setup-bench: connection-setup benchmark. Every transaction is a new
+ * TCP connection carrying one byte each way, so the rate measures setup and
+ * teardown, not bandwidth.
+ *
+ *   slim-setup-bench server [--bind IP] [--threads N] PORT
+ *   slim-setup-bench client IP PORT --seconds S [--conns N]
+ *
+ * The client prints human lines and one machine-readable line:
+ *   RESULT transactions=T errors=E seconds=S rate=R p50_us=X p99_us=Y conns=N */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "slim-setup-bench"
+#define MAX_THREADS 64
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: " PROG " server [--bind IP] [--threads N] PORT\n"
+			"       " PROG " client IP PORT --seconds S [--conns N]\n");
+}
+
+static int parse_port(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v <= 0 || v > 65535)
+		return -1;
+	return (int)v;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads or writes exactly one byte, retrying EINTR. Returns 1, 0 on EOF, or
+ * -1 with errno. */
+static int one_byte(int fd, int do_write)
+{
+	char c = 'x';
+	ssize_t n;
+
+	do
+		n = do_write ? write(fd, &c, 1) : read(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	return (int)n;
+}
+
+/* ---- server ---- */
+
+static void *server_thread(void *arg)
+{
+	int lfd = *(int *)arg;
+	struct timeval tv = {1, 0};
+
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int cfd = accept(lfd, (struct sockaddr *)&ss, &len);
+
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE ||
+			    errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				continue;
+			fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
+			exit(1);
+		}
+		/* A silent client must not pin a worker forever. */
+		setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (one_byte(cfd, 0) == 1)
+			one_byte(cfd, 1);
+		close(cfd);
+	}
+	return NULL;
+}
+
+static int run_server(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"bind", required_argument, NULL, 'b'},
+	    {"threads", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	pthread_t tids[MAX_THREADS];
+	long nthreads = 4;
+	int c, port, one = 1;
+	static int lfd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (inet_pton(AF_INET, optarg, &sin.sin_addr) != 1) {
+				fprintf(stderr, PROG ": bad --bind address '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case 't':
+			nthreads = strtol(optarg, NULL, 10);
+			if (nthreads < 1 || nthreads > MAX_THREADS) {
+				fprintf(stderr, PROG ": --threads must be 1..%d\n", MAX_THREADS);
+				return 1;
+			}
+			break;
+		default:
+			usage();
+			return 1;
+		}
+	}
+	if (argc - optind != 1 || (port = parse_port(argv[optind])) < 0) {
+		usage();
+		return 1;
+	}
+	sin.sin_port = htons((unsigned short)port);
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0) {
+		fprintf(stderr, PROG ": socket: %s\n", strerror(errno));
+		return 1;
+	}
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(lfd, 4096) < 0) {
+		fprintf(stderr, PROG ": bind/listen port %d: %s (is the port in use?)\n", port,
+			strerror(errno));
+		close(lfd);
+		return 1;
+	}
+	printf("listening port %d threads %ld\n", port, nthreads);
+	fflush(stdout);
+	for (long i = 0; i < nthreads; i++) {
+		if (pthread_create(&tids[i], NULL, server_thread, &lfd) != 0) {
+			fprintf(stderr, PROG ": pthread_create failed\n");
+			return 1;
+		}
+	}
+	pthread_join(tids[0], NULL);
+	return 0;
+}
+
+/* ---- client ---- */
+
+struct worker {
+	pthread_t tid;
+	struct sockaddr_in dst;
+	uint64_t deadline;
+	uint32_t *lat_us; /* owned: one sample per transaction */
+	size_t n, cap;
+	unsigned long errors;
+	int first_err;
+	const char *first_what;
+};
+
+/* One transaction. Returns 0, or -1 with errno and *what naming the step. */
+static int transaction(const struct sockaddr_in *dst, const char **what)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = -1, r;
+
+	*what = "socket";
+	if (fd < 0)
+		return -1;
+	*what = "connect";
+	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0)
+		goto out;
+	*what = "write";
+	if (one_byte(fd, 1) != 1)
+		goto out;
+	*what = "read";
+	r = one_byte(fd, 0);
+	if (r == 0)
+		errno = ECONNRESET;
+	if (r != 1)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	} else {
+		close(fd);
+	}
+	return rc;
+}
+
+static void *client_thread(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t t0, t1;
+
+	while ((t0 = now_ns()) < w->deadline) {
+		const char *what;
+
+		if (transaction(&w->dst, &what) < 0) {
+			if (w->errors++ == 0) {
+				w->first_err = errno;
+				w->first_what = what;
+			}
+			/* Out of ports or refused: back off a little instead of spinning. */
+			usleep(1000);
+			continue;
+		}
+		t1 = now_ns();
+		if (w->n == w->cap) {
+			size_t ncap = w->cap ? w->cap * 2 : 65536;
+			uint32_t *p = realloc(w->lat_us, ncap * sizeof(*p));
+
+			if (!p) {
+				w->errors++;
+				break;
+			}
+			w->lat_us = p;
+			w->cap = ncap;
+		}
+		w->lat_us[w->n++] = (uint32_t)((t1 - t0) / 1000);
+	}
+	return NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int run_client(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"seconds", required_argument, NULL, 's'},
+	    {"conns", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct sockaddr_in dst = {.sin_family = AF_INET};
+	struct worker *ws;
+	double seconds = 0, rate;
+	long conns = 1;
+	size_t total = 0, k = 0;
+	unsigned long errors = 0;
+	uint32_t *all;
+	uint64_t start;
+	int c, port, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			seconds = strtod(optarg, NULL);
+			break;
+		case 'c':
+			conns = strtol(optarg, NULL, 10);
+			break;
+		default:
+			usage();
+			return 1;
+		}
+	}
+	if (argc - optind != 2 || inet_pton(AF_INET, argv[optind], &dst.sin_addr) != 1 ||
+	    (port = parse_port(argv[optind + 1])) < 0 || seconds <= 0 || seconds > 3600 ||
+	    conns < 1 || conns > MAX_THREADS) {
+		usage();
+		return 1;
+	}
+	dst.sin_port = htons((unsigned short)port);
+
+	ws = calloc((size_t)conns, sizeof(*ws));
+	if (!ws) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return 1;
+	}
+	start = now_ns();
+	for (long i = 0; i < conns; i++) {
+		ws[i].dst = dst;
+		ws[i].deadline = start + (uint64_t)(seconds * 1e9);
+		if (pthread_create(&ws[i].tid, NULL, client_thread, &ws[i]) != 0) {
+			fprintf(stderr, PROG ": pthread_create failed\n");
+			return 1;
+		}
+	}
+	for (long i = 0; i < conns; i++) {
+		pthread_join(ws[i].tid, NULL);
+		total += ws[i].n;
+		errors += ws[i].errors;
+	}
+	seconds = (double)(now_ns() - start) / 1e9;
+	all = malloc((total ? total : 1) * sizeof(*all));
+	if (!all) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return 1;
+	}
+	for (long i = 0; i < conns; i++) {
+		if (ws[i].n)
+			memcpy(all + k, ws[i].lat_us, ws[i].n * sizeof(*all));
+		k += ws[i].n;
+		free(ws[i].lat_us);
+	}
+	if (errors) {
+		for (long i = 0; i < conns; i++)
+			if (ws[i].errors) {
+				fprintf(stderr, PROG ": %lu failed transactions, first: %s: %s\n",
+					errors, ws[i].first_what, strerror(ws[i].first_err));
+				break;
+			}
+	}
+	qsort(all, total, sizeof(*all), cmp_u32);
+	rate = total / seconds;
+	{
+		uint32_t p50 = total ? all[total / 2] : 0;
+		uint32_t p99 =
+		    total ? all[(total * 99) / 100 < total ? (total * 99) / 100 : total - 1] : 0;
+
+		printf("rate %.0f/s\n", rate);
+		printf("latency p50 %u us p99 %u us\n", p50, p99);
+		printf("RESULT transactions=%zu errors=%lu seconds=%.3f rate=%.0f p50_us=%u "
+		       "p99_us=%u conns=%ld\n",
+		       total, errors, seconds, rate, p50, p99, conns);
+	}
+	if (total == 0) {
+		fprintf(stderr, PROG ": no transaction succeeded (is the server running?)\n");
+		rc = 1;
+	}
+	free(all);
+	free(ws);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		usage();
+		return 1;
+	}
+	if (strcmp(argv[1], "server") == 0)
+		return run_server(argc - 1, argv + 1);
+	if (strcmp(argv[1], "client") == 0)
+		return run_client(argc - 1, argv + 1);
+	usage();
+	return 1;
+}

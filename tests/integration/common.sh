@@ -1,0 +1,245 @@
+# shellcheck shell=bash source-path=SCRIPTDIR
+# Sourced by every integration test. Each test builds its own testbed (unique
+# prefix), starts its own routers, and removes everything in an EXIT trap,
+# killing only the processes it started.
+#
+# Environment (set by ctest, see CMakeLists.txt): SLIM_EXAMPLES (the examples/
+# dir with testbed.sh), SLIM_ROUTER, SLIMCTL, SLIM_RUN, SLIM_ECHO,
+# SLIM_SETUP_BENCH, SLIM_LIB. SLIM_KEEP=1 keeps the work dir (logs) afterwards.
+set -euo pipefail
+
+IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TEST_NAME=$(basename "$0" .sh)
+TB_PROG=$TEST_NAME
+: "${SLIM_EXAMPLES:=$IT_DIR/../../examples}"
+# shellcheck source=../../examples/lib.sh
+. "$SLIM_EXAMPLES/lib.sh"
+
+PIDS=()
+WORK=""
+IT_UP=0
+
+skip() {
+	echo "SKIP: $TEST_NAME: $*"
+	exit 77
+}
+
+ok() { echo "ok: $*"; }
+
+# fail MESSAGE: the one line that says what went wrong, then the logs.
+fail() {
+	echo "FAIL: $TEST_NAME: $*"
+	dump_logs
+	exit 1
+}
+
+dump_logs() {
+	local f
+	[[ -n $WORK && -d $WORK ]] || return 0
+	for f in "$WORK"/*.out "$WORK"/*.err "${TB_STATE_DIR:-/nonexistent}"/router-*.log; do
+		[[ -s $f ]] || continue
+		echo "---- $f"
+		tail -n 40 "$f"
+	done
+}
+
+it_cleanup() {
+	local rc=$? p
+	set +e
+	for p in "${PIDS[@]}"; do kill_tree "$p"; done
+	wait 2>/dev/null
+	if ((IT_UP)); then
+		"$SLIM_EXAMPLES/testbed.sh" down "$TB_PREFIX" >/dev/null
+		for p in "$TB_H1" "$TB_H2" "$TB_C1" "$TB_C2" "$TB_C3"; do
+			[[ ! -e /run/netns/$p ]] || echo "WARN: netns $p still exists after down"
+		done
+	fi
+	if [[ -n $WORK ]]; then
+		if [[ ${SLIM_KEEP:-0} == 1 ]]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
+	fi
+	exit "$rc"
+}
+
+# it_start CODE [norouters]: checks prerequisites, builds testbed "tCODE<pid>"
+# and starts the routers (unless norouters). CODE: 1-2 letters.
+it_start() {
+	local code=$1 what=${2:-routers} v
+	[[ $(id -u) == 0 ]] || skip "needs root (network namespaces, BPF)"
+	for v in SLIM_ROUTER SLIMCTL SLIM_RUN SLIM_ECHO; do
+		[[ -n ${!v:-} && -x ${!v} ]] || skip "$v not set to an executable (run through ctest)"
+	done
+	for v in ip nsenter ss python3 timeout; do
+		command -v "$v" >/dev/null || skip "needs $v"
+	done
+	tb_vars "t$code$(($$ % 10000))"
+	WORK=$(mktemp -d "/tmp/slim-it-$TEST_NAME.XXXXXX")
+	trap it_cleanup EXIT
+	IT_UP=1
+	"$SLIM_EXAMPLES/testbed.sh" up "$TB_PREFIX" || fail "testbed.sh up $TB_PREFIX failed"
+	if [[ $what == routers ]]; then
+		"$SLIM_EXAMPLES/slim-env.sh" up "$TB_PREFIX" || fail "slim-env.sh up $TB_PREFIX failed"
+	fi
+}
+
+# sock_of NETNS: the router socket serving that container's host.
+sock_of() {
+	case $1 in
+	"$TB_C2" | "$TB_H2") echo "$TB_SOCK2" ;;
+	*) echo "$TB_SOCK1" ;;
+	esac
+}
+
+# cmd_for slim|plain NETNS: sets CMD to the prefix that runs a program in NETNS,
+# under slim-run (with that host's router socket) for "slim".
+cmd_for() {
+	CMD=(nsenter --net="/run/netns/$2" --)
+	if [[ $1 == slim ]]; then CMD+=("$SLIM_RUN" --socket "$(sock_of "$2")" --); fi
+}
+
+# bg NAME slim|plain NETNS PROG ARGS...: starts it in the background;
+# stdout/stderr in $WORK/NAME.out/.err; its pid in BG[NAME] and PIDS.
+declare -A BG
+bg() {
+	local name=$1 mode=$2 ns=$3
+	shift 3
+	cmd_for "$mode" "$ns"
+	"${CMD[@]}" "$@" </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	BG[$name]=$!
+	PIDS+=($!)
+}
+
+# fg NAME slim|plain NETNS PROG ARGS...: runs it (at most 30 s); sets RC and
+# MS (wall time in milliseconds); output in $WORK/NAME.out/.err.
+fg() {
+	local name=$1 mode=$2 ns=$3 t0 t1
+	shift 3
+	cmd_for "$mode" "$ns"
+	t0=$(date +%s%N)
+	RC=0
+	timeout 30 "${CMD[@]}" "$@" </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" || RC=$?
+	t1=$(date +%s%N)
+	# shellcheck disable=SC2034 # read by the tests
+	MS=$(((t1 - t0) / 1000000))
+}
+
+# wait_bg NAME: waits for a background job; sets RC.
+wait_bg() {
+	RC=0
+	wait "${BG[$1]}" || RC=$?
+}
+
+# wait_line FILE REGEX [SECS]: waits until a line of FILE matches.
+wait_line() {
+	wait_until "${3:-10}" "'$2' in $(basename "$1")" grep -Eq -- "$2" "$1"
+}
+
+# count_ge FILE REGEX N: true if at least N lines of FILE match.
+count_ge() {
+	local c
+	c=$(grep -Ec -- "$2" "$1" 2>/dev/null) || c=0
+	((c >= $3))
+}
+
+# start_echo NAME slim|plain NETNS ARGS...: an echo server, waited for.
+start_echo() {
+	local name=$1
+	bg "$@"
+	wait_line "$WORK/$name.out" '^listen ' || fail "echo server $name did not start listening"
+	ok "echo server $name: $(head -n 1 "$WORK/$name.out")"
+}
+
+# field FILE KEY [N]: the value of the N-th (default 1st) line "KEY value".
+field() {
+	awk -v k="$2" -v n="${3:-1}" '$1 == k && ++c == n { print $2; exit }' "$1"
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[[ $2 == "$3" ]] || fail "$1: got '$2', want '$3'"
+	ok "$1 = $3"
+}
+
+# expect_match WHAT GOT REGEX
+expect_match() {
+	[[ $2 =~ $3 ]] || fail "$1: got '$2', want a match of /$3/"
+	ok "$1 = $2"
+}
+
+# counters: prints the packet counters that prove which path carried traffic:
+# vxlan0 rx/tx in both hosts and eth0 rx/tx in the three containers. Read with
+# `ip -j -s link` inside each netns (/sys would show the caller's netns).
+counters() {
+	local ns dev
+	for ns in "$TB_H1:vxlan0" "$TB_H2:vxlan0" "$TB_C1:eth0" "$TB_C2:eth0" "$TB_C3:eth0"; do
+		dev=${ns#*:} ns=${ns%%:*}
+		ip -n "$ns" -j -s link show "$dev" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]["stats64"]
+print("%s:%s rx=%d tx=%d" % (sys.argv[1], sys.argv[2], d["rx"]["packets"], d["tx"]["packets"]))' "$ns" "$dev"
+	done
+}
+
+# oneline TEXT: TEXT with runs of blanks and newlines squeezed to one space.
+oneline() { tr -s ' \t\n' ' ' <<<"$1"; }
+
+# expect_same_counters BEFORE AFTER WHAT: counters unchanged.
+expect_same_counters() {
+	if [[ $1 != "$2" ]]; then
+		fail "$3: packets crossed the container network / VXLAN:" \
+			"$(diff <(echo "$1") <(echo "$2") | grep '^[<>]' | tr '\n' ' ')"
+	fi
+	ok "$3: vxlan0 (h1, h2) and eth0 (c1, c2, c3) packet counters unchanged"
+}
+
+# estab NETNS LOCAL_RE PEER_RE: prints matching ESTABLISHED TCP connections.
+estab() {
+	in_ns "$1" ss -Htn state established | awk -v l="$2" -v p="$3" '$3 ~ l && $4 ~ p'
+}
+
+# check_exchange N CLIENT_NS CLIENT_VIP CLIENT_HOSTNS CLIENT_UL SERVER_HOSTNS SERVER_UL
+#                DST PORT MSG [client options...]
+# One echo exchange from CLIENT_NS (under slim-run) to DST:PORT, where the echo
+# server "srv" (under slim-run) serves its N-th connection. Checks the
+# addresses both applications see, that a host TCP connection CLIENT_UL:P ->
+# SERVER_UL:7771 carries it while it is held open (P = the client's reported
+# port), that the container namespace holds no TCP socket of its own, and
+# that no packet crossed vxlan0 or the containers' eth0.
+check_exchange() {
+	local n=$1 cns=$2 cvip=$3 chns=$4 cul=$5 shns=$6 sul=$7 dst=$8 port=$9 msg=${10}
+	shift 10
+	local before after local_addr lport conn
+	before=$(counters)
+	bg "cli$n" slim "$cns" "$SLIM_ECHO" client --hold 1500 "$@" "$dst" "$port" "$msg"
+	if ! wait_line "$WORK/cli$n.out" '^echo ' 10; then
+		wait_bg "cli$n"
+		fail "client $n (${*:-blocking}) got no echo (exit $RC): $(cat "$WORK/cli$n.err")"
+	fi
+	local_addr=$(field "$WORK/cli$n.out" local)
+	expect_match "client $n getsockname" "$local_addr" "^${cvip//./\\.}:[0-9]+$"
+	lport=${local_addr##*:}
+	expect_eq "client $n getpeername" "$(field "$WORK/cli$n.out" peer)" "$dst:$port"
+	conn=$(estab "$chns" "^${cul//./\\.}:$lport\$" "^${sul//./\\.}:$TB_PORT\$")
+	[[ -n $conn ]] || fail "client $n: no ESTABLISHED $cul:$lport -> $sul:$TB_PORT in $chns;" \
+		"ss -tn there: $(in_ns "$chns" ss -Htn | tr '\n' ';')"
+	ok "client $n: host connection in $chns: $(oneline "$conn")"
+	conn=$(estab "$shns" "^${sul//./\\.}:$TB_PORT\$" "^${cul//./\\.}:$lport\$")
+	[[ -n $conn ]] || fail "client $n: no ESTABLISHED $sul:$TB_PORT <- $cul:$lport in $shns"
+	ok "client $n: host connection in $shns: $(oneline "$conn")"
+	conn=$(in_ns "$cns" ss -Htn)
+	[[ -z $conn ]] || fail "client $n: container $cns has TCP sockets of its own: $conn"
+	ok "client $n: no TCP socket in the container namespace $cns"
+	wait_bg "cli$n"
+	expect_eq "client $n exit code" "$RC" 0
+	expect_eq "client $n echo" "$(sed -n 's/^echo //p' "$WORK/cli$n.out")" "$msg"
+	wait_until 5 "the server to finish connection $n" count_ge "$WORK/srv.out" '^closed' "$n" ||
+		fail "server did not finish connection $n"
+	expect_eq "server accept() address, connection $n" "$(field "$WORK/srv.out" accept "$n")" \
+		"$cvip:$lport"
+	expect_eq "server getpeername, connection $n" "$(field "$WORK/srv.out" peer "$n")" \
+		"$cvip:$lport"
+	expect_eq "server getsockname, connection $n" "$(field "$WORK/srv.out" local "$n")" \
+		"$dst:$port"
+	expect_eq "server received, connection $n" "$(field "$WORK/srv.out" got "$n")" "$msg"
+	after=$(counters)
+	expect_same_counters "$before" "$after" "connection $n"
+}
