@@ -1,0 +1,206 @@
+/* Per-fd state: a two-level table indexed by fd. The top level is one array
+ * of chunk pointers sized for the kernel's fs.nr_open; chunks of
+ * FDT_CHUNK entries are mapped on first use and published with a CAS, so no
+ * fixed fd cap and no lock. Each entry is a small seqlock: a writer (the
+ * thread operating on that fd) bumps gen to odd, stores the fields, bumps it
+ * to even; readers retry on a change. */
+#define _GNU_SOURCE
+#include "fdtable.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define FDT_CHUNK 1024
+#define FDT_DEFAULT_MAX (1 << 20)
+/* A reader gives up (and treats the fd as plain) after this many retries; it
+ * can only happen if a signal handler reads an fd its own thread is writing. */
+#define FDT_MAX_RETRIES 1000
+
+struct fd_entry {
+	_Atomic uint32_t gen;
+	_Atomic uint32_t kind; /* enum fd_kind, bit 8: bound */
+	_Atomic uint64_t ino;
+	_Atomic uint64_t local, peer, aux; /* ip << 16 | port */
+};
+
+#define FDT_BOUND 0x100u
+
+typedef _Atomic(struct fd_entry *) chunk_ptr;
+/* Published with release after top_len is set. */
+static chunk_ptr *_Atomic top;
+static size_t top_len;
+static pthread_once_t top_once = PTHREAD_ONCE_INIT;
+
+/* fs.nr_open read with raw system calls (no stdio, no hooks). */
+static size_t read_nr_open(void)
+{
+	char buf[32];
+	size_t v = 0;
+	long n;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return FDT_DEFAULT_MAX;
+	n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		v = v * 10 + (size_t)(buf[i] - '0');
+	return v ? v : FDT_DEFAULT_MAX;
+}
+
+static void top_init(void)
+{
+	int saved = errno;
+	size_t len = (read_nr_open() + FDT_CHUNK - 1) / FDT_CHUNK;
+	/* Untouched pages of this reservation cost nothing. */
+	void *p = mmap(NULL, len * sizeof(chunk_ptr), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p != MAP_FAILED) {
+		top_len = len;
+		atomic_store_explicit(&top, (chunk_ptr *)p, memory_order_release);
+	}
+	errno = saved;
+}
+
+/* The entry for fd, mapping its chunk if create; NULL if none. */
+static struct fd_entry *entry(int fd, bool create)
+{
+	struct fd_entry *chunk, *fresh = NULL;
+	chunk_ptr *t;
+	size_t hi;
+
+	if (fd < 0)
+		return NULL;
+	pthread_once(&top_once, top_init);
+	t = atomic_load_explicit(&top, memory_order_acquire);
+	hi = (size_t)fd / FDT_CHUNK;
+	if (!t || hi >= top_len)
+		return NULL;
+	chunk = atomic_load_explicit(&t[hi], memory_order_acquire);
+	if (!chunk && create) {
+		int saved = errno;
+		void *p = mmap(NULL, FDT_CHUNK * sizeof(struct fd_entry), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		errno = saved;
+		if (p == MAP_FAILED)
+			return NULL;
+		fresh = p;
+		if (atomic_compare_exchange_strong_explicit(&t[hi], &chunk, fresh,
+							    memory_order_acq_rel,
+							    memory_order_acquire)) {
+			chunk = fresh;
+		} else {
+			munmap(fresh, FDT_CHUNK * sizeof(struct fd_entry));
+			errno = saved;
+		}
+	}
+	return chunk ? &chunk[(size_t)fd % FDT_CHUNK] : NULL;
+}
+
+static uint64_t pack(struct slim_ep ep)
+{
+	return (uint64_t)ep.ip << 16 | ep.port;
+}
+
+static struct slim_ep unpack(uint64_t v)
+{
+	struct slim_ep ep = {.ip = (uint32_t)(v >> 16), .port = (uint16_t)v};
+
+	return ep;
+}
+
+int fdtable_set(int fd, const struct fd_state *st)
+{
+	struct fd_entry *e = entry(fd, st->kind != FD_PLAIN);
+	uint32_t g;
+
+	if (!e)
+		return st->kind == FD_PLAIN ? 0 : -1;
+	g = atomic_load_explicit(&e->gen, memory_order_relaxed);
+	atomic_store_explicit(&e->gen, g | 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&e->ino, st->ino, memory_order_relaxed);
+	atomic_store_explicit(&e->local, pack(st->local), memory_order_relaxed);
+	atomic_store_explicit(&e->peer, pack(st->peer), memory_order_relaxed);
+	atomic_store_explicit(&e->aux, pack(st->aux), memory_order_relaxed);
+	atomic_store_explicit(&e->kind, (uint32_t)st->kind | (st->bound ? FDT_BOUND : 0),
+			      memory_order_relaxed);
+	atomic_store_explicit(&e->gen, (g | 1) + 1, memory_order_release);
+	return 0;
+}
+
+void fdtable_get(int fd, struct fd_state *st)
+{
+	struct fd_entry *e = entry(fd, false);
+
+	*st = (struct fd_state){.kind = FD_PLAIN};
+	if (!e)
+		return;
+	for (int tries = 0; tries < FDT_MAX_RETRIES; tries++) {
+		uint32_t g1 = atomic_load_explicit(&e->gen, memory_order_acquire);
+		uint32_t k;
+
+		if (g1 & 1)
+			continue;
+		k = atomic_load_explicit(&e->kind, memory_order_relaxed);
+		st->ino = atomic_load_explicit(&e->ino, memory_order_relaxed);
+		st->local = unpack(atomic_load_explicit(&e->local, memory_order_relaxed));
+		st->peer = unpack(atomic_load_explicit(&e->peer, memory_order_relaxed));
+		st->aux = unpack(atomic_load_explicit(&e->aux, memory_order_relaxed));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&e->gen, memory_order_relaxed) != g1)
+			continue;
+		st->kind = (enum fd_kind)(k & 0xff);
+		st->bound = (k & FDT_BOUND) != 0;
+		return;
+	}
+	*st = (struct fd_state){.kind = FD_PLAIN};
+}
+
+void fdtable_clear(int fd)
+{
+	/* No pthread_once here: before the table exists there is nothing to
+	 * clear, and close must stay async-signal-safe. */
+	chunk_ptr *t = atomic_load_explicit(&top, memory_order_acquire);
+	struct fd_entry *chunk;
+	size_t hi;
+
+	if (fd < 0 || !t)
+		return;
+	hi = (size_t)fd / FDT_CHUNK;
+	if (hi >= top_len)
+		return;
+	chunk = atomic_load_explicit(&t[hi], memory_order_acquire);
+	if (chunk)
+		atomic_store_explicit(&chunk[(size_t)fd % FDT_CHUNK].kind, FD_PLAIN,
+				      memory_order_release);
+}
+
+uint64_t fd_inode(int fd)
+{
+	struct stat sb;
+	int saved = errno;
+	uint64_t ino = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_ino : 0;
+
+	errno = saved;
+	return ino;
+}
+
+void fdtable_lookup(int fd, struct fd_state *st)
+{
+	fdtable_get(fd, st);
+	if (st->kind == FD_PLAIN)
+		return;
+	if (fd_inode(fd) != st->ino) {
+		fdtable_clear(fd);
+		*st = (struct fd_state){.kind = FD_PLAIN};
+	}
+}

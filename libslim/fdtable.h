@@ -1,0 +1,52 @@
+/* What libslim knows about each file descriptor of the process. */
+#ifndef LIBSLIM_FDTABLE_H
+#define LIBSLIM_FDTABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+
+enum fd_kind {
+	FD_PLAIN = 0,  /* unknown or not ours: every call goes straight to libc */
+	FD_CANDIDATE,  /* AF_INET TCP socket of the container, not decided yet */
+	FD_CLIENT,     /* swapped: host socket connecting to an overlay peer */
+	FD_LISTENER,   /* swapped: host listener for a virtual port */
+	FD_ACCEPTED,   /* accepted from a listener, with a virtual peer */
+};
+
+/* One fd's state. Which fields mean something depends on kind:
+ *  CANDIDATE: bound (and then aux = the address the app bound to)
+ *  CLIENT:    local.ip = own vip, peer = virtual destination,
+ *             aux = underlay address the host socket connects to
+ *  LISTENER:  local = the address the app bound (0.0.0.0 or vip):vport
+ *  ACCEPTED:  local = virtual ip:port, peer = virtual peer ip:real port */
+struct fd_state {
+	enum fd_kind kind;
+	bool bound;
+	uint64_t ino; /* socket inode when the state was recorded */
+	struct slim_ep local, peer, aux;
+};
+
+/* Records st for fd (fd >= 0). Returns 0, or -1 if fd is beyond the table or
+ * memory for it could not be mapped: then fd simply stays plain. Not
+ * async-signal-safe (may mmap); lock-free. */
+int fdtable_set(int fd, const struct fd_state *st);
+
+/* Copies fd's recorded state into st (kind FD_PLAIN if none). Lock-free and
+ * never allocates. Does not check that the record is still current. */
+void fdtable_get(int fd, struct fd_state *st);
+
+/* Forgets fd. Async-signal-safe: one atomic store at most. */
+void fdtable_clear(int fd);
+
+/* Like fdtable_get, but verifies that fd is still the socket the record was
+ * made for (same inode); a stale record (the fd was closed behind our back,
+ * e.g. by close_range or dup2, and the number reused) is cleared and plain is
+ * returned. Preserves errno. */
+void fdtable_lookup(int fd, struct fd_state *st);
+
+/* The inode of fd, or 0 if fstat fails. Preserves errno. */
+uint64_t fd_inode(int fd);
+
+#endif

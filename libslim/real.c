@@ -1,0 +1,145 @@
+/* Resolution of the real libc functions behind our hooks. */
+#define _GNU_SOURCE
+#include "real.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct real_fns {
+	int (*socket)(int, int, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	int (*listen)(int, int);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*getsockname)(int, struct sockaddr *, socklen_t *);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*close)(int);
+};
+
+static struct real_fns fns;
+static pthread_once_t fns_once = PTHREAD_ONCE_INIT;
+/* Set while this thread resolves: a hook entered again from inside dlsym or
+ * dladdr (or from a signal handler meanwhile) must not wait for pthread_once
+ * on itself, so it uses the raw system call instead. */
+static __thread int resolving __attribute__((tls_model("initial-exec")));
+
+/* The next definition of name after libslim, or NULL if there is none or the
+ * lookup came back to libslim itself (e.g. loaded twice, or dlopen'ed). */
+static void *next_sym(const char *name)
+{
+	Dl_info mine, theirs;
+	void *p = dlsym(RTLD_NEXT, name);
+
+	if (p && dladdr(p, &theirs) && dladdr((void *)next_sym, &mine) &&
+	    theirs.dli_fbase == mine.dli_fbase)
+		return NULL;
+	return p;
+}
+
+static void resolve(void)
+{
+	resolving = 1;
+	fns.socket = next_sym("socket");
+	fns.connect = next_sym("connect");
+	fns.bind = next_sym("bind");
+	fns.listen = next_sym("listen");
+	fns.accept = next_sym("accept");
+	fns.accept4 = next_sym("accept4");
+	fns.getsockname = next_sym("getsockname");
+	fns.getpeername = next_sym("getpeername");
+	fns.close = next_sym("close");
+	resolving = 0;
+}
+
+/* The resolved table, or NULL while this very thread is resolving it. */
+static const struct real_fns *get(void)
+{
+	if (resolving)
+		return NULL;
+	pthread_once(&fns_once, resolve);
+	return &fns;
+}
+
+int real_socket(int domain, int type, int protocol)
+{
+	const struct real_fns *f = get();
+
+	if (f && f->socket)
+		return f->socket(domain, type, protocol);
+	return (int)syscall(SYS_socket, domain, type, protocol);
+}
+
+int real_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	const struct real_fns *f = get();
+
+	if (f && f->connect)
+		return f->connect(fd, addr, len);
+	return (int)syscall(SYS_connect, fd, addr, len);
+}
+
+int real_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	const struct real_fns *f = get();
+
+	if (f && f->bind)
+		return f->bind(fd, addr, len);
+	return (int)syscall(SYS_bind, fd, addr, len);
+}
+
+int real_listen(int fd, int backlog)
+{
+	const struct real_fns *f = get();
+
+	if (f && f->listen)
+		return f->listen(fd, backlog);
+	return (int)syscall(SYS_listen, fd, backlog);
+}
+
+int real_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	const struct real_fns *f = get();
+
+	if (f && f->accept)
+		return f->accept(fd, addr, len);
+	return (int)syscall(SYS_accept4, fd, addr, len, 0);
+}
+
+int real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	const struct real_fns *f = get();
+
+	if (f && f->accept4)
+		return f->accept4(fd, addr, len, flags);
+	return (int)syscall(SYS_accept4, fd, addr, len, flags);
+}
+
+int real_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	const struct real_fns *f = get();
+
+	if (f && f->getsockname)
+		return f->getsockname(fd, addr, len);
+	return (int)syscall(SYS_getsockname, fd, addr, len);
+}
+
+int real_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	const struct real_fns *f = get();
+
+	if (f && f->getpeername)
+		return f->getpeername(fd, addr, len);
+	return (int)syscall(SYS_getpeername, fd, addr, len);
+}
+
+int real_close(int fd)
+{
+	const struct real_fns *f = get();
+
+	if (f && f->close)
+		return f->close(fd);
+	return (int)syscall(SYS_close, fd);
+}

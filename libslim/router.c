@@ -1,0 +1,534 @@
+/* The router connection: opened lazily on first need, hello'ed, and
+ * re-opened once transparently if it breaks (router restart, the app closed
+ * our fd, fork). One mutex serialises request/reply on it; it is the only
+ * lock in libslim and is never taken by the fd table. Giving up (socket
+ * unset, unreachable, refused, lost) prints one line and disables slim for
+ * the rest of the process: every socket then stays plain. */
+#define _GNU_SOURCE
+#include "router.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+#include "real.h"
+#include "wire.h"
+
+enum { ST_UNKNOWN, ST_ACTIVE, ST_DISABLED };
+
+/* roundtrip() results besides 0 */
+#define RT_TRANSPORT (-1) /* the connection failed: errno set, retry elsewhere */
+#define RT_PROTOCOL (-2)  /* the router answered nonsense: reason in why */
+/* ensure_conn() result when it has already disabled slim */
+#define EC_GAVE_UP (-2)
+
+struct route_set {
+	size_t n;
+	struct slim_route r[];
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static char path_shown[256]; /* for messages, possibly truncated */
+static bool path_set, path_too_long;
+
+static pthread_mutex_t ipc_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Set while this thread holds ipc_lock: a hook re-entered from a signal
+ * handler must not wait for it. */
+static __thread bool in_ipc __attribute__((tls_model("initial-exec")));
+static _Atomic int state = ST_UNKNOWN;
+static _Atomic int conn_fd = -1;
+static uint64_t conn_ino; /* under ipc_lock */
+static _Atomic int peer_fd = -1;
+static _Atomic uint64_t peer_ino;
+static _Atomic uint32_t own_vip;
+static struct route_set *_Atomic routes;
+static atomic_flag warned = ATOMIC_FLAG_INIT;
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&ipc_lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&ipc_lock);
+}
+
+/* The child must not share the parent's connection: replies would go to
+ * whichever process reads first. Drop it; the next need reconnects. */
+static void atfork_child(void)
+{
+	int fd = atomic_exchange(&conn_fd, -1);
+
+	if (fd >= 0 && fd_inode(fd) == conn_ino)
+		real_close(fd);
+	pthread_mutex_unlock(&ipc_lock);
+}
+
+/* SLIM_SOCKET is read once: the app may clear its environment later. */
+static void init(void)
+{
+	const char *p = getenv("SLIM_SOCKET");
+
+	if (p && *p) {
+		snprintf(path_shown, sizeof(path_shown), "%s", p);
+		if (strlen(p) < sizeof(sock_path)) {
+			memcpy(sock_path, p, strlen(p) + 1);
+			path_set = true;
+		} else {
+			path_too_long = true;
+		}
+	}
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+__attribute__((constructor)) static void router_ctor(void)
+{
+	pthread_once(&init_once, init);
+}
+
+/* Gives up on slim for this process and prints msg (one line) the first
+ * time. Preserves errno. */
+static void disable(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void disable(const char *fmt, ...)
+{
+	char line[512];
+	int saved = errno, n;
+	va_list ap;
+
+	atomic_store(&state, ST_DISABLED);
+	if (atomic_flag_test_and_set(&warned))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+		/* nowhere else to report it */
+	}
+	errno = saved;
+}
+
+/* Moves fd near the top of the soft fd limit, out of the way of apps that
+ * expect small fd numbers. Returns the fd to use (fd itself on failure). */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	long min = 0;
+	int nfd, saved = errno;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 256)
+		min = (long)(rl.rlim_cur < (1 << 20) ? rl.rlim_cur : (1 << 20)) - 64;
+	if (min <= fd) {
+		errno = saved;
+		return fd;
+	}
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)min);
+	if (nfd < 0) {
+		errno = saved;
+		return fd;
+	}
+	real_close(fd);
+	errno = saved;
+	return nfd;
+}
+
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		real_close(fds[i]);
+}
+
+/* Sends req on fd and reads the reply. Returns 0 with *out (caller frees
+ * with slim__reply__free_unpacked) and, for a successful reply, exactly one
+ * fd in *rfd (caller owns); RT_TRANSPORT with errno; or RT_PROTOCOL with a
+ * reason in why. Received fds are never leaked. */
+static int roundtrip(int fd, const Slim__Request *req, Slim__Request__BodyCase expected,
+		     Slim__Reply **out, int *rfd, char *why, size_t whylen)
+{
+	uint8_t buf[SLIM_WIRE_MAX];
+	int fds[SLIM_WIRE_MAX_FDS];
+	size_t nfds = 0;
+	ssize_t n;
+	Slim__Reply *rep;
+
+	if (slim_wire_send_request(fd, req, NULL, 0) < 0)
+		return RT_TRANSPORT;
+	n = slim_wire_recv(fd, buf, sizeof(buf), fds, &nfds, SLIM_WIRE_MAX_FDS);
+	if (n < 0)
+		return errno == EMSGSIZE ? (snprintf(why, whylen, "oversized reply"), RT_PROTOCOL)
+					 : RT_TRANSPORT;
+	if (n == 0) {
+		close_fds(fds, nfds);
+		errno = ECONNRESET;
+		return RT_TRANSPORT;
+	}
+	rep = slim__reply__unpack(NULL, (size_t)n, buf);
+	if (!rep) {
+		close_fds(fds, nfds);
+		snprintf(why, whylen, "undecodable reply");
+		return RT_PROTOCOL;
+	}
+	if (slim_validate_reply(rep, expected, why, whylen) != 0 || rep->error < 0 ||
+	    rep->error > 4095 || (rep->error == 0 && nfds != 1)) {
+		if (!why[0])
+			snprintf(why, whylen, "reply with %zu fds", nfds);
+		close_fds(fds, nfds);
+		slim__reply__free_unpacked(rep, NULL);
+		return RT_PROTOCOL;
+	}
+	if (rep->error) {
+		close_fds(fds, nfds);
+		*rfd = -1;
+	} else {
+		*rfd = fds[0];
+		close_fds(fds + 1, nfds - 1);
+	}
+	*out = rep;
+	return 0;
+}
+
+/* Publishes a new route snapshot. Old snapshots are never freed (a reader
+ * may still hold one); they only change on a re-hello, which is rare. */
+static void install_routes(const Slim__HelloReply *h)
+{
+	struct route_set *cur = atomic_load(&routes), *rs;
+
+	rs = malloc(sizeof(*rs) + h->n_routes * sizeof(rs->r[0]));
+	if (!rs)
+		return; /* keep the old ones */
+	rs->n = h->n_routes;
+	for (size_t i = 0; i < h->n_routes; i++) {
+		const Slim__Route *r = h->routes[i];
+
+		rs->r[i] = (struct slim_route){.subnet = r->subnet,
+					       .prefix_len = (uint8_t)r->prefix_len,
+					       .underlay_ip = r->underlay_ip,
+					       .port = (uint16_t)r->port};
+	}
+	if (cur && cur->n == rs->n && !memcmp(cur->r, rs->r, rs->n * sizeof(rs->r[0]))) {
+		free(rs);
+		return;
+	}
+	atomic_store(&routes, rs);
+}
+
+/* Keeps the peer map fd we have if it is still ours, else adopts mapfd. */
+static void install_peer_map(int mapfd)
+{
+	int cur = atomic_load(&peer_fd);
+
+	if (cur >= 0 && fd_inode(cur) == atomic_load(&peer_ino)) {
+		real_close(mapfd);
+		return;
+	}
+	mapfd = move_high(mapfd);
+	atomic_store(&peer_ino, fd_inode(mapfd));
+	atomic_store(&peer_fd, mapfd);
+}
+
+/* Hello on fd. Returns 0 (slim active), RT_TRANSPORT (errno), or EC_GAVE_UP
+ * (refused or nonsense: slim disabled). Under ipc_lock. */
+static int hello(int fd)
+{
+	Slim__Request req = SLIM__REQUEST__INIT;
+	Slim__HelloRequest h = SLIM__HELLO_REQUEST__INIT;
+	Slim__Reply *rep;
+	char why[200] = "";
+	int mapfd, r;
+
+	h.version = SLIM_PROTO_VERSION;
+	req.body_case = SLIM__REQUEST__BODY_HELLO;
+	req.hello = &h;
+	r = roundtrip(fd, &req, SLIM__REQUEST__BODY_HELLO, &rep, &mapfd, why, sizeof(why));
+	if (r == RT_TRANSPORT)
+		return r;
+	if (r == RT_PROTOCOL) {
+		disable("libslim: router at %s sent a bad reply: %s (using the container network)",
+			path_shown, why);
+		return EC_GAVE_UP;
+	}
+	if (rep->error) {
+		disable("libslim: router at %s refused this process: %s (using the container "
+			"network)",
+			path_shown, rep->message ? rep->message : strerror(rep->error));
+		slim__reply__free_unpacked(rep, NULL);
+		return EC_GAVE_UP;
+	}
+	install_routes(rep->hello);
+	atomic_store(&own_vip, rep->hello->vip);
+	install_peer_map(mapfd);
+	slim__reply__free_unpacked(rep, NULL);
+	atomic_store(&state, ST_ACTIVE);
+	return 0;
+}
+
+/* Forgets the connection fd; closes it only if it is still ours. */
+static void drop_conn(int fd)
+{
+	if (atomic_compare_exchange_strong(&conn_fd, &fd, -1) && fd_inode(fd) == conn_ino)
+		real_close(fd);
+}
+
+/* True if the connection is open and still the socket we opened (the app
+ * may have closed the number and reused it). Under ipc_lock. */
+static bool conn_alive(void)
+{
+	int fd = atomic_load(&conn_fd);
+
+	if (fd < 0)
+		return false;
+	if (fd_inode(fd) != conn_ino) {
+		atomic_compare_exchange_strong(&conn_fd, &fd, -1); /* not ours: no close */
+		return false;
+	}
+	return true;
+}
+
+/* Opens the connection and says hello, unless it is up. Returns 0,
+ * RT_TRANSPORT (errno; nothing left open) or EC_GAVE_UP. Under ipc_lock. */
+static int ensure_conn(void)
+{
+	struct sockaddr_un sun;
+	int fd, r, saved;
+
+	if (conn_alive())
+		return 0;
+	if (!path_set) {
+		if (path_too_long)
+			disable("libslim: router socket path too long: %s (using the container "
+				"network)",
+				path_shown);
+		else
+			disable("libslim: SLIM_SOCKET is not set (using the container network; "
+				"start the program with slim-run)");
+		return EC_GAVE_UP;
+	}
+	fd = real_socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return RT_TRANSPORT;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
+	if (real_connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		saved = errno;
+		real_close(fd);
+		errno = saved;
+		return RT_TRANSPORT;
+	}
+	fd = move_high(fd);
+	conn_ino = fd_inode(fd);
+	atomic_store(&conn_fd, fd);
+	r = hello(fd);
+	if (r != 0) {
+		saved = errno;
+		drop_conn(fd);
+		errno = saved;
+	}
+	return r;
+}
+
+static void lock_ipc(int *cancel_state)
+{
+	/* recvmsg is a cancellation point: never leave the lock held. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, cancel_state);
+	pthread_mutex_lock(&ipc_lock);
+	in_ipc = true;
+}
+
+static void unlock_ipc(int cancel_state)
+{
+	in_ipc = false;
+	pthread_mutex_unlock(&ipc_lock);
+	pthread_setcancelstate(cancel_state, NULL);
+}
+
+bool slim_disabled(void)
+{
+	return atomic_load_explicit(&state, memory_order_relaxed) == ST_DISABLED;
+}
+
+bool slim_active(void)
+{
+	int cs, saved = errno;
+
+	pthread_once(&init_once, init);
+	if (atomic_load(&state) != ST_UNKNOWN)
+		return atomic_load(&state) == ST_ACTIVE;
+	if (in_ipc)
+		return false;
+	lock_ipc(&cs);
+	if (atomic_load(&state) == ST_UNKNOWN && ensure_conn() == RT_TRANSPORT)
+		disable("libslim: router at %s unreachable: %s (using the container network)",
+			path_shown, strerror(errno));
+	unlock_ipc(cs);
+	errno = saved;
+	return atomic_load(&state) == ST_ACTIVE;
+}
+
+uint32_t slim_vip(void)
+{
+	return atomic_load(&own_vip);
+}
+
+const struct slim_route *slim_route_for(uint32_t ip)
+{
+	struct route_set *rs = atomic_load(&routes);
+
+	if (!rs || atomic_load(&state) != ST_ACTIVE)
+		return NULL;
+	return slim_route_lookup(rs->r, rs->n, ip);
+}
+
+/* One request with one transparent reconnect. Returns 0 with *rep (and *rfd
+ * for a successful reply) or SLIM_FALLBACK (slim disabled). Preserves errno. */
+static int request(const Slim__Request *req, Slim__Request__BodyCase expected, Slim__Reply **rep,
+		   int *rfd)
+{
+	int cs, r = SLIM_FALLBACK, saved = errno, err = 0;
+	char why[200];
+
+	pthread_once(&init_once, init);
+	if (in_ipc || slim_disabled())
+		return SLIM_FALLBACK;
+	lock_ipc(&cs);
+	for (int attempt = 0; attempt < 2 && !slim_disabled(); attempt++) {
+		int fd, e = ensure_conn();
+
+		if (e == EC_GAVE_UP)
+			break;
+		if (e == RT_TRANSPORT) {
+			disable("libslim: router at %s unreachable: %s (using the container "
+				"network)",
+				path_shown, strerror(errno));
+			break;
+		}
+		fd = atomic_load(&conn_fd);
+		why[0] = 0;
+		e = roundtrip(fd, req, expected, rep, rfd, why, sizeof(why));
+		if (e == 0) {
+			r = 0;
+			break;
+		}
+		if (e == RT_PROTOCOL) {
+			disable("libslim: router at %s sent a bad reply: %s (using the container "
+				"network)",
+				path_shown, why);
+			break;
+		}
+		err = errno;
+		drop_conn(fd);
+	}
+	if (r != 0 && !slim_disabled())
+		disable("libslim: router at %s connection lost: %s (using the container network)",
+			path_shown, strerror(err));
+	unlock_ipc(cs);
+	errno = saved;
+	return r;
+}
+
+/* A refusal the router gave: EACCES (not registered) disables slim. */
+static int refusal(Slim__Reply *rep)
+{
+	int e = rep->error;
+
+	if (e == EACCES) {
+		disable("libslim: router at %s refused this process: %s (using the container "
+			"network)",
+			path_shown, rep->message ? rep->message : strerror(e));
+		e = SLIM_FALLBACK;
+	}
+	slim__reply__free_unpacked(rep, NULL);
+	return e;
+}
+
+int slim_router_connect(struct slim_ep dst, struct slim_ep *underlay, int *hostfd)
+{
+	Slim__Request req = SLIM__REQUEST__INIT;
+	Slim__ConnectRequest c = SLIM__CONNECT_REQUEST__INIT;
+	Slim__Reply *rep;
+
+	c.vip = dst.ip;
+	c.port = dst.port;
+	req.body_case = SLIM__REQUEST__BODY_CONNECT;
+	req.connect = &c;
+	if (request(&req, SLIM__REQUEST__BODY_CONNECT, &rep, hostfd) != 0)
+		return SLIM_FALLBACK;
+	if (rep->error)
+		return refusal(rep);
+	underlay->ip = rep->connect->underlay_ip;
+	underlay->port = (uint16_t)rep->connect->port;
+	slim__reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+int slim_router_listen(uint16_t port, int backlog, struct slim_ep *vaddr, int *hostfd)
+{
+	Slim__Request req = SLIM__REQUEST__INIT;
+	Slim__ListenRequest l = SLIM__LISTEN_REQUEST__INIT;
+	Slim__Reply *rep;
+
+	l.port = port;
+	l.backlog = backlog;
+	req.body_case = SLIM__REQUEST__BODY_LISTEN;
+	req.listen = &l;
+	if (request(&req, SLIM__REQUEST__BODY_LISTEN, &rep, hostfd) != 0)
+		return SLIM_FALLBACK;
+	if (rep->error)
+		return refusal(rep);
+	vaddr->ip = rep->listen->vip;
+	vaddr->port = (uint16_t)rep->listen->port;
+	slim__reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+int slim_peer_map_fd(void)
+{
+	return atomic_load(&peer_fd);
+}
+
+int slim_peer_map_refresh(int stale)
+{
+	int cs, cur, saved = errno;
+
+	if (in_ipc || slim_disabled())
+		return -1;
+	lock_ipc(&cs);
+	cur = atomic_load(&peer_fd);
+	if (cur == stale && (cur < 0 || fd_inode(cur) != atomic_load(&peer_ino))) {
+		atomic_store(&peer_fd, -1); /* not ours any more: no close */
+		/* hello again, on the live connection or a new one */
+		if (conn_alive() ? hello(atomic_load(&conn_fd)) != 0 : ensure_conn() != 0) {
+			/* leave it: accept reports real addresses meanwhile */
+		}
+		cur = atomic_load(&peer_fd);
+	}
+	unlock_ipc(cs);
+	errno = saved;
+	return cur;
+}
+
+void slim_router_fd_closed(int fd)
+{
+	int c = fd, p = fd;
+
+	if (fd < 0)
+		return;
+	atomic_compare_exchange_strong(&conn_fd, &c, -1);
+	atomic_compare_exchange_strong(&peer_fd, &p, -1);
+}
