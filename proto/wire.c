@@ -104,28 +104,26 @@ ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, 
 	return n;
 }
 
-int slim_wire_send_request(int sock, const Slim__Request *req, const int *fds, size_t nfds)
+/* Packs any message into one packet: requests and replies share this. */
+static int send_message(int sock, const ProtobufCMessage *m, const int *fds, size_t nfds)
 {
 	uint8_t buf[SLIM_WIRE_MAX];
-	size_t len = slim__request__get_packed_size(req);
+	size_t len = protobuf_c_message_get_packed_size(m);
 
 	if (len > sizeof(buf)) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	slim__request__pack(req, buf);
+	protobuf_c_message_pack(m, buf);
 	return slim_wire_send(sock, buf, len, fds, nfds);
+}
+
+int slim_wire_send_request(int sock, const Slim__Request *req, const int *fds, size_t nfds)
+{
+	return send_message(sock, &req->base, fds, nfds);
 }
 
 int slim_wire_send_reply(int sock, const Slim__Reply *rep, const int *fds, size_t nfds)
 {
-	uint8_t buf[SLIM_WIRE_MAX];
-	size_t len = slim__reply__get_packed_size(rep);
-
-	if (len > sizeof(buf)) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	slim__reply__pack(rep, buf);
-	return slim_wire_send(sock, buf, len, fds, nfds);
+	return send_message(sock, &rep->base, fds, nfds);
 }
