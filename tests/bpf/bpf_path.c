@@ -207,7 +207,12 @@ static int setup_cgroup(void)
 		fail("cannot find our cgroup v2 in /proc/self/cgroup");
 		return -1;
 	}
-	snprintf(T.cg_test, sizeof(T.cg_test), "%s/bpf-test-%d", T.cg_root, (int)getpid());
+	if (snprintf(T.cg_test, sizeof(T.cg_test), "%s/bpf-test-%d", T.cg_root, (int)getpid()) >=
+	    (int)sizeof(T.cg_test)) {
+		fail("cgroup path too long under %s", T.cg_root);
+		T.cg_test[0] = '\0';
+		return -1;
+	}
 	if (mkdir(T.cg_test, 0755)) {
 		fail("mkdir %s: %s", T.cg_test, strerror(errno));
 		T.cg_test[0] = '\0';
