@@ -19,8 +19,7 @@
 
 /* The real peer port of nfd: from what the kernel just wrote into the app's
  * buffer if that holds it, else asked again. */
-static uint16_t real_peer_port(int nfd, const struct sockaddr *addr, bool have_orig,
-			       socklen_t orig)
+static uint16_t real_peer_port(int nfd, const struct sockaddr *addr, bool have_orig, socklen_t orig)
 {
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof(sin);
@@ -46,7 +45,8 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flag
 
 	fdtable_lookup(fd, &st);
 	if (st.kind != FD_LISTENER) {
-		nfd = four ? real_accept4(fd, addr, addrlen, flags) : real_accept(fd, addr, addrlen);
+		nfd =
+		    four ? real_accept4(fd, addr, addrlen, flags) : real_accept(fd, addr, addrlen);
 		if (nfd >= 0)
 			fdtable_clear(nfd);
 		return nfd;

@@ -93,9 +93,8 @@ static struct fd_entry *entry(int fd, bool create)
 		if (p == MAP_FAILED)
 			return NULL;
 		fresh = p;
-		if (atomic_compare_exchange_strong_explicit(&t[hi], &chunk, fresh,
-							    memory_order_acq_rel,
-							    memory_order_acquire)) {
+		if (atomic_compare_exchange_strong_explicit(
+			&t[hi], &chunk, fresh, memory_order_acq_rel, memory_order_acquire)) {
 			chunk = fresh;
 		} else {
 			munmap(fresh, FDT_CHUNK * sizeof(struct fd_entry));

@@ -8,11 +8,11 @@
 #include "common.h"
 
 enum fd_kind {
-	FD_PLAIN = 0,  /* unknown or not ours: every call goes straight to libc */
-	FD_CANDIDATE,  /* AF_INET TCP socket of the container, not decided yet */
-	FD_CLIENT,     /* swapped: host socket connecting to an overlay peer */
-	FD_LISTENER,   /* swapped: host listener for a virtual port */
-	FD_ACCEPTED,   /* accepted from a listener, with a virtual peer */
+	FD_PLAIN = 0, /* unknown or not ours: every call goes straight to libc */
+	FD_CANDIDATE, /* AF_INET TCP socket of the container, not decided yet */
+	FD_CLIENT,    /* swapped: host socket connecting to an overlay peer */
+	FD_LISTENER,  /* swapped: host listener for a virtual port */
+	FD_ACCEPTED,  /* accepted from a listener, with a virtual peer */
 };
 
 /* One fd's state. Which fields mean something depends on kind:

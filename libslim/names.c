@@ -32,12 +32,15 @@ SLIM_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 		return r;
 	ep = st.local;
 	if (st.kind == FD_CLIENT) {
-		/* own vip with the host socket's real port */
+		/* own vip with the host socket's real port: from what the
+		 * kernel just wrote if the buffer held it, else asked again */
 		struct sockaddr_in sin;
 		socklen_t sl = sizeof(sin);
 		int saved = errno;
 
-		if (real_getsockname(fd, (struct sockaddr *)&sin, &sl) == 0)
+		if (orig >= sizeof(sin) && addr->sa_family == AF_INET)
+			ep.port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
+		else if (real_getsockname(fd, (struct sockaddr *)&sin, &sl) == 0)
 			ep.port = ntohs(sin.sin_port);
 		errno = saved;
 	}

@@ -17,10 +17,9 @@
 static const struct {
 	int level, name;
 } int_opts[] = {
-    {SOL_SOCKET, SO_KEEPALIVE},	   {SOL_SOCKET, SO_PRIORITY},  {IPPROTO_IP, IP_TOS},
-    {IPPROTO_TCP, TCP_NODELAY},	   {IPPROTO_TCP, TCP_KEEPIDLE}, {IPPROTO_TCP, TCP_KEEPINTVL},
-    {IPPROTO_TCP, TCP_KEEPCNT},	   {IPPROTO_TCP, TCP_USER_TIMEOUT},
-    {IPPROTO_TCP, TCP_QUICKACK},
+    {SOL_SOCKET, SO_KEEPALIVE}, {SOL_SOCKET, SO_PRIORITY},	 {IPPROTO_IP, IP_TOS},
+    {IPPROTO_TCP, TCP_NODELAY}, {IPPROTO_TCP, TCP_KEEPIDLE},	 {IPPROTO_TCP, TCP_KEEPINTVL},
+    {IPPROTO_TCP, TCP_KEEPCNT}, {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_TCP, TCP_QUICKACK},
 };
 
 static void copy_sockopts(int from, int to)
@@ -33,8 +32,7 @@ static void copy_sockopts(int from, int to)
 		socklen_t la_len = sizeof(a), lb_len = sizeof(b);
 
 		if (getsockopt(from, int_opts[i].level, int_opts[i].name, &a, &la_len) == 0 &&
-		    getsockopt(to, int_opts[i].level, int_opts[i].name, &b, &lb_len) == 0 &&
-		    a != b)
+		    getsockopt(to, int_opts[i].level, int_opts[i].name, &b, &lb_len) == 0 && a != b)
 			(void)setsockopt(to, int_opts[i].level, int_opts[i].name, &a, sizeof(a));
 	}
 	len = sizeof(la);

@@ -38,8 +38,8 @@ int slim_read_sin(const struct sockaddr *addr, socklen_t len, struct slim_ep *ep
 	struct sockaddr_in sin;
 	int saved = errno;
 
-	if (len < sizeof(sin) || len > sizeof(struct sockaddr_storage) || slim_peek(&sin, addr, sizeof(sin)) < 0 ||
-	    sin.sin_family != AF_INET) {
+	if (len < sizeof(sin) || len > sizeof(struct sockaddr_storage) ||
+	    slim_peek(&sin, addr, sizeof(sin)) < 0 || sin.sin_family != AF_INET) {
 		errno = saved;
 		return -1;
 	}

@@ -55,7 +55,8 @@ int slim_validate_request(const Slim__Request *req, char *why, size_t whylen)
 	switch (req->body_case) {
 	case SLIM__REQUEST__BODY_HELLO:
 		if (req->hello->version != SLIM_PROTO_VERSION)
-			return fail(EPROTO, why, whylen, "unsupported protocol version %u (router speaks %d)",
+			return fail(EPROTO, why, whylen,
+				    "unsupported protocol version %u (router speaks %d)",
 				    req->hello->version, SLIM_PROTO_VERSION);
 		return 0;
 	case SLIM__REQUEST__BODY_CONNECT:
@@ -73,8 +74,9 @@ int slim_validate_request(const Slim__Request *req, char *why, size_t whylen)
 	case SLIM__REQUEST__BODY_CONTAINER_ADD: {
 		const Slim__ContainerAddRequest *a = req->container_add;
 		if (!valid_name(a->name))
-			return fail(EINVAL, why, whylen,
-				    "container add: name must be 1..63 characters of [A-Za-z0-9_.-]");
+			return fail(
+			    EINVAL, why, whylen,
+			    "container add: name must be 1..63 characters of [A-Za-z0-9_.-]");
 		if (a->vip == 0)
 			return fail(EINVAL, why, whylen, "container add: address 0.0.0.0");
 		size_t n = a->netns_path ? strlen(a->netns_path) : 0;
@@ -85,8 +87,9 @@ int slim_validate_request(const Slim__Request *req, char *why, size_t whylen)
 	}
 	case SLIM__REQUEST__BODY_CONTAINER_DEL:
 		if (!valid_name(req->container_del->name))
-			return fail(EINVAL, why, whylen,
-				    "container del: name must be 1..63 characters of [A-Za-z0-9_.-]");
+			return fail(
+			    EINVAL, why, whylen,
+			    "container del: name must be 1..63 characters of [A-Za-z0-9_.-]");
 		return 0;
 	case SLIM__REQUEST__BODY_STATUS:
 		return 0;
@@ -116,7 +119,8 @@ int slim_validate_reply(const Slim__Reply *rep, Slim__Request__BodyCase expected
 			size_t whylen)
 {
 	if (rep->error < 0 || rep->error > 4095)
-		return fail(EPROTO, why, whylen, "reply error %d is not an errno value", rep->error);
+		return fail(EPROTO, why, whylen, "reply error %d is not an errno value",
+			    rep->error);
 	if (rep->error != 0)
 		return 0;
 	if (rep->body_case != answer_to(expected))
@@ -128,7 +132,8 @@ int slim_validate_reply(const Slim__Reply *rep, Slim__Request__BodyCase expected
 			return fail(EPROTO, why, whylen, "hello reply: no virtual address");
 		for (size_t i = 0; i < rep->hello->n_routes; i++)
 			if (!valid_route(rep->hello->routes[i]))
-				return fail(EPROTO, why, whylen, "hello reply: route %zu invalid", i);
+				return fail(EPROTO, why, whylen, "hello reply: route %zu invalid",
+					    i);
 		return 0;
 	case SLIM__REPLY__BODY_CONNECT:
 		if (rep->connect->underlay_ip == 0 || !valid_port(rep->connect->port))
@@ -141,7 +146,8 @@ int slim_validate_reply(const Slim__Reply *rep, Slim__Request__BodyCase expected
 	case SLIM__REPLY__BODY_STATUS:
 		for (size_t i = 0; i < rep->status->n_routes; i++)
 			if (!valid_route(rep->status->routes[i]))
-				return fail(EPROTO, why, whylen, "status reply: route %zu invalid", i);
+				return fail(EPROTO, why, whylen, "status reply: route %zu invalid",
+					    i);
 		return 0;
 	default:
 		return 0;

@@ -202,8 +202,9 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	if (strpbrk(lib, ": ")) {
-		fprintf(stderr, "slim-run: %s: path contains ':' or ' ', which LD_PRELOAD cannot "
-				"hold (move libslim.so or set SLIM_LIB)\n",
+		fprintf(stderr,
+			"slim-run: %s: path contains ':' or ' ', which LD_PRELOAD cannot "
+			"hold (move libslim.so or set SLIM_LIB)\n",
 			lib);
 		return 125;
 	}
