@@ -170,9 +170,12 @@ static int roundtrip(int fd, const Slim__Request *req, Slim__Request__BodyCase e
 	if (slim_wire_send_request(fd, req, NULL, 0) < 0)
 		return RT_TRANSPORT;
 	n = slim_wire_recv(fd, buf, sizeof(buf), fds, &nfds, SLIM_WIRE_MAX_FDS);
+	if (n < 0 && errno == EMSGSIZE) {
+		snprintf(why, whylen, "oversized reply");
+		return RT_PROTOCOL;
+	}
 	if (n < 0)
-		return errno == EMSGSIZE ? (snprintf(why, whylen, "oversized reply"), RT_PROTOCOL)
-					 : RT_TRANSPORT;
+		return RT_TRANSPORT;
 	if (n == 0) {
 		close_fds(fds, nfds);
 		errno = ECONNRESET;
