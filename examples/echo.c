@@ -2,7 +2,7 @@
  * socket API reports, so tests can check what libslim shows an application.
  *
  *   slim-echo server [--bind IP] [--count N] PORT
- *   slim-echo client [--nonblock] [--hold MS] [--timeout S] IP PORT MESSAGE
+ *   slim-echo client [--nonblock] [--nodelay] [--hold MS] [--timeout S] IP PORT MESSAGE
  *
  * Output is line oriented (one fact per line, flushed) and stable: tests grep it.
  * Client exit codes: 0 ok, 2 ECONNREFUSED, 1 any other failure. */
@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,9 +25,10 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: " PROG " server [--bind IP] [--count N] PORT\n"
-			"       " PROG " client [--nonblock] [--hold MS] [--timeout S] IP PORT "
-			"MESSAGE\n");
+	fprintf(stderr,
+		"usage: " PROG " server [--bind IP] [--count N] PORT\n"
+		"       " PROG " client [--nonblock] [--nodelay] [--hold MS] [--timeout S] IP PORT "
+		"MESSAGE\n");
 }
 
 /* Formats an address as "IP:PORT" into buf; never fails (odd families are
@@ -301,13 +303,14 @@ static int run_client(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"nonblock", no_argument, NULL, 'n'},
+	    {"nodelay", no_argument, NULL, 'd'},
 	    {"hold", required_argument, NULL, 'h'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	long hold_ms = 0, timeout_s = 10;
-	int c, port, fd, nonblock = 0, rc;
+	int c, port, fd, nonblock = 0, nodelay = 0, rc;
 	const char *msg;
 	char *back;
 	size_t len;
@@ -316,6 +319,9 @@ static int run_client(int argc, char **argv)
 		switch (c) {
 		case 'n':
 			nonblock = 1;
+			break;
+		case 'd':
+			nodelay = 1;
 			break;
 		case 'h':
 			hold_ms = strtol(optarg, NULL, 10);
@@ -342,6 +348,12 @@ static int run_client(int argc, char **argv)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return fail("socket", errno);
+	/* Set before connect: it must survive libslim's socket swap. */
+	if (nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof(nodelay)) < 0) {
+		rc = fail("setsockopt TCP_NODELAY", errno);
+		close(fd);
+		return rc;
+	}
 	if (nonblock)
 		rc = connect_nonblock(fd, &sin, (int)timeout_s * 1000);
 	else
@@ -354,6 +366,17 @@ static int run_client(int argc, char **argv)
 	if (print_name(fd, "local", 0) < 0 || print_name(fd, "peer", 1) < 0) {
 		close(fd);
 		return 1;
+	}
+	if (nodelay) {
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &vl) < 0) {
+			rc = fail("getsockopt TCP_NODELAY", errno);
+			close(fd);
+			return rc;
+		}
+		printf("nodelay %d\n", v);
 	}
 	fflush(stdout);
 	back = calloc(1, len + 1);

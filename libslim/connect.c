@@ -56,7 +56,7 @@ static int candidate_connect(int fd, const struct fd_state *cand, struct slim_ep
 		errno = r;
 		return -1;
 	}
-	if (slim_swap(fd, hostfd) < 0)
+	if (slim_swap(fd, hostfd, cand->opts_set) < 0)
 		return -1;
 	st.ino = fd_inode(fd);
 	st.local.ip = slim_vip();
@@ -92,9 +92,10 @@ static int client_connect(int fd, const struct fd_state *cl, struct slim_ep dst,
 	fresh = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fresh < 0)
 		return -1;
-	if (slim_swap(fd, fresh) < 0)
+	if (slim_swap(fd, fresh, true) < 0)
 		return -1;
 	cand.ino = fd_inode(fd);
+	cand.opts_set = true; /* the options now sit on the fresh socket */
 	fdtable_set(fd, &cand);
 	return candidate_connect(fd, &cand, dst, addr, len);
 }

@@ -24,12 +24,13 @@
 
 struct fd_entry {
 	_Atomic uint32_t gen;
-	_Atomic uint32_t kind; /* enum fd_kind, bit 8: bound */
+	_Atomic uint32_t kind; /* enum fd_kind; bit 8: bound, bit 9: opts_set */
 	_Atomic uint64_t ino;
 	_Atomic uint64_t local, peer, aux; /* ip << 16 | port */
 };
 
 #define FDT_BOUND 0x100u
+#define FDT_OPTS_SET 0x200u
 
 typedef _Atomic(struct fd_entry *) chunk_ptr;
 /* Published with release after top_len is set. */
@@ -130,7 +131,9 @@ int fdtable_set(int fd, const struct fd_state *st)
 	atomic_store_explicit(&e->local, pack(st->local), memory_order_relaxed);
 	atomic_store_explicit(&e->peer, pack(st->peer), memory_order_relaxed);
 	atomic_store_explicit(&e->aux, pack(st->aux), memory_order_relaxed);
-	atomic_store_explicit(&e->kind, (uint32_t)st->kind | (st->bound ? FDT_BOUND : 0),
+	atomic_store_explicit(&e->kind,
+			      (uint32_t)st->kind | (st->bound ? FDT_BOUND : 0) |
+				  (st->opts_set ? FDT_OPTS_SET : 0),
 			      memory_order_relaxed);
 	atomic_store_explicit(&e->gen, (g | 1) + 1, memory_order_release);
 	return 0;
@@ -159,6 +162,7 @@ void fdtable_get(int fd, struct fd_state *st)
 			continue;
 		st->kind = (enum fd_kind)(k & 0xff);
 		st->bound = (k & FDT_BOUND) != 0;
+		st->opts_set = (k & FDT_OPTS_SET) != 0;
 		return;
 	}
 	*st = (struct fd_state){.kind = FD_PLAIN};

@@ -24,7 +24,8 @@ enum fd_kind {
 struct fd_state {
 	enum fd_kind kind;
 	bool bound;
-	uint64_t ino; /* socket inode when the state was recorded */
+	bool opts_set; /* CANDIDATE: the app called setsockopt on it */
+	uint64_t ino;  /* socket inode when the state was recorded */
 	struct slim_ep local, peer, aux;
 };
 

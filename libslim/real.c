@@ -16,6 +16,7 @@ struct real_fns {
 	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
 	int (*getsockname)(int, struct sockaddr *, socklen_t *);
 	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
 	int (*close)(int);
 };
 
@@ -50,6 +51,7 @@ static void resolve(void)
 	fns.accept4 = next_sym("accept4");
 	fns.getsockname = next_sym("getsockname");
 	fns.getpeername = next_sym("getpeername");
+	fns.setsockopt = next_sym("setsockopt");
 	fns.close = next_sym("close");
 	resolving = 0;
 }
@@ -142,4 +144,13 @@ int real_close(int fd)
 	if (f && f->close)
 		return f->close(fd);
 	return (int)syscall(SYS_close, fd);
+}
+
+int real_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	const struct real_fns *f = get();
+
+	if (f && f->setsockopt)
+		return f->setsockopt(fd, level, name, val, len);
+	return (int)syscall(SYS_setsockopt, fd, level, name, val, len);
 }

@@ -17,6 +17,7 @@ int real_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int real_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int real_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
+int real_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 /* Async-signal-safe. */
 int real_close(int fd);
 

@@ -44,7 +44,7 @@ static void copy_sockopts(int from, int to)
 	}
 }
 
-int slim_swap(int app_fd, int host_fd)
+int slim_swap(int app_fd, int host_fd, bool copy_opts)
 {
 	int fl, fdfl, saved = errno, e, tries = 0;
 
@@ -52,7 +52,10 @@ int slim_swap(int app_fd, int host_fd)
 	fdfl = fcntl(app_fd, F_GETFD);
 	if (fl < 0 || fdfl < 0)
 		goto fail;
-	copy_sockopts(app_fd, host_fd);
+	/* Probing costs about twenty syscalls: only when there is
+	 * something to find. */
+	if (copy_opts)
+		copy_sockopts(app_fd, host_fd);
 	/* Status flags live in the open file description, which the two fds
 	 * share after dup3: set them first, so the app never sees its fd
 	 * without O_NONBLOCK. */

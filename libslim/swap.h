@@ -2,12 +2,14 @@
 #ifndef LIBSLIM_SWAP_H
 #define LIBSLIM_SWAP_H
 
+#include <stdbool.h>
+
 /* Makes app_fd refer to host_fd's socket, as the app set app_fd up: file
  * status flags (O_NONBLOCK, O_ASYNC with its owner and signal), FD_CLOEXEC,
- * and the common socket options the app may have set before (TCP_NODELAY,
- * keepalive, linger, TOS, user timeout). The container socket that app_fd
- * referred to is closed by the swap. host_fd is consumed in every case.
- * Returns 0, or -1 with errno (app_fd is then unchanged). */
-int slim_swap(int app_fd, int host_fd);
+ * and, when copy_opts (the app called setsockopt before), the common socket
+ * options (TCP_NODELAY, keepalive, linger, TOS, user timeout). The container
+ * socket that app_fd referred to is closed by the swap. host_fd is consumed
+ * in every case. Returns 0, or -1 with errno (app_fd is then unchanged). */
+int slim_swap(int app_fd, int host_fd, bool copy_opts);
 
 #endif
