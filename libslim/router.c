@@ -124,8 +124,13 @@ static void disable(const char *fmt, ...)
 	errno = saved;
 }
 
-/* Moves fd near the top of the soft fd limit, out of the way of apps that
- * expect small fd numbers. Returns the fd to use (fd itself on failure). */
+/* Moves fd out of the way of apps that expect small fd numbers: just below
+ * the soft fd limit, but never above 960. The kernel sizes each process's fd
+ * table to the highest fd in use, so fd 19936 (a 20000 limit) would cost
+ * every process a 32768-slot table (~260 KiB) and a slow first dup; fd 960
+ * keeps it at 1024 slots. An app that still lands on our fd (dup2, close
+ * loops) is detected by inode and we reconnect. Returns the fd to use (fd
+ * itself on failure). */
 static int move_high(int fd)
 {
 	struct rlimit rl;
@@ -133,7 +138,7 @@ static int move_high(int fd)
 	int nfd, saved = errno;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 256)
-		min = (long)(rl.rlim_cur < (1 << 20) ? rl.rlim_cur : (1 << 20)) - 64;
+		min = (long)(rl.rlim_cur < 1024 ? rl.rlim_cur : 1024) - 64;
 	if (min <= fd) {
 		errno = saved;
 		return fd;
