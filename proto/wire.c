@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,7 +17,7 @@ int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (len > SLIM_WIRE_MAX || nfds > SLIM_WIRE_MAX_FDS) {
+	if (len > SLIM_WIRE_MAX_REPLY || nfds > SLIM_WIRE_MAX_FDS) {
 		errno = EMSGSIZE;
 		return -1;
 	}
@@ -107,15 +108,25 @@ ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, 
 /* Packs any message into one packet: requests and replies share this. */
 static int send_message(int sock, const ProtobufCMessage *m, const int *fds, size_t nfds)
 {
-	uint8_t buf[SLIM_WIRE_MAX];
+	uint8_t small[SLIM_WIRE_MAX], *buf = small;
 	size_t len = protobuf_c_message_get_packed_size(m);
+	int r, e;
 
-	if (len > sizeof(buf)) {
+	if (len > SLIM_WIRE_MAX_REPLY) {
 		errno = EMSGSIZE;
 		return -1;
 	}
+	/* Only status replies outgrow the stack buffer; libslim's requests,
+	 * sent from app threads with possibly small stacks, never do. */
+	if (len > sizeof(small) && !(buf = malloc(len)))
+		return -1;
 	protobuf_c_message_pack(m, buf);
-	return slim_wire_send(sock, buf, len, fds, nfds);
+	r = slim_wire_send(sock, buf, len, fds, nfds);
+	e = errno;
+	if (buf != small)
+		free(buf);
+	errno = e;
+	return r;
 }
 
 int slim_wire_send_request(int sock, const Slim__Request *req, const int *fds, size_t nfds)

@@ -9,13 +9,17 @@
 #include "slim.pb-c.h"
 
 #define SLIM_PROTO_VERSION 1
-/* Largest packet either side sends or accepts. A bigger one is refused. */
+/* Largest request the router accepts, and largest reply libslim accepts
+ * (hello, connect, listen). A bigger one is refused with EMSGSIZE. */
 #define SLIM_WIRE_MAX 4096
+/* Largest packet anyone sends: a status reply listing many containers. Only
+ * slimctl receives packets this big. */
+#define SLIM_WIRE_MAX_REPLY 65536
 /* Most fds one packet may carry. */
 #define SLIM_WIRE_MAX_FDS 4
 
 /* Sends buf (len bytes) with nfds descriptors attached. Retries EINTR.
- * Returns 0, or -1 with errno set (EMSGSIZE if len > SLIM_WIRE_MAX). The fds
+ * Returns 0, or -1 with errno set (EMSGSIZE if len > SLIM_WIRE_MAX_REPLY). The fds
  * stay owned by the caller. */
 int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
 

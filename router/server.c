@@ -190,9 +190,12 @@ static void client_close(struct client *c)
 /* Sends rc to c. Returns 0, or -1 when the client has to go. */
 static int send_reply(struct client *c, struct reply_ctx *rc)
 {
-	if (slim__reply__get_packed_size(&rc->rep) > SLIM_WIRE_MAX)
-		reply_error(rc, EMSGSIZE, "reply does not fit in one %d-byte packet",
-			    SLIM_WIRE_MAX);
+	/* Replies to libslim must fit its SLIM_WIRE_MAX buffer; only status
+	 * (for slimctl) may use up to SLIM_WIRE_MAX_REPLY. */
+	size_t cap =
+	    rc->rep.body_case == SLIM__REPLY__BODY_STATUS ? SLIM_WIRE_MAX_REPLY : SLIM_WIRE_MAX;
+	if (slim__reply__get_packed_size(&rc->rep) > cap)
+		reply_error(rc, EMSGSIZE, "reply does not fit in one %zu-byte packet", cap);
 	int fds[1] = {rc->fd};
 	size_t nfds = rc->fd >= 0 ? 1 : 0;
 	int rcode = slim_wire_send_reply(c->w.fd, &rc->rep, fds, nfds);

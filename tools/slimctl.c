@@ -92,7 +92,7 @@ static Slim__Reply *round_trip(const char *path, const Slim__Request *req)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_S};
-	uint8_t buf[SLIM_WIRE_MAX];
+	static uint8_t buf[SLIM_WIRE_MAX_REPLY];
 	int fds[SLIM_WIRE_MAX_FDS];
 	size_t nfds = 0;
 	Slim__Reply *rep = NULL;

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,9 +52,45 @@ int main(void)
 	CHECK_INT(d->connect->vip, 0x0af40203);
 	slim__request__free_unpacked(d, NULL);
 
+	/* A status reply bigger than SLIM_WIRE_MAX (hundreds of containers)
+	 * still goes out whole and decodes on a SLIM_WIRE_MAX_REPLY buffer. */
+	{
+		enum { NC = 300 };
+		static uint8_t big[SLIM_WIRE_MAX_REPLY];
+		static Slim__ContainerStatus cs[NC];
+		static Slim__ContainerStatus *csp[NC];
+		static char names[NC][16];
+		Slim__StatusReply st = SLIM__STATUS_REPLY__INIT;
+		Slim__Reply r = SLIM__REPLY__INIT;
+
+		for (int i = 0; i < NC; i++) {
+			slim__container_status__init(&cs[i]);
+			snprintf(names[i], sizeof(names[i]), "c%d", i);
+			cs[i].name = names[i];
+			cs[i].vip = 0x0af40100u + (uint32_t)i;
+			cs[i].netns_path = "/run/netns/some-container-namespace";
+			csp[i] = &cs[i];
+		}
+		st.host = "h1";
+		st.cgroup = "/sys/fs/cgroup/unified/slim-h1";
+		st.pin_dir = "/sys/fs/bpf/slim-h1";
+		st.n_containers = NC;
+		st.containers = csp;
+		r.body_case = SLIM__REPLY__BODY_STATUS;
+		r.status = &st;
+		REQUIRE(slim__reply__get_packed_size(&r) > SLIM_WIRE_MAX);
+		CHECK_INT(slim_wire_send_reply(sv[0], &r, NULL, 0), 0);
+		n = slim_wire_recv(sv[1], big, sizeof(big), fds, &nfds, SLIM_WIRE_MAX_FDS);
+		CHECK_INT(n, (ssize_t)slim__reply__get_packed_size(&r));
+		Slim__Reply *d = slim__reply__unpack(NULL, (size_t)n, big);
+		REQUIRE(d && d->body_case == SLIM__REPLY__BODY_STATUS);
+		CHECK_INT(d->status->n_containers, NC);
+		slim__reply__free_unpacked(d, NULL);
+	}
+
 	/* Sender refuses an oversized packet. */
 	memset(buf, 'x', sizeof(buf));
-	CHECK_INT(slim_wire_send(sv[0], buf, SLIM_WIRE_MAX + 1, NULL, 0), -1);
+	CHECK_INT(slim_wire_send(sv[0], buf, SLIM_WIRE_MAX_REPLY + 1, NULL, 0), -1);
 	CHECK_INT(errno, EMSGSIZE);
 
 	/* Receiver refuses one that was sent anyway, and closes its fds. */
