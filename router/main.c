@@ -8,6 +8,7 @@
 #include "listeners.h"
 #include "log.h"
 #include "router.h"
+#include "sandbox.h"
 #include "server.h"
 #include "slim_bpf.h"
 
@@ -165,7 +166,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
-		snprintf(cg_default, sizeof(cg_default), "%s/slim-%s", r.cg.mount, o.host);
+	snprintf(cg_default, sizeof(cg_default), "%s/slim-%s", r.cg.mount, o.host);
 	snprintf(pin_default, sizeof(pin_default), "/sys/fs/bpf/slim-%s", o.host);
 	/* The same default as slimctl and slim-run: one router per host. */
 	r.socket_path = o.socket ? o.socket : "/run/slim/slim.sock";
@@ -236,6 +237,11 @@ int main(int argc, char **argv)
 	ev_signal_start(loop, &sig_term);
 	ev_signal_start(loop, &sig_hup);
 	server_start(srv, loop, &r);
+	/* Everything that needs privileges beyond serving is done. */
+	if (sandbox_enter(err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
 	rlog("serving %s: underlay %s:%u, subnet %s/%u, %zu hosts, cgroup %s, maps %s",
 	     r.socket_path, ip_str(r.self->underlay_ip), r.self->port, ip_str(r.self->subnet),
 	     r.self->prefix_len, r.cluster.n, r.cg.dir, r.pin_dir);
