@@ -9,8 +9,8 @@
 
 /* All addresses and ports in host byte order. */
 struct slim_route {
-	uint32_t subnet;      /* network address, already masked */
-	uint8_t prefix_len;   /* 0..32 */
+	uint32_t subnet;    /* network address, already masked */
+	uint8_t prefix_len; /* 0..32 */
 	uint32_t underlay_ip;
 	uint16_t port;
 };

@@ -9,8 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Writes the reason and returns err, so checks read as one line each. */
-static int fail(int err, char *why, size_t whylen, const char *fmt, ...)
+int slim_fail(int err, char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -27,20 +26,20 @@ static int valid_port(uint32_t port)
 	return port >= 1 && port <= 65535;
 }
 
-/* Container names end up in log lines and JSON: keep them to a safe set. */
-static int valid_name(const char *name)
+bool slim_name_ok(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
 
 	if (n == 0 || n > 63)
-		return 0;
+		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
+		/* Explicit ranges: isalnum() would follow the locale. */
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '_' || c == '.' || c == '-'))
-			return 0;
+			return false;
 	}
-	return 1;
+	return true;
 }
 
 static int valid_route(const Slim__Route *r)
@@ -55,46 +54,49 @@ int slim_validate_request(const Slim__Request *req, char *why, size_t whylen)
 	switch (req->body_case) {
 	case SLIM__REQUEST__BODY_HELLO:
 		if (req->hello->version != SLIM_PROTO_VERSION)
-			return fail(EPROTO, why, whylen,
-				    "unsupported protocol version %u (router speaks %d)",
-				    req->hello->version, SLIM_PROTO_VERSION);
+			return slim_fail(EPROTO, why, whylen,
+					 "unsupported protocol version %u (router speaks %d)",
+					 req->hello->version, SLIM_PROTO_VERSION);
 		return 0;
 	case SLIM__REQUEST__BODY_CONNECT:
 		if (req->connect->vip == 0)
-			return fail(EINVAL, why, whylen, "connect: destination address 0.0.0.0");
+			return slim_fail(EINVAL, why, whylen,
+					 "connect: destination address 0.0.0.0");
 		if (!valid_port(req->connect->port))
-			return fail(EINVAL, why, whylen, "connect: port %u out of range 1..65535",
-				    req->connect->port);
+			return slim_fail(EINVAL, why, whylen,
+					 "connect: port %u out of range 1..65535",
+					 req->connect->port);
 		return 0;
 	case SLIM__REQUEST__BODY_LISTEN:
 		if (!valid_port(req->listen->port))
-			return fail(EINVAL, why, whylen, "listen: port %u out of range 1..65535",
-				    req->listen->port);
+			return slim_fail(EINVAL, why, whylen,
+					 "listen: port %u out of range 1..65535",
+					 req->listen->port);
 		return 0;
 	case SLIM__REQUEST__BODY_CONTAINER_ADD: {
 		const Slim__ContainerAddRequest *a = req->container_add;
-		if (!valid_name(a->name))
-			return fail(
+		if (!slim_name_ok(a->name))
+			return slim_fail(
 			    EINVAL, why, whylen,
 			    "container add: name must be 1..63 characters of [A-Za-z0-9_.-]");
 		if (a->vip == 0)
-			return fail(EINVAL, why, whylen, "container add: address 0.0.0.0");
+			return slim_fail(EINVAL, why, whylen, "container add: address 0.0.0.0");
 		size_t n = a->netns_path ? strlen(a->netns_path) : 0;
 		if (n == 0 || a->netns_path[0] != '/' || n >= PATH_MAX)
-			return fail(EINVAL, why, whylen,
-				    "container add: netns path must be an absolute path");
+			return slim_fail(EINVAL, why, whylen,
+					 "container add: netns path must be an absolute path");
 		return 0;
 	}
 	case SLIM__REQUEST__BODY_CONTAINER_DEL:
-		if (!valid_name(req->container_del->name))
-			return fail(
+		if (!slim_name_ok(req->container_del->name))
+			return slim_fail(
 			    EINVAL, why, whylen,
 			    "container del: name must be 1..63 characters of [A-Za-z0-9_.-]");
 		return 0;
 	case SLIM__REQUEST__BODY_STATUS:
 		return 0;
 	default:
-		return fail(EPROTO, why, whylen, "request has no known body");
+		return slim_fail(EPROTO, why, whylen, "request has no known body");
 	}
 }
 
@@ -119,35 +121,38 @@ int slim_validate_reply(const Slim__Reply *rep, Slim__Request__BodyCase expected
 			size_t whylen)
 {
 	if (rep->error < 0 || rep->error > 4095)
-		return fail(EPROTO, why, whylen, "reply error %d is not an errno value",
-			    rep->error);
+		return slim_fail(EPROTO, why, whylen, "reply error %d is not an errno value",
+				 rep->error);
 	if (rep->error != 0)
 		return 0;
 	if (rep->body_case != answer_to(expected))
-		return fail(EPROTO, why, whylen, "reply body %d does not answer request %d",
-			    (int)rep->body_case, (int)expected);
+		return slim_fail(EPROTO, why, whylen, "reply body %d does not answer request %d",
+				 (int)rep->body_case, (int)expected);
 	switch (rep->body_case) {
 	case SLIM__REPLY__BODY_HELLO:
+		if (!slim_name_ok(rep->hello->container))
+			return slim_fail(EPROTO, why, whylen, "hello reply: bad container name");
 		if (rep->hello->vip == 0)
-			return fail(EPROTO, why, whylen, "hello reply: no virtual address");
+			return slim_fail(EPROTO, why, whylen, "hello reply: no virtual address");
 		for (size_t i = 0; i < rep->hello->n_routes; i++)
 			if (!valid_route(rep->hello->routes[i]))
-				return fail(EPROTO, why, whylen, "hello reply: route %zu invalid",
-					    i);
+				return slim_fail(EPROTO, why, whylen,
+						 "hello reply: route %zu invalid", i);
 		return 0;
 	case SLIM__REPLY__BODY_CONNECT:
 		if (rep->connect->underlay_ip == 0 || !valid_port(rep->connect->port))
-			return fail(EPROTO, why, whylen, "connect reply: bad underlay endpoint");
+			return slim_fail(EPROTO, why, whylen,
+					 "connect reply: bad underlay endpoint");
 		return 0;
 	case SLIM__REPLY__BODY_LISTEN:
 		if (rep->listen->vip == 0 || !valid_port(rep->listen->port))
-			return fail(EPROTO, why, whylen, "listen reply: bad virtual endpoint");
+			return slim_fail(EPROTO, why, whylen, "listen reply: bad virtual endpoint");
 		return 0;
 	case SLIM__REPLY__BODY_STATUS:
 		for (size_t i = 0; i < rep->status->n_routes; i++)
 			if (!valid_route(rep->status->routes[i]))
-				return fail(EPROTO, why, whylen, "status reply: route %zu invalid",
-					    i);
+				return slim_fail(EPROTO, why, whylen,
+						 "status reply: route %zu invalid", i);
 		return 0;
 	default:
 		return 0;

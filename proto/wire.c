@@ -40,7 +40,19 @@ int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t
 	}
 }
 
-/* Closes every fd carried by the control messages of msg. */
+void slim_wire_drop_fd(int fd)
+{
+	/* l_onoff 0: the close returns at once whatever the sender set. Not a
+	 * socket (ENOTSOCK) or not one with lingering: nothing to disarm. */
+	static const struct linger off = {.l_onoff = 0, .l_linger = 0};
+	int e = errno;
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+	close(fd);
+	errno = e;
+}
+
+/* Drops every fd carried by the control messages of msg. */
 static void close_passed_fds(struct msghdr *msg)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
@@ -50,7 +62,7 @@ static void close_passed_fds(struct msghdr *msg)
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			close(fd);
+			slim_wire_drop_fd(fd);
 		}
 	}
 }

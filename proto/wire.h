@@ -3,6 +3,7 @@
 #ifndef SLIM_WIRE_H
 #define SLIM_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,12 +28,28 @@ int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t
  * fds (received with MSG_CMSG_CLOEXEC), setting *nfds. Retries EINTR.
  * Returns the packet length (0 means the peer closed), or -1 with errno:
  * EMSGSIZE if the packet or its fds did not fit (any fds that did arrive are
- * closed and *nfds is 0). On success the caller owns the fds. */
+ * closed with slim_wire_drop_fd and *nfds is 0). On success the caller owns
+ * the fds. */
 ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds);
+
+/* Closes a descriptor that an untrusted peer sent, without letting the
+ * close block: a TCP socket with SO_LINGER set and unsent data would
+ * otherwise hold close() for up to its linger time when ours is the last
+ * reference. Keeps errno. */
+void slim_wire_drop_fd(int fd);
 
 /* Packs and sends a request/reply. Returns 0 or -1 with errno. */
 int slim_wire_send_request(int sock, const Slim__Request *req, const int *fds, size_t nfds);
 int slim_wire_send_reply(int sock, const Slim__Reply *rep, const int *fds, size_t nfds);
+
+/* True when name is 1..63 characters of [A-Za-z0-9_.-]: the rule for host
+ * and container names, which end up in log lines, paths and JSON. */
+bool slim_name_ok(const char *name);
+
+/* Writes the printf-style reason into why (if whylen > 0) and returns err,
+ * so that a failed check reads as one line: return slim_fail(EINVAL, ...). */
+int slim_fail(int err, char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Checks every field of a decoded request against the rules in slim.proto.
  * Returns 0 if valid, else a positive errno (EINVAL, EPROTO) and writes a

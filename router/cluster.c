@@ -15,22 +15,6 @@
 #define LINE_MAX_LEN 1024
 #define USAGE "expected: host NAME UNDERLAY_IP VIRTUAL_SUBNET [RESERVED_PORT]"
 
-int slim_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > CLUSTER_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = name[i];
-		/* Explicit ranges: isalnum() would follow the locale. */
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 /* Copies a token for an error message: at most 40 characters, anything
  * unprintable replaced, so a binary file cannot garble the terminal. */
 static const char *shown(const char *tok, char *buf, size_t len)

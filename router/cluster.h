@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "routes.h"
+#include "wire.h" /* slim_name_ok: hosts and containers share the rule */
 
 /* Every host becomes one Route in the hello reply, which must fit in one
  * SLIM_WIRE_MAX packet (about 17 bytes per route). */
@@ -41,9 +42,5 @@ const struct cluster_host *cluster_find(const struct cluster *c, const char *nam
 
 /* Fills out[0..c->n) with one route per host; returns c->n. */
 size_t cluster_routes(const struct cluster *c, struct slim_route *out);
-
-/* True when name is 1..63 characters of [A-Za-z0-9_.-] (hosts and
- * containers share the rule). */
-int slim_name_ok(const char *name);
 
 #endif

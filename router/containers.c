@@ -4,9 +4,9 @@
 #include "cluster.h"
 #include "log.h"
 #include "routes.h"
+#include "wire.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,16 +18,6 @@ void reg_init(struct registry *r, uint32_t subnet, uint8_t prefix_len)
 	r->prefix_len = prefix_len;
 }
 
-static int fail(int err, char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 int reg_add(struct registry *r, const char *name, uint32_t vip, const char *netns, dev_t ns_dev,
 	    ino_t ns_ino, char *why, size_t whylen)
 {
@@ -35,31 +25,31 @@ int reg_add(struct registry *r, const char *name, uint32_t vip, const char *netn
 	const struct container *o;
 
 	if (!slim_name_ok(name))
-		return fail(EINVAL, why, whylen,
-			    "bad container name (1..63 characters of [A-Za-z0-9_.-])");
+		return slim_fail(EINVAL, why, whylen,
+				 "bad container name (1..63 characters of [A-Za-z0-9_.-])");
 	if ((vip & mask) != r->subnet)
-		return fail(EINVAL, why, whylen, "%s is outside this host's subnet %s/%u",
-			    ip_str(vip), ip_str(r->subnet), r->prefix_len);
+		return slim_fail(EINVAL, why, whylen, "%s is outside this host's subnet %s/%u",
+				 ip_str(vip), ip_str(r->subnet), r->prefix_len);
 	if (r->prefix_len <= 30 && (vip == r->subnet || vip == (r->subnet | ~mask)))
-		return fail(EINVAL, why, whylen, "%s is the %s address of %s/%u", ip_str(vip),
-			    vip == r->subnet ? "network" : "broadcast", ip_str(r->subnet),
-			    r->prefix_len);
+		return slim_fail(EINVAL, why, whylen, "%s is the %s address of %s/%u", ip_str(vip),
+				 vip == r->subnet ? "network" : "broadcast", ip_str(r->subnet),
+				 r->prefix_len);
 	if (strlen(netns) > REG_NETNS_MAX)
-		return fail(ENAMETOOLONG, why, whylen, "netns path longer than %d characters",
-			    REG_NETNS_MAX);
+		return slim_fail(ENAMETOOLONG, why, whylen, "netns path longer than %d characters",
+				 REG_NETNS_MAX);
 	if ((o = reg_by_name(r, name)))
-		return fail(EEXIST, why, whylen, "container %s already exists (%s)", name,
-			    ip_str(o->vip));
+		return slim_fail(EEXIST, why, whylen, "container %s already exists (%s)", name,
+				 ip_str(o->vip));
 	if ((o = reg_by_vip(r, vip)))
-		return fail(EEXIST, why, whylen, "%s already belongs to container %s", ip_str(vip),
-			    o->name);
+		return slim_fail(EEXIST, why, whylen, "%s already belongs to container %s",
+				 ip_str(vip), o->name);
 	/* Callers are told apart by their netns: two containers in one would
 	 * be indistinguishable. */
 	if ((o = reg_by_netns(r, ns_dev, ns_ino)))
-		return fail(EEXIST, why, whylen, "netns %s is already container %s's", netns,
-			    o->name);
+		return slim_fail(EEXIST, why, whylen, "netns %s is already container %s's", netns,
+				 o->name);
 	if (r->n >= REG_MAX)
-		return fail(ENOSPC, why, whylen, "too many containers (at most %d)", REG_MAX);
+		return slim_fail(ENOSPC, why, whylen, "too many containers (at most %d)", REG_MAX);
 
 	struct container *c = &r->c[r->n++];
 	memset(c, 0, sizeof(*c));

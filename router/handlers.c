@@ -95,6 +95,10 @@ static void do_hello(struct router *r, const struct peer_id *p, struct reply_ctx
 	rc->fd = fd;
 }
 
+/* The do_* handlers below get requests that passed slim_validate_request
+ * (ports 1..65535, names and paths well formed) and fill rc: a body, or an
+ * error reply. */
+
 static void do_connect(struct router *r, const struct peer_id *p, const Slim__ConnectRequest *q,
 		       struct reply_ctx *rc)
 {
@@ -105,10 +109,6 @@ static void do_connect(struct router *r, const struct peer_id *p, const Slim__Co
 
 	if (!c)
 		return;
-	if (q->port < 1 || q->port > 65535) {
-		reply_error(rc, EINVAL, "connect: port %u out of range 1..65535", q->port);
-		return;
-	}
 	rt = slim_route_lookup(r->routes, r->nroutes, q->vip);
 	if (!rt) {
 		reply_error(rc, EHOSTUNREACH, "%s is not an overlay address", ip_str(q->vip));
@@ -137,10 +137,6 @@ static void do_listen(struct router *r, const struct peer_id *p, const Slim__Lis
 
 	if (!c)
 		return;
-	if (q->port < 1 || q->port > 65535) {
-		reply_error(rc, EINVAL, "listen: port %u out of range 1..65535", q->port);
-		return;
-	}
 	/* Like listen(2), but a negative or zero backlog still gets one slot. */
 	if (backlog < 1)
 		backlog = 1;
@@ -243,12 +239,50 @@ static void do_status(struct router *r, struct reply_ctx *rc)
 	rc->rep.status = s;
 }
 
+/* Answers a decoded, validated request into rc. */
+static void dispatch(struct router *r, const struct peer_id *caller, const Slim__Request *req,
+		     struct reply_ctx *rc)
+{
+	switch (req->body_case) {
+	case SLIM__REQUEST__BODY_HELLO:
+		do_hello(r, caller, rc);
+		return;
+	case SLIM__REQUEST__BODY_CONNECT:
+		do_connect(r, caller, req->connect, rc);
+		return;
+	case SLIM__REQUEST__BODY_LISTEN:
+		do_listen(r, caller, req->listen, rc);
+		return;
+	default:
+		break;
+	}
+	if (!is_admin(r, caller)) {
+		reply_error(rc, EPERM,
+			    "admin requests need root in the router's network namespace");
+		return;
+	}
+	switch (req->body_case) {
+	case SLIM__REQUEST__BODY_CONTAINER_ADD:
+		do_container_add(r, req->container_add, rc);
+		break;
+	case SLIM__REQUEST__BODY_CONTAINER_DEL:
+		do_container_del(r, req->container_del, rc);
+		break;
+	case SLIM__REQUEST__BODY_STATUS:
+		do_status(r, rc);
+		break;
+	default: /* slim_validate_request refused every other body */
+		reply_error(rc, EPROTO, "request has no known body");
+		break;
+	}
+}
+
 int handle_packet(struct router *r, const struct peer_id *caller, const uint8_t *buf, size_t len,
 		  struct reply_ctx *rc, bool log_bad)
 {
 	Slim__Request *req;
 	char why[256];
-	int e, bad = 0;
+	int e;
 
 	reply_init(rc);
 	req = slim__request__unpack(NULL, len, buf);
@@ -261,50 +295,18 @@ int handle_packet(struct router *r, const struct peer_id *caller, const uint8_t 
 	/* Decodable but with no body we know (only unknown fields): to us that
 	 * is as malformed as garbage. */
 	if (req->body_case == SLIM__REQUEST__BODY__NOT_SET) {
-		reply_error(rc, EINVAL, "request has no known body");
-		if (log_bad)
-			rlog("pid %d: request has no known body", (int)caller->pid);
-		bad = 1;
-		goto out;
+		e = EINVAL;
+		snprintf(why, sizeof(why), "request has no known body");
+	} else {
+		e = slim_validate_request(req, why, sizeof(why));
 	}
-	e = slim_validate_request(req, why, sizeof(why));
 	if (e) {
 		reply_error(rc, e, "%s", why);
 		if (log_bad)
 			rlog("pid %d: invalid request: %s", (int)caller->pid, why);
-		bad = 1;
-		goto out;
+	} else {
+		dispatch(r, caller, req, rc);
 	}
-	switch (req->body_case) {
-	case SLIM__REQUEST__BODY_HELLO:
-		do_hello(r, caller, rc);
-		break;
-	case SLIM__REQUEST__BODY_CONNECT:
-		do_connect(r, caller, req->connect, rc);
-		break;
-	case SLIM__REQUEST__BODY_LISTEN:
-		do_listen(r, caller, req->listen, rc);
-		break;
-	case SLIM__REQUEST__BODY_CONTAINER_ADD:
-	case SLIM__REQUEST__BODY_CONTAINER_DEL:
-	case SLIM__REQUEST__BODY_STATUS:
-		if (!is_admin(r, caller)) {
-			reply_error(rc, EPERM,
-				    "admin requests need root in the router's network namespace");
-			break;
-		}
-		if (req->body_case == SLIM__REQUEST__BODY_CONTAINER_ADD)
-			do_container_add(r, req->container_add, rc);
-		else if (req->body_case == SLIM__REQUEST__BODY_CONTAINER_DEL)
-			do_container_del(r, req->container_del, rc);
-		else
-			do_status(r, rc);
-		break;
-	default:
-		reply_error(rc, EPROTO, "request has no known body");
-		break;
-	}
-out:
 	slim__request__free_unpacked(req, NULL);
-	return bad;
+	return e ? 1 : 0;
 }

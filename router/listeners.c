@@ -45,6 +45,11 @@ int lmap_insert(const struct lmap *m, uint32_t vip, uint16_t port, int sock)
 	return errno == EEXIST ? EADDRINUSE : errno;
 }
 
+static int vaddr_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct slim_vaddr));
+}
+
 size_t lmap_snapshot(const struct lmap *m, struct slim_vaddr **keys)
 {
 	size_t cap = m->max_entries ? m->max_entries : SLIM_MAX_LISTENERS, n = 0;
@@ -60,19 +65,15 @@ size_t lmap_snapshot(const struct lmap *m, struct slim_vaddr **keys)
 		prev = &k[n];
 		n++;
 	}
-	return n;
-}
-
-size_t lmap_count(const struct lmap *m, uint32_t vip)
-{
-	struct slim_vaddr *keys;
-	size_t n = lmap_snapshot(m, &keys), count = 0;
-
+	/* Listeners leave the map by themselves when their socket closes; if
+	 * prev goes meanwhile, the kernel restarts the walk from the first key.
+	 * Count each key once. */
+	qsort(k, n, sizeof(*k), vaddr_cmp);
+	size_t u = 0;
 	for (size_t i = 0; i < n; i++)
-		if (keys[i].ip == htonl(vip))
-			count++;
-	free(keys);
-	return count;
+		if (u == 0 || vaddr_cmp(&k[u - 1], &k[i]) != 0)
+			k[u++] = k[i];
+	return u;
 }
 
 size_t lmap_del_vip(const struct lmap *m, uint32_t vip)

@@ -23,13 +23,10 @@ int lmap_insert(const struct lmap *m, uint32_t vip, uint16_t port, int sock);
 
 struct slim_vaddr;
 
-/* Copies every key into a new array *keys (caller frees, also when 0 is
- * returned): a hash map cannot be walked safely while deleting. Returns the
- * number of keys. */
+/* Copies every key, each once, into a new array *keys (caller frees, also
+ * when 0 is returned): a hash map cannot be walked safely while deleting.
+ * Returns the number of keys (0 also when out of memory). */
 size_t lmap_snapshot(const struct lmap *m, struct slim_vaddr **keys);
-
-/* Number of listeners whose virtual ip is vip. */
-size_t lmap_count(const struct lmap *m, uint32_t vip);
 
 /* Deletes every listener whose virtual ip is vip; returns how many. */
 size_t lmap_del_vip(const struct lmap *m, uint32_t vip);

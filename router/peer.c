@@ -1,6 +1,7 @@
 /* Caller identity. The pid from SO_PEERCRED is read once at accept time;
  * /proc/PID/ns/net is stat'ed right away so that a later pid reuse cannot
- * change what the connection is. */
+ * change what the connection is, and SO_PEERPIDFD proves that the pid still
+ * named the connecting process when it was stat'ed. */
 #define _GNU_SOURCE /* SO_PEERCRED, struct ucred, CLONE_NEWNET */
 #include "peer.h"
 
@@ -8,12 +9,31 @@
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux >= 6.5 */
+#endif
+
+/* A pidfd for the process that connected sock: >= 0; -1 when the kernel
+ * has no SO_PEERPIDFD (nothing to check with); -2 when that process is
+ * gone, so its pid may already name another process. */
+static int peer_pidfd(int sock)
+{
+	int pidfd = -1;
+	socklen_t len = sizeof(pidfd);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0)
+		return pidfd;
+	return errno == ENOPROTOOPT ? -1 : -2;
+}
 
 int peer_identify(int sock, struct peer_id *id)
 {
@@ -21,6 +41,7 @@ int peer_identify(int sock, struct peer_id *id)
 	socklen_t len = sizeof(cred);
 	char path[64];
 	struct stat st;
+	int pidfd;
 
 	memset(id, 0, sizeof(*id));
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
@@ -29,8 +50,21 @@ int peer_identify(int sock, struct peer_id *id)
 	id->uid = cred.uid;
 	if (cred.pid <= 0)
 		return 0;
+	pidfd = peer_pidfd(sock);
+	if (pidfd == -2)
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)cred.pid);
-	if (stat(path, &st) == 0) {
+	bool found = stat(path, &st) == 0;
+	/* The connecting process could have exited and its pid been reused by
+	 * a process elsewhere (a root shell in the host netns: admin) between
+	 * connect() and the stat. If it is still alive now, the pid was its
+	 * own all along (EPERM also means alive: only ESRCH means gone). */
+	if (found && pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) != 0 &&
+	    errno == ESRCH)
+		found = false;
+	if (pidfd >= 0)
+		close(pidfd);
+	if (found) {
 		id->ns_ok = true;
 		id->ns_dev = st.st_dev;
 		id->ns_ino = st.st_ino;

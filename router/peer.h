@@ -17,8 +17,9 @@ struct peer_id {
 };
 
 /* Fills id from SO_PEERCRED and /proc/PID/ns/net. Returns 0, or -1 with
- * errno when SO_PEERCRED fails; an unreadable netns only clears ns_ok (such
- * a caller matches no container and is not an admin). */
+ * errno when SO_PEERCRED fails; an unreadable netns, or a connecting
+ * process that has exited (its pid may name someone else by now), only
+ * clears ns_ok: such a caller matches no container and is not an admin. */
 int peer_identify(int sock, struct peer_id *id);
 
 /* Identity of the network namespace file at path (e.g. /run/netns/c1 or

@@ -91,6 +91,11 @@ int sandbox_enter(char *err, size_t errlen)
 			      SCMP_A0(SCMP_CMP_EQ, AF_INET));
 	if (rc < 0)
 		goto fail;
+	/* peer_identify checks that a caller is still alive (signal 0 only). */
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pidfd_send_signal), 1,
+			      SCMP_A1(SCMP_CMP_EQ, 0));
+	if (rc < 0)
+		goto fail;
 	/* `container add` checks that the path really is a network namespace. */
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 			      SCMP_A1(SCMP_CMP_EQ, NS_GET_NSTYPE));

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,15 @@
 /* Beyond this, new connections are closed at once (fd exhaustion guard;
  * the hard RLIMIT_NOFILE here is 20000). */
 #define MAX_CLIENTS 4096
+#define STR_(x) #x
+#define STR(x) STR_(x)
 /* Bad requests logged per connection; the rest are only answered. */
 #define LOG_BAD_MAX 3
+/* Linux >= 6.16: 0 makes the kernel refuse SCM_RIGHTS sent to the socket
+ * (the sender's sendmsg fails with EPERM). Accepted sockets inherit it. */
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
 
 struct client {
 	ev_io w;
@@ -45,6 +53,7 @@ struct server {
 	struct router *r;
 	struct client *clients;
 	size_t nclients;
+	bool refusing; /* "refusing clients" logged; cleared once one is served again */
 	struct reply_ctx *rc;
 	uint8_t buf[SLIM_WIRE_MAX];
 };
@@ -151,6 +160,15 @@ struct server *server_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot bind %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	/* Requests never carry fds. Receiving one is not harmless: closing it
+	 * can block the event loop (a TCP socket with SO_LINGER and unsent
+	 * data, a FUSE file). Where the kernel can refuse them outright, do so;
+	 * elsewhere slim_wire_drop_fd disarms lingering before the close. */
+	static const int zero = 0;
+	if (setsockopt(s->fd, SOL_SOCKET, SO_PASSRIGHTS, &zero, sizeof(zero)) != 0 &&
+	    errno != ENOPROTOOPT && errno != EINVAL)
+		rlog("cannot refuse passed descriptors on %s: %s (they are closed instead)", path,
+		     strerror(errno));
 	if (chmod(path, 0666) != 0 || listen(s->fd, SOMAXCONN) != 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
 		unlink(path);
@@ -187,7 +205,20 @@ static void client_close(struct client *c)
 	free(c);
 }
 
-/* Sends rc to c. Returns 0, or -1 when the client has to go. */
+/* Logs why clients are being refused, once per episode: a local process
+ * looping on connect() must not be able to flood the log. */
+static void log_refusing(struct server *s, const char *why)
+{
+	if (s->refusing)
+		return;
+	s->refusing = true;
+	rlog("%s: refusing new clients until some disconnect", why);
+}
+
+/* Sends rc to c and releases rc's fd. Never blocks: client sockets are
+ * non-blocking (accept4 SOCK_NONBLOCK), so a client that does not read its
+ * replies fills its buffer and gets EAGAIN here. Returns 0, or -1 when the
+ * client has to go (gone, or not reading). */
 static int send_reply(struct client *c, struct reply_ctx *rc)
 {
 	/* Replies to libslim must fit its SLIM_WIRE_MAX buffer; only status
@@ -199,7 +230,10 @@ static int send_reply(struct client *c, struct reply_ctx *rc)
 	int fds[1] = {rc->fd};
 	size_t nfds = rc->fd >= 0 ? 1 : 0;
 	int rcode = slim_wire_send_reply(c->w.fd, &rc->rep, fds, nfds);
-	if (rcode != 0 && errno != EPIPE && errno != ECONNRESET)
+	if (rcode != 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		rlog("pid %d: does not read its replies (socket buffer full): client dropped",
+		     (int)c->id.pid);
+	else if (rcode != 0 && errno != EPIPE && errno != ECONNRESET)
 		rlog("pid %d: cannot send reply: %s (client dropped)", (int)c->id.pid,
 		     strerror(errno));
 	reply_done(rc);
@@ -227,7 +261,7 @@ static void on_client(struct ev_loop *loop, ev_io *w, int revents)
 	reply_init(rc);
 	/* The router takes no descriptors from anyone. */
 	for (size_t i = 0; i < nfds; i++)
-		close(fds[i]);
+		slim_wire_drop_fd(fds[i]);
 	bool log_bad = c->bad < LOG_BAD_MAX;
 	if (n < 0) {
 		reply_error(rc, EMSGSIZE, "request larger than %d bytes or with too many fds",
@@ -273,19 +307,23 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
-				rlog("out of file descriptors: refusing a client");
+				log_refusing(s, "out of file descriptors");
 				refuse_one(s);
 			}
 			return; /* EAGAIN, ECONNABORTED, ...: wait for the next wakeup */
 		}
+		if (s->nclients >= MAX_CLIENTS) {
+			log_refusing(s, "too many clients (" STR(MAX_CLIENTS) ")");
+			close(fd);
+			continue;
+		}
 		struct client *c = calloc(1, sizeof(*c));
-		if (!c || s->nclients >= MAX_CLIENTS || peer_identify(fd, &c->id) != 0) {
-			if (s->nclients >= MAX_CLIENTS)
-				rlog("too many clients (%d): refusing one", MAX_CLIENTS);
+		if (!c || peer_identify(fd, &c->id) != 0) {
 			free(c);
 			close(fd);
 			continue;
 		}
+		s->refusing = false;
 		c->srv = s;
 		c->next = s->clients;
 		if (c->next)

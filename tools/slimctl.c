@@ -109,12 +109,25 @@ static Slim__Reply *round_trip(const char *path, const Slim__Request *req)
 		fprintf(stderr, PROG ": cannot create a unix socket: %s\n", strerror(errno));
 		return NULL;
 	}
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		fprintf(stderr, PROG ": cannot connect to %s: %s (is slim-router running?)\n", path,
-			strerror(errno));
+	/* Bound every step: a Unix connect() waits while the router's backlog
+	 * is full (SO_SNDTIMEO), and a stuck router never answers. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+		fprintf(stderr, PROG ": cannot set a timeout on the socket: %s\n", strerror(errno));
 		goto out;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		if (errno == EAGAIN)
+			fprintf(stderr,
+				PROG ": %s accepted no connection within %d s (is the router "
+				     "stuck?)\n",
+				path, REPLY_TIMEOUT_S);
+		else
+			fprintf(stderr,
+				PROG ": cannot connect to %s: %s (is slim-router running?)\n", path,
+				strerror(errno));
+		goto out;
+	}
 	if (slim_wire_send_request(fd, req, NULL, 0) != 0) {
 		fprintf(stderr, PROG ": cannot send to %s: %s\n", path, strerror(errno));
 		goto out;
@@ -294,8 +307,13 @@ int main(int argc, char **argv)
 		if (inet_pton(AF_INET, ip, &vip) != 1)
 			return usage_error("bad --ip '%s' (expected A.B.C.D)", ip);
 		/* The router resolves the path itself: make it absolute here. */
-		if (netns[0] != '/' && realpath(netns, netns_abs))
+		if (netns[0] != '/') {
+			if (!realpath(netns, netns_abs)) {
+				fprintf(stderr, PROG ": --netns %s: %s\n", netns, strerror(errno));
+				return 1;
+			}
 			netns = netns_abs;
+		}
 		add.name = (char *)name;
 		add.vip = ntohl(vip.s_addr);
 		add.netns_path = (char *)netns;

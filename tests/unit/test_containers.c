@@ -1,11 +1,18 @@
 /* Container registry rules and network-namespace identification. */
+#define _GNU_SOURCE /* accept4 */
 #include "check.h"
 #include "containers.h"
 #include "peer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static char why[256];
 
@@ -136,8 +143,64 @@ static void netns(void)
 	CHECK_INT(netns_identify("/", &dev, &ino, why, sizeof(why)), EINVAL);
 }
 
+/* A Unix stream listener on an abstract address, for peer_identify. */
+static int listener(struct sockaddr_un *a, socklen_t *alen)
+{
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "slim-test-peer-%d", (int)getpid());
+	*alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(a->sun_path + 1));
+	REQUIRE(l >= 0 && bind(l, (struct sockaddr *)a, *alen) == 0 && listen(l, 4) == 0);
+	return l;
+}
+
+static void peers(void)
+{
+	struct sockaddr_un a;
+	socklen_t alen;
+	struct peer_id id;
+	struct stat st;
+	int sv[2];
+
+	/* A live peer: its pid, uid and network namespace. */
+	REQUIRE(stat("/proc/self/ns/net", &st) == 0);
+	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK_INT(peer_identify(sv[1], &id), 0);
+	CHECK_INT(id.pid, getpid());
+	CHECK_INT(id.uid, getuid());
+	CHECK(id.ns_ok);
+	CHECK_INT(id.ns_dev, st.st_dev);
+	CHECK_INT(id.ns_ino, st.st_ino);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A peer that connected and exited before the accept: its pid may name
+	 * another process by now, so it gets no identity (no container, not
+	 * admin) even though /proc/PID might exist again. */
+	int l = listener(&a, &alen);
+	pid_t child = fork();
+	REQUIRE(child >= 0);
+	if (child == 0) {
+		int c = socket(AF_UNIX, SOCK_STREAM, 0);
+		_exit(c >= 0 && connect(c, (struct sockaddr *)&a, alen) == 0 ? 0 : 1);
+	}
+	int status;
+	REQUIRE(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+		WEXITSTATUS(status) == 0);
+	int s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	REQUIRE(s >= 0);
+	CHECK_INT(peer_identify(s, &id), 0);
+	CHECK_INT(id.pid, child);
+	CHECK(!id.ns_ok);
+	close(s);
+	close(l);
+}
+
 int main(void)
 {
+	peers();
 	rules();
 	small_subnets();
 	full();

@@ -171,6 +171,12 @@ static void replies(void)
 	hello.vip = 0;
 	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), EPROTO);
 	hello.vip = 0x0af40102;
+	/* The container name is checked like the router checks it on add. */
+	hello.container = "c 1";
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), EPROTO);
+	hello.container = "";
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), EPROTO);
+	hello.container = "c1";
 	route.prefix_len = 33;
 	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), EPROTO);
 	route.prefix_len = 16; /* 10.244.1.0/16 has host bits set */

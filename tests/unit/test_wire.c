@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int open_fds(void)
@@ -20,6 +22,38 @@ static int open_fds(void)
 		n++;
 	closedir(d);
 	return n;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A connected loopback TCP socket with unsent data and SO_LINGER armed for
+ * secs seconds: a plain close() of its last reference blocks that long. The
+ * peer and the listener are left open (and counted) until exit. */
+static int lingering_socket(int secs)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	static char junk[65536];
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	REQUIRE(l >= 0 && bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 1) == 0);
+	REQUIRE(getsockname(l, (struct sockaddr *)&a, &alen) == 0);
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	REQUIRE(c >= 0);
+	REQUIRE(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EINPROGRESS);
+	int s = accept(l, NULL, NULL); /* never read: the window fills */
+	REQUIRE(s >= 0);
+	while (write(c, junk, sizeof(junk)) > 0)
+		;
+	struct linger lg = {.l_onoff = 1, .l_linger = secs};
+	REQUIRE(setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	return c;
 }
 
 int main(void)
@@ -126,11 +160,32 @@ int main(void)
 	CHECK_INT(slim_wire_recv(sv[1], buf, SLIM_WIRE_MAX, fds, &nfds, 1), -1);
 	CHECK_INT(errno, EMSGSIZE);
 
+	/* A refused fd is dropped without blocking, even a TCP socket whose
+	 * sender armed SO_LINGER over unsent data (closing that as the last
+	 * reference would wait the whole linger time). */
+	int lg = lingering_socket(10);
+	iov.iov_len = 3;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	m.msg_controllen = CMSG_SPACE(sizeof(int));
+	memcpy(CMSG_DATA(cm), &lg, sizeof(int));
+	REQUIRE(sendmsg(sv[0], &m, 0) == 3);
+	close(lg); /* the copy in flight is now the last reference */
+	double t0 = now();
+	CHECK_INT(slim_wire_recv(sv[1], buf, SLIM_WIRE_MAX, fds, &nfds, 0), -1);
+	CHECK_INT(errno, EMSGSIZE);
+	CHECK(now() - t0 < 5.0);
+	lg = lingering_socket(10);
+	t0 = now();
+	errno = EINTR;
+	slim_wire_drop_fd(lg);
+	CHECK_INT(errno, EINTR); /* errno kept */
+	CHECK(now() - t0 < 5.0);
+
 	/* Peer closed: 0. */
 	close(sv[0]);
 	CHECK_INT(slim_wire_recv(sv[1], buf, SLIM_WIRE_MAX, fds, &nfds, SLIM_WIRE_MAX_FDS), 0);
 	close(sv[1]);
 
-	CHECK_INT(open_fds(), before - 2);
+	CHECK_INT(open_fds(), before - 2 + 4); /* + two lingering sockets' peers */
 	CHECK_DONE();
 }
