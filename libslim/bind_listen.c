@@ -34,6 +34,9 @@ SLIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	return r;
 }
 
+/* Listens on the container socket and, on success, records fd as plain:
+ * a listening socket is never swapped later (connect on it must keep
+ * failing with EISCONN, as Linux says). */
 static int plain_listen(int fd, int backlog)
 {
 	int r = real_listen(fd, backlog), saved = errno;
@@ -56,9 +59,9 @@ SLIM_EXPORT int listen(int fd, int backlog)
 	int hostfd, r;
 
 	fdtable_lookup(fd, &st);
-	if (st.kind != FD_CANDIDATE || !st.bound)
+	if (st.kind != FD_CANDIDATE)
 		return real_listen(fd, backlog);
-	if (!slim_active() || (st.aux.ip != INADDR_ANY && st.aux.ip != slim_vip()))
+	if (!st.bound || !slim_active() || (st.aux.ip != INADDR_ANY && st.aux.ip != slim_vip()))
 		return plain_listen(fd, backlog);
 	if (real_getsockname(fd, (struct sockaddr *)&sin, &sl) < 0 || sin.sin_family != AF_INET)
 		return plain_listen(fd, backlog);

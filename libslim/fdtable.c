@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -18,9 +19,13 @@
 
 #define FDT_CHUNK 1024
 #define FDT_DEFAULT_MAX (1 << 20)
-/* A reader gives up (and treats the fd as plain) after this many retries; it
- * can only happen if a signal handler reads an fd its own thread is writing. */
-#define FDT_MAX_RETRIES 1000
+/* A reader that finds an entry mid-write spins this many times, then yields
+ * the CPU (the writer, another thread, may have been preempted inside its
+ * few stores) up to FDT_MAX_YIELDS times before it gives up and treats the
+ * fd as plain. Giving up at once is right only when the writer is the
+ * reader's own thread, interrupted by the signal handler that reads. */
+#define FDT_SPINS 64
+#define FDT_MAX_YIELDS 10000
 
 struct fd_entry {
 	_Atomic uint32_t gen;
@@ -37,6 +42,8 @@ typedef _Atomic(struct fd_entry *) chunk_ptr;
 static chunk_ptr *_Atomic top;
 static size_t top_len;
 static pthread_once_t top_once = PTHREAD_ONCE_INIT;
+/* Set while this thread is inside fdtable_set's write section. */
+static __thread bool writing __attribute__((tls_model("initial-exec")));
 
 /* fs.nr_open read with raw system calls (no stdio, no hooks). */
 static size_t read_nr_open(void)
@@ -55,6 +62,28 @@ static size_t read_nr_open(void)
 	return v ? v : FDT_DEFAULT_MAX;
 }
 
+/* In the child of a fork, only the forking thread survives: an entry left
+ * mid-write (odd gen) by another thread of the parent can never complete.
+ * Its fields may be torn, so forget it: plain, gen even again. */
+static void fork_child(void)
+{
+	chunk_ptr *t = atomic_load_explicit(&top, memory_order_acquire);
+
+	for (size_t hi = 0; t && hi < top_len; hi++) {
+		struct fd_entry *chunk = atomic_load_explicit(&t[hi], memory_order_acquire);
+
+		for (size_t i = 0; chunk && i < FDT_CHUNK; i++) {
+			uint32_t g = atomic_load_explicit(&chunk[i].gen, memory_order_relaxed);
+
+			if (g & 1) {
+				atomic_store_explicit(&chunk[i].kind, FD_PLAIN,
+						      memory_order_relaxed);
+				atomic_store_explicit(&chunk[i].gen, g + 1, memory_order_release);
+			}
+		}
+	}
+}
+
 static void top_init(void)
 {
 	int saved = errno;
@@ -66,6 +95,7 @@ static void top_init(void)
 	if (p != MAP_FAILED) {
 		top_len = len;
 		atomic_store_explicit(&top, (chunk_ptr *)p, memory_order_release);
+		pthread_atfork(NULL, NULL, fork_child);
 	}
 	errno = saved;
 }
@@ -124,6 +154,8 @@ int fdtable_set(int fd, const struct fd_state *st)
 
 	if (!e)
 		return st->kind == FD_PLAIN ? 0 : -1;
+	writing = true;
+	atomic_signal_fence(memory_order_seq_cst);
 	g = atomic_load_explicit(&e->gen, memory_order_relaxed);
 	atomic_store_explicit(&e->gen, g | 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
@@ -136,6 +168,8 @@ int fdtable_set(int fd, const struct fd_state *st)
 				  (st->opts_set ? FDT_OPTS_SET : 0),
 			      memory_order_relaxed);
 	atomic_store_explicit(&e->gen, (g | 1) + 1, memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+	writing = false;
 	return 0;
 }
 
@@ -146,10 +180,16 @@ void fdtable_get(int fd, struct fd_state *st)
 	*st = (struct fd_state){.kind = FD_PLAIN};
 	if (!e)
 		return;
-	for (int tries = 0; tries < FDT_MAX_RETRIES; tries++) {
+	for (int tries = 0; tries < FDT_SPINS + FDT_MAX_YIELDS; tries++) {
 		uint32_t g1 = atomic_load_explicit(&e->gen, memory_order_acquire);
 		uint32_t k;
 
+		if (tries > 0) {
+			if (writing)
+				break; /* our own interrupted write: it cannot finish */
+			if (tries >= FDT_SPINS)
+				sched_yield();
+		}
 		if (g1 & 1)
 			continue;
 		k = atomic_load_explicit(&e->kind, memory_order_relaxed);

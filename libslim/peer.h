@@ -10,4 +10,9 @@
  * to be fetched again from the router. */
 int slim_peer_lookup(int fd, uint32_t *peer_ip, struct slim_ep *local);
 
+/* The kernel's id of the BPF map behind fd, or 0 if fd is no BPF object
+ * (progs and links give their own ids, from other id spaces).
+ * Preserves errno. Async-signal-safe (one bpf(2) call). */
+uint32_t slim_bpf_map_id(int fd);
+
 #endif

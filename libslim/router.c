@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "peer.h"
 #include "real.h"
 #include "wire.h"
 
@@ -50,30 +51,53 @@ static _Atomic int state = ST_UNKNOWN;
 static _Atomic int conn_fd = -1;
 static uint64_t conn_ino; /* under ipc_lock */
 static _Atomic int peer_fd = -1;
-static _Atomic uint64_t peer_ino;
+/* The peer map's BPF id: every anon-inode fd (bpf maps, eventfd, epoll)
+ * shares one inode number, so the id is what tells our map fd from whatever
+ * the app may have put on that number since. */
+static _Atomic uint32_t peer_id;
 static _Atomic uint32_t own_vip;
 static struct route_set *_Atomic routes;
 static atomic_flag warned = ATOMIC_FLAG_INIT;
+/* Message buffers for the one request/reply in flight, under ipc_lock: app
+ * threads may have small stacks (PTHREAD_STACK_MIN is 16 KiB). */
+static uint8_t msg_buf[SLIM_WIRE_MAX];
+static char why_buf[200];
+
+/* Set in the thread that took ipc_lock in atfork_prepare. A thread that
+ * already holds it (fork from a signal handler that interrupted a round
+ * trip) must not take it again: that would deadlock on itself. */
+static __thread bool fork_locked __attribute__((tls_model("initial-exec")));
 
 static void atfork_prepare(void)
 {
+	if (in_ipc)
+		return;
 	pthread_mutex_lock(&ipc_lock);
+	fork_locked = true;
 }
 
 static void atfork_parent(void)
 {
-	pthread_mutex_unlock(&ipc_lock);
+	if (fork_locked) {
+		fork_locked = false;
+		pthread_mutex_unlock(&ipc_lock);
+	}
 }
 
 /* The child must not share the parent's connection: replies would go to
- * whichever process reads first. Drop it; the next need reconnects. */
+ * whichever process reads first. Drop it; the next need reconnects. (If the
+ * fork interrupted this thread's own round trip, the connection is in use
+ * by that frame: forget it without closing.) */
 static void atfork_child(void)
 {
 	int fd = atomic_exchange(&conn_fd, -1);
 
-	if (fd >= 0 && fd_inode(fd) == conn_ino)
-		real_close(fd);
-	pthread_mutex_unlock(&ipc_lock);
+	if (fork_locked) {
+		if (fd >= 0 && fd_inode(fd) == conn_ino)
+			real_close(fd);
+		fork_locked = false;
+		pthread_mutex_unlock(&ipc_lock);
+	}
 }
 
 /* SLIM_SOCKET is read once: the app may clear its environment later. */
@@ -99,11 +123,12 @@ __attribute__((constructor)) static void router_ctor(void)
 }
 
 /* Gives up on slim for this process and prints msg (one line) the first
- * time. Preserves errno. */
+ * time. Preserves errno. The line buffer is static (small stacks): only the
+ * one caller that wins the warned flag ever writes it. */
 static void disable(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void disable(const char *fmt, ...)
 {
-	char line[512];
+	static char line[512];
 	int saved = errno, n;
 	va_list ap;
 
@@ -159,22 +184,48 @@ static void close_fds(const int *fds, size_t n)
 		real_close(fds[i]);
 }
 
+/* True if a successful reply's fd is what that reply hands out: a TCP/IPv4
+ * socket for connect and listen (it is dup3'ed over the app's socket), a
+ * BPF map for hello. */
+static bool reply_fd_fits(int fd, Slim__Request__BodyCase expected)
+{
+	int v, saved = errno;
+	socklen_t len = sizeof(v);
+	bool ok;
+
+	if (expected == SLIM__REQUEST__BODY_HELLO) {
+		ok = slim_bpf_map_id(fd) != 0;
+	} else {
+		ok = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 && v == AF_INET;
+		len = sizeof(v);
+		ok = ok && getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_STREAM;
+	}
+	errno = saved;
+	return ok;
+}
+
 /* Sends req on fd and reads the reply. Returns 0 with *out (caller frees
  * with slim__reply__free_unpacked) and, for a successful reply, exactly one
- * fd in *rfd (caller owns); RT_TRANSPORT with errno; or RT_PROTOCOL with a
- * reason in why. Received fds are never leaked. */
+ * fd of the right kind in *rfd (caller owns; -1 for an error reply);
+ * RT_TRANSPORT with errno; or RT_PROTOCOL with a reason in why. Received fds
+ * are never leaked, whatever the reply. Under ipc_lock (uses msg_buf). */
 static int roundtrip(int fd, const Slim__Request *req, Slim__Request__BodyCase expected,
 		     Slim__Reply **out, int *rfd, char *why, size_t whylen)
 {
-	uint8_t buf[SLIM_WIRE_MAX];
 	int fds[SLIM_WIRE_MAX_FDS];
-	size_t nfds = 0;
+	size_t nfds = 0, len = slim__request__get_packed_size(req);
 	ssize_t n;
 	Slim__Reply *rep;
 
-	if (slim_wire_send_request(fd, req, NULL, 0) < 0)
+	why[0] = 0;
+	if (len > sizeof(msg_buf)) {
+		errno = EMSGSIZE;
 		return RT_TRANSPORT;
-	n = slim_wire_recv(fd, buf, sizeof(buf), fds, &nfds, SLIM_WIRE_MAX_FDS);
+	}
+	slim__request__pack(req, msg_buf);
+	if (slim_wire_send(fd, msg_buf, len, NULL, 0) < 0)
+		return RT_TRANSPORT;
+	n = slim_wire_recv(fd, msg_buf, sizeof(msg_buf), fds, &nfds, SLIM_WIRE_MAX_FDS);
 	if (n < 0 && errno == EMSGSIZE) {
 		snprintf(why, whylen, "oversized reply");
 		return RT_PROTOCOL;
@@ -186,16 +237,16 @@ static int roundtrip(int fd, const Slim__Request *req, Slim__Request__BodyCase e
 		errno = ECONNRESET;
 		return RT_TRANSPORT;
 	}
-	rep = slim__reply__unpack(NULL, (size_t)n, buf);
+	rep = slim__reply__unpack(NULL, (size_t)n, msg_buf);
 	if (!rep) {
 		close_fds(fds, nfds);
 		snprintf(why, whylen, "undecodable reply");
 		return RT_PROTOCOL;
 	}
-	if (slim_validate_reply(rep, expected, why, whylen) != 0 || rep->error < 0 ||
-	    rep->error > 4095 || (rep->error == 0 && nfds != 1)) {
+	if (slim_validate_reply(rep, expected, why, whylen) != 0 ||
+	    (rep->error == 0 && (nfds != 1 || !reply_fd_fits(fds[0], expected)))) {
 		if (!why[0])
-			snprintf(why, whylen, "reply with %zu fds", nfds);
+			snprintf(why, whylen, "reply with %zu fds, or of the wrong kind", nfds);
 		close_fds(fds, nfds);
 		slim__reply__free_unpacked(rep, NULL);
 		return RT_PROTOCOL;
@@ -205,10 +256,22 @@ static int roundtrip(int fd, const Slim__Request *req, Slim__Request__BodyCase e
 		*rfd = -1;
 	} else {
 		*rfd = fds[0];
-		close_fds(fds + 1, nfds - 1);
 	}
 	*out = rep;
 	return 0;
+}
+
+/* Field by field: memcmp would also compare the structs' padding bytes,
+ * which are unspecified, and leak a snapshot per re-hello. */
+static bool same_routes(const struct route_set *a, const struct route_set *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->r[i].subnet != b->r[i].subnet || a->r[i].prefix_len != b->r[i].prefix_len ||
+		    a->r[i].underlay_ip != b->r[i].underlay_ip || a->r[i].port != b->r[i].port)
+			return false;
+	return true;
 }
 
 /* Publishes a new route snapshot. Old snapshots are never freed (a reader
@@ -229,24 +292,33 @@ static void install_routes(const Slim__HelloReply *h)
 					       .underlay_ip = r->underlay_ip,
 					       .port = (uint16_t)r->port};
 	}
-	if (cur && cur->n == rs->n && !memcmp(cur->r, rs->r, rs->n * sizeof(rs->r[0]))) {
+	if (cur && same_routes(cur, rs)) {
 		free(rs);
 		return;
 	}
 	atomic_store(&routes, rs);
 }
 
-/* Keeps the peer map fd we have if it is still ours, else adopts mapfd. */
+/* Our peer map fd if the number still holds the map we installed, else -1
+ * (never installed, or the app closed or reused the number). Lock-free. */
+static int valid_peer_fd(void)
+{
+	int fd = atomic_load(&peer_fd);
+
+	return fd >= 0 && slim_bpf_map_id(fd) == atomic_load(&peer_id) ? fd : -1;
+}
+
+/* Keeps the peer map fd we have if it is still ours, else adopts mapfd
+ * (a BPF map: roundtrip checked). Consumes mapfd. Under ipc_lock. */
 static void install_peer_map(int mapfd)
 {
-	int cur = atomic_load(&peer_fd);
-
-	if (cur >= 0 && fd_inode(cur) == atomic_load(&peer_ino)) {
+	if (valid_peer_fd() >= 0) {
 		real_close(mapfd);
 		return;
 	}
 	mapfd = move_high(mapfd);
-	atomic_store(&peer_ino, fd_inode(mapfd));
+	/* id first: a lock-free reader that sees the new fd sees its id */
+	atomic_store(&peer_id, slim_bpf_map_id(mapfd));
 	atomic_store(&peer_fd, mapfd);
 }
 
@@ -257,18 +329,17 @@ static int hello(int fd)
 	Slim__Request req = SLIM__REQUEST__INIT;
 	Slim__HelloRequest h = SLIM__HELLO_REQUEST__INIT;
 	Slim__Reply *rep;
-	char why[200] = "";
 	int mapfd, r;
 
 	h.version = SLIM_PROTO_VERSION;
 	req.body_case = SLIM__REQUEST__BODY_HELLO;
 	req.hello = &h;
-	r = roundtrip(fd, &req, SLIM__REQUEST__BODY_HELLO, &rep, &mapfd, why, sizeof(why));
+	r = roundtrip(fd, &req, SLIM__REQUEST__BODY_HELLO, &rep, &mapfd, why_buf, sizeof(why_buf));
 	if (r == RT_TRANSPORT)
 		return r;
 	if (r == RT_PROTOCOL) {
 		disable("libslim: router at %s sent a bad reply: %s (using the container network)",
-			path_shown, why);
+			path_shown, why_buf);
 		return EC_GAVE_UP;
 	}
 	if (rep->error) {
@@ -405,11 +476,9 @@ const struct slim_route *slim_route_for(uint32_t ip)
 
 /* One request with one transparent reconnect. Returns 0 with *rep (and *rfd
  * for a successful reply) or SLIM_FALLBACK (slim disabled). Preserves errno. */
-static int request(const Slim__Request *req, Slim__Request__BodyCase expected, Slim__Reply **rep,
-		   int *rfd)
+static int request(const Slim__Request *req, Slim__Reply **rep, int *rfd)
 {
 	int cs, r = SLIM_FALLBACK, saved = errno, err = 0;
-	char why[200];
 
 	pthread_once(&init_once, init);
 	if (in_ipc || slim_disabled())
@@ -427,8 +496,7 @@ static int request(const Slim__Request *req, Slim__Request__BodyCase expected, S
 			break;
 		}
 		fd = atomic_load(&conn_fd);
-		why[0] = 0;
-		e = roundtrip(fd, req, expected, rep, rfd, why, sizeof(why));
+		e = roundtrip(fd, req, req->body_case, rep, rfd, why_buf, sizeof(why_buf));
 		if (e == 0) {
 			r = 0;
 			break;
@@ -436,7 +504,8 @@ static int request(const Slim__Request *req, Slim__Request__BodyCase expected, S
 		if (e == RT_PROTOCOL) {
 			disable("libslim: router at %s sent a bad reply: %s (using the container "
 				"network)",
-				path_shown, why);
+				path_shown, why_buf);
+			drop_conn(fd);
 			break;
 		}
 		err = errno;
@@ -450,18 +519,26 @@ static int request(const Slim__Request *req, Slim__Request__BodyCase expected, S
 	return r;
 }
 
-/* A refusal the router gave: EACCES (not registered) disables slim. */
-static int refusal(Slim__Reply *rep)
+/* request() for connect and listen. Returns 0 with *rep (a successful
+ * reply: caller frees) and *hostfd (caller owns); the positive errno the
+ * router refused with (EACCES, not registered, disables slim and gives
+ * SLIM_FALLBACK instead); or SLIM_FALLBACK. Preserves errno. */
+static int ask(const Slim__Request *req, Slim__Reply **rep, int *hostfd)
 {
-	int e = rep->error;
+	int e;
 
+	if (request(req, rep, hostfd) != 0)
+		return SLIM_FALLBACK;
+	e = (*rep)->error;
+	if (!e)
+		return 0;
 	if (e == EACCES) {
 		disable("libslim: router at %s refused this process: %s (using the container "
 			"network)",
-			path_shown, rep->message ? rep->message : strerror(e));
+			path_shown, (*rep)->message ? (*rep)->message : strerror(e));
 		e = SLIM_FALLBACK;
 	}
-	slim__reply__free_unpacked(rep, NULL);
+	slim__reply__free_unpacked(*rep, NULL);
 	return e;
 }
 
@@ -470,15 +547,15 @@ int slim_router_connect(struct slim_ep dst, struct slim_ep *underlay, int *hostf
 	Slim__Request req = SLIM__REQUEST__INIT;
 	Slim__ConnectRequest c = SLIM__CONNECT_REQUEST__INIT;
 	Slim__Reply *rep;
+	int r;
 
 	c.vip = dst.ip;
 	c.port = dst.port;
 	req.body_case = SLIM__REQUEST__BODY_CONNECT;
 	req.connect = &c;
-	if (request(&req, SLIM__REQUEST__BODY_CONNECT, &rep, hostfd) != 0)
-		return SLIM_FALLBACK;
-	if (rep->error)
-		return refusal(rep);
+	r = ask(&req, &rep, hostfd);
+	if (r != 0)
+		return r;
 	underlay->ip = rep->connect->underlay_ip;
 	underlay->port = (uint16_t)rep->connect->port;
 	slim__reply__free_unpacked(rep, NULL);
@@ -490,15 +567,15 @@ int slim_router_listen(uint16_t port, int backlog, struct slim_ep *vaddr, int *h
 	Slim__Request req = SLIM__REQUEST__INIT;
 	Slim__ListenRequest l = SLIM__LISTEN_REQUEST__INIT;
 	Slim__Reply *rep;
+	int r;
 
 	l.port = port;
 	l.backlog = backlog;
 	req.body_case = SLIM__REQUEST__BODY_LISTEN;
 	req.listen = &l;
-	if (request(&req, SLIM__REQUEST__BODY_LISTEN, &rep, hostfd) != 0)
-		return SLIM_FALLBACK;
-	if (rep->error)
-		return refusal(rep);
+	r = ask(&req, &rep, hostfd);
+	if (r != 0)
+		return r;
 	vaddr->ip = rep->listen->vip;
 	vaddr->port = (uint16_t)rep->listen->port;
 	slim__reply__free_unpacked(rep, NULL);
@@ -507,24 +584,30 @@ int slim_router_listen(uint16_t port, int backlog, struct slim_ep *vaddr, int *h
 
 int slim_peer_map_fd(void)
 {
-	return atomic_load(&peer_fd);
+	return valid_peer_fd();
 }
 
-int slim_peer_map_refresh(int stale)
+int slim_peer_map_refresh(void)
 {
 	int cs, cur, saved = errno;
 
 	if (in_ipc || slim_disabled())
 		return -1;
 	lock_ipc(&cs);
-	cur = atomic_load(&peer_fd);
-	if (cur == stale && (cur < 0 || fd_inode(cur) != atomic_load(&peer_ino))) {
+	cur = valid_peer_fd();
+	if (cur < 0) {
 		atomic_store(&peer_fd, -1); /* not ours any more: no close */
-		/* hello again, on the live connection or a new one */
-		if (conn_alive() ? hello(atomic_load(&conn_fd)) != 0 : ensure_conn() != 0) {
-			/* leave it: accept reports real addresses meanwhile */
+		/* hello again, on the live connection or a new one; a failed
+		 * re-hello leaves accept reporting real addresses meanwhile */
+		if (conn_alive()) {
+			int fd = atomic_load(&conn_fd);
+
+			if (hello(fd) != 0)
+				drop_conn(fd);
+		} else {
+			(void)ensure_conn();
 		}
-		cur = atomic_load(&peer_fd);
+		cur = valid_peer_fd();
 	}
 	unlock_ipc(cs);
 	errno = saved;

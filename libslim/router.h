@@ -39,11 +39,14 @@ int slim_router_connect(struct slim_ep dst, struct slim_ep *underlay, int *hostf
  * errno (e.g. EADDRINUSE), or SLIM_FALLBACK. */
 int slim_router_listen(uint16_t port, int backlog, struct slim_ep *vaddr, int *hostfd);
 
-/* The read-only peer map fd (owned by libslim), or -1 if there is none.
- * refresh: the caller found `stale` unusable; fetch a new one from the
- * router (one round trip). */
+/* The read-only peer map fd (owned by libslim), or -1 if there is none or
+ * the number no longer holds our map (the app closed or reused it; checked
+ * by BPF map id). Lock-free, one system call. */
 int slim_peer_map_fd(void);
-int slim_peer_map_refresh(int stale);
+/* Like slim_peer_map_fd, but if there is no valid map fd, says hello again
+ * to get a new one (one round trip under the IPC lock). Returns the fd or
+ * -1. Preserves errno. */
+int slim_peer_map_refresh(void);
 
 /* Called by the close hook before the real close: if fd is one of ours (the
  * app closes it, e.g. in a close-all loop), forget it; it is re-opened on the

@@ -1,3 +1,5 @@
+/* The swap: dup3 a host socket over the app's fd, carrying what the app set
+ * on its own socket. */
 #define _GNU_SOURCE
 #include "swap.h"
 
@@ -22,6 +24,9 @@ static const struct {
     {IPPROTO_TCP, TCP_KEEPCNT}, {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_TCP, TCP_QUICKACK},
 };
 
+/* Copies the options of int_opts and SO_LINGER from socket `from` to `to`
+ * where they differ. Best effort: errno may change. Uses real_setsockopt,
+ * not our hook, which would mark whatever stale record `to` has. */
 static void copy_sockopts(int from, int to)
 {
 	struct linger la, lb;
@@ -33,14 +38,15 @@ static void copy_sockopts(int from, int to)
 
 		if (getsockopt(from, int_opts[i].level, int_opts[i].name, &a, &la_len) == 0 &&
 		    getsockopt(to, int_opts[i].level, int_opts[i].name, &b, &lb_len) == 0 && a != b)
-			(void)setsockopt(to, int_opts[i].level, int_opts[i].name, &a, sizeof(a));
+			(void)real_setsockopt(to, int_opts[i].level, int_opts[i].name, &a,
+					      sizeof(a));
 	}
 	len = sizeof(la);
 	if (getsockopt(from, SOL_SOCKET, SO_LINGER, &la, &len) == 0 && la.l_onoff) {
 		len = sizeof(lb);
 		if (getsockopt(to, SOL_SOCKET, SO_LINGER, &lb, &len) != 0 ||
 		    lb.l_onoff != la.l_onoff || lb.l_linger != la.l_linger)
-			(void)setsockopt(to, SOL_SOCKET, SO_LINGER, &la, sizeof(la));
+			(void)real_setsockopt(to, SOL_SOCKET, SO_LINGER, &la, sizeof(la));
 	}
 }
 

@@ -62,6 +62,28 @@ static char *find_lib(void)
 	return NULL;
 }
 
+/* Sets SLIM_SOCKET to sock made absolute: libslim connects lazily, on the
+ * program's first overlay socket, often after a daemon's chdir("/"), where
+ * a relative path would name another file. Returns 0, or -1 (errno). */
+static int set_socket(const char *sock)
+{
+	char *abs = NULL, *cwd;
+	int r;
+
+	if (sock[0] == '/')
+		return setenv("SLIM_SOCKET", sock, 1);
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return -1;
+	r = asprintf(&abs, "%s/%s", cwd, sock);
+	free(cwd);
+	if (r < 0)
+		return -1;
+	r = setenv("SLIM_SOCKET", abs, 1);
+	free(abs);
+	return r;
+}
+
 /* LD_PRELOAD with lib first, unless it is already listed. Returns 0, or -1
  * (out of memory). */
 static int prepend_preload(const char *lib)
@@ -191,10 +213,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "slim-run: --socket needs a path\n");
 		return 125;
 	}
-	if (sock)
-		setenv("SLIM_SOCKET", sock, 1);
-	else if (!getenv("SLIM_SOCKET") || !*getenv("SLIM_SOCKET"))
-		setenv("SLIM_SOCKET", DEFAULT_SOCKET, 1);
+	if (!sock) {
+		sock = getenv("SLIM_SOCKET");
+		if (!sock || !*sock)
+			sock = DEFAULT_SOCKET;
+	}
+	if (set_socket(sock) < 0) {
+		fprintf(stderr, "slim-run: cannot set SLIM_SOCKET: %s\n", strerror(errno));
+		return 125;
+	}
 
 	lib = find_lib();
 	if (!lib) {
