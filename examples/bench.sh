@@ -5,7 +5,8 @@
 #
 #   bench.sh PREFIX [--rounds R] [--seconds S] [--conns N] [--modes LIST]
 #
-# Paths (LIST is comma separated; default: all, slim ones only if the routers answer):
+# Paths (LIST is comma separated; "all" = every path below, the routers must
+# answer; default "auto": all if the routers answer, else without the slim ones):
 #   host         client in h1 -> server in h2 bound to h2's underlay IP (no overlay)
 #   vxlan        client in c1 -> server in c2 over the VXLAN fallback (no preload)
 #   slim         client in c1 -> server in c2, both under slim-run
@@ -16,8 +17,14 @@
 # slow drift of the machine hits every path alike. Each run is S seconds of
 # slim-setup-bench (new connection, 1 byte each way, close). The table shows
 # the median rate over the rounds, min-max, the ratio to the host path of the
-# same kind (cross-host or same-host), median p50/p99 latency, and how many
-# packets crossed vxlan0 during the path's runs (0 expected for slim).
+# same kind (cross-host or same-host), median p50/p99 latency, failed
+# transactions, and how many packets crossed vxlan0 (both hosts, tx) and c1's
+# own eth0 (tx) during the path's runs. The slim paths must show 0 in both
+# columns: a slim path that fell back to the container network measured
+# VXLAN or the bridge, not slim. Then one "BENCH path=..." line per path.
+# Exit status: 0; or 1 if a client run failed outright, or (after the table,
+# without BENCH lines) if any path had failed transactions or a slim path fell
+# back: the table is then not a fair comparison.
 # Programs: SLIM_SETUP_BENCH, SLIM_RUN, SLIMCTL or SLIM_BIN_DIR (see lib.sh).
 set -euo pipefail
 TB_PROG=bench.sh
@@ -57,14 +64,21 @@ slim_up() {
 		in_ns "$TB_H2" "$SLIMCTL" --socket "$TB_SOCK2" status >/dev/null 2>&1
 }
 
-if [[ $MODES == auto ]]; then
-	MODES=host,vxlan,host-local,bridge-local
+ALL_MODES=host,vxlan,slim,host-local,bridge-local,slim-local
+case $MODES in
+auto)
 	if slim_up; then
-		MODES=host,vxlan,slim,host-local,bridge-local,slim-local
+		MODES=$ALL_MODES
 	else
+		MODES=host,vxlan,host-local,bridge-local
 		echo "bench.sh: routers of $TB_PREFIX not answering: skipping the slim paths" >&2
 	fi
-fi
+	;;
+all)
+	slim_up || die "routers of $TB_PREFIX do not answer 'slimctl status' (run: slim-env.sh up $TB_PREFIX)"
+	MODES=$ALL_MODES
+	;;
+esac
 IFS=, read -r -a MODE_LIST <<<"$MODES"
 for m in "${MODE_LIST[@]}"; do
 	case $m in
@@ -98,15 +112,19 @@ ns_cmd() {
 	if [[ -n $2 ]]; then CMD+=("$SLIM_RUN" --socket "$2" --); fi
 }
 
-vxlan_tx() {
-	local total=0 h n
-	for h in "$TB_H1" "$TB_H2"; do
-		n=$(ip -n "$h" -j -s link show vxlan0 |
-			python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])') || n=0
+# tx_pkts NETNS:DEV...: the sum of the devices' transmitted packets.
+tx_pkts() {
+	local total=0 nd n
+	for nd in "$@"; do
+		n=$(ip -n "${nd%%:*}" -j -s link show "${nd#*:}" |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])') ||
+			die "cannot read the packet counters of ${nd#*:} in ${nd%%:*}"
 		total=$((total + n))
 	done
 	echo "$total"
 }
+vxlan_tx() { tx_pkts "$TB_H1:vxlan0" "$TB_H2:vxlan0"; }
+c1_tx() { tx_pkts "$TB_C1:eth0"; }
 
 WORK=$(mktemp -d /tmp/slim-bench.XXXXXX)
 SERVER_PIDS=()
@@ -133,26 +151,42 @@ done
 
 echo "bench: testbed $TB_PREFIX, ${ROUNDS} rounds x ${SECONDS_PER_RUN}s, $CONNS connection(s) at a time," \
 	"paths: ${MODE_LIST[*]}"
-declare -A RATES P50S P99S VX
+declare -A RATES P50S P99S VX C1 ERRS
+# result_field LINE KEY: the number after " KEY=" in a RESULT line (dies if absent).
+result_field() {
+	local v
+	v=$(sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1")
+	[[ -n $v ]] || die "no $2= in the client's RESULT line: $1"
+	echo "$v"
+}
 for ((r = 1; r <= ROUNDS; r++)); do
 	for m in "${MODE_LIST[@]}"; do
 		mode_info "$m"
-		before=$(vxlan_tx)
+		vx_before=$(vxlan_tx)
+		c1_before=$(c1_tx)
 		ns_cmd "$CLI_NS" "$CLI_SOCK"
-		if ! out=$(timeout $((SECONDS_PER_RUN + 30)) "${CMD[@]}" "$SLIM_SETUP_BENCH" client \
-			"$DST" "$PORT" --seconds "$SECONDS_PER_RUN" --conns "$CONNS" 2>"$WORK/cli.err"); then
+		# Exit 3: some transactions failed; counted and reported below.
+		rc=0
+		out=$(timeout $((SECONDS_PER_RUN + 30)) "${CMD[@]}" "$SLIM_SETUP_BENCH" client \
+			"$DST" "$PORT" --seconds "$SECONDS_PER_RUN" --conns "$CONNS" 2>"$WORK/cli.err") || rc=$?
+		if ((rc != 0 && rc != 3)); then
 			cat "$WORK/cli.err" >&2
-			die "client run failed on path $m (round $r)"
+			die "client run failed on path $m (round $r, exit $rc)"
 		fi
-		after=$(vxlan_tx)
-		line=$(grep '^RESULT' <<<"$out") || die "no RESULT line from client on path $m"
+		vx_after=$(vxlan_tx)
+		c1_after=$(c1_tx)
+		line=$(grep '^RESULT' <<<"$out") || die "no RESULT line from client on path $m (round $r)"
 		[[ -s $WORK/cli.err ]] && sed "s/^/  [$m] /" "$WORK/cli.err" >&2
-		rate=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' <<<"$line")
-		p50=$(sed -n 's/.* p50_us=\([0-9]*\).*/\1/p' <<<"$line")
-		p99=$(sed -n 's/.* p99_us=\([0-9]*\).*/\1/p' <<<"$line")
+		rate=$(result_field "$line" rate)
+		p50=$(result_field "$line" p50_us)
+		p99=$(result_field "$line" p99_us)
+		errs=$(result_field "$line" errors)
 		RATES[$m]+="$rate " P50S[$m]+="$p50 " P99S[$m]+="$p99 "
-		VX[$m]=$((${VX[$m]:-0} + after - before))
-		printf '  round %d %-12s rate %7s/s p50 %5s us p99 %6s us\n' "$r" "$m" "$rate" "$p50" "$p99"
+		ERRS[$m]=$((${ERRS[$m]:-0} + errs))
+		VX[$m]=$((${VX[$m]:-0} + vx_after - vx_before))
+		C1[$m]=$((${C1[$m]:-0} + c1_after - c1_before))
+		printf '  round %d %-12s rate %7s/s p50 %5s us p99 %6s us%s\n' "$r" "$m" "$rate" "$p50" "$p99" \
+			"$( ((errs == 0)) || echo " ERRORS $errs")"
 		sleep 0.5
 	done
 done
@@ -162,7 +196,9 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int(
 minmax() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 
 echo
-printf '%-13s %10s %17s %9s %8s %8s %10s\n' path "rate/s" "min-max" "vs host" "p50 us" "p99 us" "vxlan pkts"
+FMT='%-13s %9s %13s %8s %7s %7s %7s %10s %9s\n'
+# shellcheck disable=SC2059 # one format for header and rows
+printf "$FMT" path "rate/s" "min-max" "vs host" "p50 us" "p99 us" errors "vxlan pkts" "c1 pkts"
 declare -A MED
 for m in "${MODE_LIST[@]}"; do
 	# shellcheck disable=SC2086 # word lists on purpose
@@ -174,12 +210,27 @@ for m in "${MODE_LIST[@]}"; do
 	if [[ -n ${MED[$BASE]:-} && ${MED[$BASE]} -gt 0 ]]; then
 		ratio=$(awk -v a="${MED[$m]}" -v b="${MED[$BASE]}" 'BEGIN { printf "%.2f", a / b }')
 	fi
-	# shellcheck disable=SC2086
-	printf '%-13s %10s %17s %9s %8s %8s %10s\n' "$m" "${MED[$m]}" "$(minmax ${RATES[$m]})" \
-		"$ratio" "$(median ${P50S[$m]})" "$(median ${P99S[$m]})" "${VX[$m]}"
+	# shellcheck disable=SC2086,SC2059
+	printf "$FMT" "$m" "${MED[$m]}" "$(minmax ${RATES[$m]})" \
+		"$ratio" "$(median ${P50S[$m]})" "$(median ${P99S[$m]})" "${ERRS[$m]}" "${VX[$m]}" "${C1[$m]}"
 	# shellcheck disable=SC2086
 	echo "BENCH path=$m median_rate=${MED[$m]} minmax=$(minmax ${RATES[$m]}) ratio=$ratio" \
-		"p50_us=$(median ${P50S[$m]}) p99_us=$(median ${P99S[$m]}) vxlan_pkts=${VX[$m]}" >>"$WORK/summary"
+		"p50_us=$(median ${P50S[$m]}) p99_us=$(median ${P99S[$m]}) errors=${ERRS[$m]}" \
+		"vxlan_pkts=${VX[$m]} c1_pkts=${C1[$m]}" >>"$WORK/summary"
 done
-echo "(vs host: ratio of median rates to 'host' for cross-host paths, to 'host-local' for same-host paths)"
+echo "(vs host: ratio of median rates to 'host' for cross-host paths, to 'host-local' for same-host"
+echo " paths; vxlan pkts: sent on vxlan0 by h1 and h2, c1 pkts: sent on c1's eth0, during the path's runs)"
+
+bad=()
+for m in "${MODE_LIST[@]}"; do
+	((${ERRS[$m]} == 0)) || bad+=("$m: ${ERRS[$m]} failed transactions (see the client's messages above)")
+	if [[ $m == slim* ]] && ((${VX[$m]} != 0 || ${C1[$m]} != 0)); then
+		bad+=("$m: ${VX[$m]} packets on vxlan0 and ${C1[$m]} on c1's eth0: it fell back to the container network (is c1 registered with its router? see slim-env.sh status $TB_PREFIX)")
+	fi
+done
+if ((${#bad[@]})); then
+	printf 'bench.sh: FAILED: %s\n' "${bad[@]}" >&2
+	die "the table above is not a fair comparison (no BENCH lines printed)"
+fi
+# Machine-readable results, only for a clean run.
 cat "$WORK/summary"

@@ -21,6 +21,9 @@ if [[ $# -ge 1 && $1 != -- ]]; then
 fi
 [[ ${1:-} == -- ]] && shift
 BENCH_ARGS=("$@")
+# Every path unless the caller chose: bench.sh then fails if a router is down
+# instead of quietly leaving the slim rows out.
+[[ " ${BENCH_ARGS[*]} " == *" --modes "* ]] || BENCH_ARGS=(--modes all "${BENCH_ARGS[@]}")
 
 [[ $(id -u) == 0 ]] || die "must run as root (creates network namespaces)"
 need_bins SLIM_ROUTER=slim-router SLIMCTL=slimctl SLIM_RUN=slim-run SLIM_ECHO=slim-echo \
@@ -31,21 +34,36 @@ PREFIX=demo
 tb_vars "$PREFIX"
 WORK=$(mktemp -d /tmp/slim-demo.XXXXXX)
 PIDS=()
+TB_MADE=0
 cleanup() {
-	local p
+	local rc=$? p
 	set +e
 	for p in "${PIDS[@]}"; do kill_tree "$p"; done
 	wait 2>/dev/null
-	echo "== tearing down"
-	"$TB_LIB_DIR/testbed.sh" down "$PREFIX"
+	# Only a testbed this run made (testbed.sh up undoes its own half-built one).
+	if ((TB_MADE)); then
+		echo "== tearing down"
+		"$TB_LIB_DIR/testbed.sh" down "$PREFIX"
+	fi
 	rm -rf "$WORK"
+	if ((rc == 0)); then echo "demo done"; else echo "demo FAILED (exit $rc)" >&2; fi
+	exit "$rc"
 }
+trap cleanup EXIT
+# A signal exits through cleanup with the conventional status.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 step() { printf '\n== %s\n' "$*"; }
 
+# conns NETNS: the host's TCP connections to or from the reserved port, one a line.
+conns() {
+	in_ns "$1" ss -Htn | awk -v p=":$TB_PORT" '$4 ~ p"$" || $5 ~ p"$" { printf "   %s %s -> %s\n", $1, $4, $5 }'
+}
+
 step "testbed (hosts and containers are network namespaces)"
 "$TB_LIB_DIR/testbed.sh" up "$PREFIX"
-trap cleanup EXIT
+TB_MADE=1
 cat "$TB_CLUSTER"
 
 step "routers"
@@ -66,13 +84,13 @@ nsenter --net="/run/netns/$TB_C1" -- "$SLIM_RUN" --socket "$TB_SOCK1" -- \
 CLIENT=$!
 PIDS+=("$CLIENT")
 wait_until 10 "the client to get its echo" grep -q '^echo' "$WORK/client.out" || true
-echo "-- host connections in h1 (ss -tn, to the reserved port $TB_PORT):"
-in_ns "$TB_H1" ss -tn | awk -v p=":$TB_PORT" 'NR == 1 || $5 ~ p"$"'
-echo "-- host connections in h2:"
-in_ns "$TB_H2" ss -tn | awk -v p=":$TB_PORT" 'NR == 1 || $4 ~ p"$"'
-echo "-- TCP sockets inside the containers' own namespaces (c1, c2): none expected"
-in_ns "$TB_C1" ss -Htn
-in_ns "$TB_C2" ss -Htn
+echo "-- TCP connections of host h1 to the reserved port $TB_PORT (ss -tn in $TB_H1):"
+conns "$TB_H1"
+echo "-- the same connection seen from host h2 (ss -tn in $TB_H2):"
+conns "$TB_H2"
+echo "-- TCP sockets in the containers' own namespaces (ss -tn in $TB_C1, $TB_C2):"
+ctr=$(in_ns "$TB_C1" ss -Htn; in_ns "$TB_C2" ss -Htn)
+echo "   ${ctr:-none: the connection of the apps is the host connection above}"
 rc=0
 wait "$CLIENT" || rc=$?
 echo "-- the client saw (getsockname / getpeername / echo):"
@@ -81,5 +99,5 @@ echo "-- the server saw (accept / getpeername / getsockname / data):"
 sed 's/^/   /' "$WORK/server.out" "$WORK/server.err"
 ((rc == 0)) || die "the echo client failed (exit $rc)"
 
-step "connection-setup benchmark"
+step "connection-setup benchmark (new TCP connection + 1 byte each way + close, in a loop)"
 "$TB_LIB_DIR/bench.sh" "$PREFIX" "${BENCH_ARGS[@]}"

@@ -6,6 +6,8 @@
  *
  * Output is line oriented (one fact per line, flushed) and stable: tests grep it.
  * Client exit codes: 0 ok, 2 ECONNREFUSED, 1 any other failure. */
+#include "netutil.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +15,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,48 +69,6 @@ static int print_name(int fd, const char *tag, int peer)
 	return 0;
 }
 
-static int parse_port(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 0 || v > 65535)
-		return -1;
-	return (int)v;
-}
-
-static int parse_ipv4(const char *s, struct in_addr *out)
-{
-	return inet_pton(AF_INET, s, out) == 1 ? 0 : -1;
-}
-
-/* Writes all of buf, polling when the socket is non-blocking. Returns 0 or -1
- * with errno. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				struct pollfd p = {.fd = fd, .events = POLLOUT};
-
-				if (poll(&p, 1, -1) < 0 && errno != EINTR)
-					return -1;
-				continue;
-			}
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Serves one connection: echo until EOF. Prints what it received as "got ...". */
 static void serve_one(int cfd)
 {
@@ -129,7 +88,7 @@ static void serve_one(int cfd)
 			break;
 		printf("got %.*s\n", (int)n, buf);
 		total += (size_t)n;
-		if (write_all(cfd, buf, (size_t)n) < 0) {
+		if (nu_write_all(cfd, buf, (size_t)n) < 0) {
 			fprintf(stderr, PROG ": write: %s\n", strerror(errno));
 			break;
 		}
@@ -139,58 +98,15 @@ static void serve_one(int cfd)
 
 static int run_server(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"bind", required_argument, NULL, 'b'},
-	    {"count", required_argument, NULL, 'c'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_in sin;
 	long count = -1, served = 0;
-	int c, port, fd, one = 1;
+	int fd;
 
-	sin.sin_addr.s_addr = htonl(INADDR_ANY);
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			if (parse_ipv4(optarg, &sin.sin_addr) < 0) {
-				fprintf(stderr, PROG ": bad --bind address '%s'\n", optarg);
-				return 1;
-			}
-			break;
-		case 'c':
-			count = strtol(optarg, NULL, 10);
-			if (count <= 0) {
-				fprintf(stderr, PROG ": bad --count '%s'\n", optarg);
-				return 1;
-			}
-			break;
-		default:
-			usage();
-			return 1;
-		}
-	}
-	if (argc - optind != 1 || (port = parse_port(argv[optind])) < 0) {
-		usage();
+	if (nu_server_args(argc, argv, "count", 1, 1000000000L, &count, 0, &sin, usage) < 0)
 		return 1;
-	}
-	sin.sin_port = htons((unsigned short)port);
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, PROG ": socket: %s\n", strerror(errno));
+	fd = nu_listen_tcp(&sin, 64);
+	if (fd < 0)
 		return 1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		fprintf(stderr, PROG ": bind: %s (is the port in use?)\n", strerror(errno));
-		close(fd);
-		return 1;
-	}
-	if (listen(fd, 64) < 0) {
-		fprintf(stderr, PROG ": listen: %s\n", strerror(errno));
-		close(fd);
-		return 1;
-	}
 	if (print_name(fd, "listen", 0) < 0) {
 		close(fd);
 		return 1;
@@ -264,35 +180,6 @@ static int connect_nonblock(int fd, const struct sockaddr_in *sin, int timeout_m
 	return 0;
 }
 
-/* Reads exactly len bytes (polling if non-blocking). Returns 0, or -1 with
- * errno (ECONNRESET-like errors, or EPIPE on early EOF). */
-static int read_exact(int fd, char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = read(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				struct pollfd p = {.fd = fd, .events = POLLIN};
-
-				if (poll(&p, 1, -1) < 0 && errno != EINTR)
-					return -1;
-				continue;
-			}
-			return -1;
-		}
-		if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int fail(const char *what, int err)
 {
 	fprintf(stderr, PROG ": %s: %s\n", what, strerror(err));
@@ -324,18 +211,20 @@ static int run_client(int argc, char **argv)
 			nodelay = 1;
 			break;
 		case 'h':
-			hold_ms = strtol(optarg, NULL, 10);
+			if (nu_parse_long("--hold", optarg, 0, 3600000L, &hold_ms) < 0)
+				return 1;
 			break;
 		case 't':
-			timeout_s = strtol(optarg, NULL, 10);
+			if (nu_parse_long("--timeout", optarg, 1, 3600L, &timeout_s) < 0)
+				return 1;
 			break;
 		default:
 			usage();
 			return 1;
 		}
 	}
-	if (argc - optind != 3 || parse_ipv4(argv[optind], &sin.sin_addr) < 0 ||
-	    (port = parse_port(argv[optind + 1])) < 0 || hold_ms < 0 || timeout_s <= 0) {
+	if (argc - optind != 3 || nu_parse_ipv4(argv[optind], &sin.sin_addr) < 0 ||
+	    (port = nu_parse_port(argv[optind + 1], 0)) < 0) {
 		usage();
 		return 1;
 	}
@@ -384,9 +273,9 @@ static int run_client(int argc, char **argv)
 		close(fd);
 		return fail("calloc", ENOMEM);
 	}
-	if (write_all(fd, msg, len) < 0) {
+	if (nu_write_all(fd, msg, len) < 0) {
 		rc = fail("write", errno);
-	} else if (read_exact(fd, back, len) < 0) {
+	} else if (nu_read_all(fd, back, len) < 0) {
 		rc = fail("read", errno);
 	} else {
 		printf("echo %s\n", back);
@@ -408,16 +297,5 @@ static int run_client(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGPIPE, SIG_IGN);
-	if (argc < 2) {
-		usage();
-		return 1;
-	}
-	if (strcmp(argv[1], "server") == 0)
-		return run_server(argc - 1, argv + 1);
-	if (strcmp(argv[1], "client") == 0)
-		return run_client(argc - 1, argv + 1);
-	usage();
-	return 1;
+	return nu_main(PROG, argc, argv, usage, run_server, run_client);
 }

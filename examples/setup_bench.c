@@ -6,14 +6,19 @@
  *   slim-setup-bench client IP PORT --seconds S [--conns N]
  *
  * The client prints human lines and one machine-readable line:
- *   RESULT transactions=T errors=E seconds=S rate=R p50_us=X p99_us=Y conns=N */
+ *   RESULT transactions=T errors=E seconds=S rate=R p50_us=X p99_us=Y conns=N
+ * (rate counts successful transactions only). Client exit codes: 0 every
+ * transaction succeeded; 3 some failed (RESULT still printed, the first
+ * failure on stderr: the rate is not comparable); 1 none succeeded, or a
+ * usage or set-up error. */
+#include "netutil.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,26 +34,6 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: " PROG " server [--bind IP] [--threads N] PORT\n"
 			"       " PROG " client IP PORT --seconds S [--conns N]\n");
-}
-
-static int parse_port(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v <= 0 || v > 65535)
-		return -1;
-	return (int)v;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Reads or writes exactly one byte, retrying EINTR. Returns 1, 0 on EOF, or
@@ -94,57 +79,17 @@ static void *server_thread(void *arg)
 
 static int run_server(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"bind", required_argument, NULL, 'b'},
-	    {"threads", required_argument, NULL, 't'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_in sin;
 	pthread_t tids[MAX_THREADS];
 	long nthreads = 4;
-	int c, port, one = 1;
 	static int lfd;
 
-	sin.sin_addr.s_addr = htonl(INADDR_ANY);
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			if (inet_pton(AF_INET, optarg, &sin.sin_addr) != 1) {
-				fprintf(stderr, PROG ": bad --bind address '%s'\n", optarg);
-				return 1;
-			}
-			break;
-		case 't':
-			nthreads = strtol(optarg, NULL, 10);
-			if (nthreads < 1 || nthreads > MAX_THREADS) {
-				fprintf(stderr, PROG ": --threads must be 1..%d\n", MAX_THREADS);
-				return 1;
-			}
-			break;
-		default:
-			usage();
-			return 1;
-		}
-	}
-	if (argc - optind != 1 || (port = parse_port(argv[optind])) < 0) {
-		usage();
+	if (nu_server_args(argc, argv, "threads", 1, MAX_THREADS, &nthreads, 1, &sin, usage) < 0)
 		return 1;
-	}
-	sin.sin_port = htons((unsigned short)port);
-
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0) {
-		fprintf(stderr, PROG ": socket: %s\n", strerror(errno));
+	lfd = nu_listen_tcp(&sin, 4096);
+	if (lfd < 0)
 		return 1;
-	}
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(lfd, 4096) < 0) {
-		fprintf(stderr, PROG ": bind/listen port %d: %s (is the port in use?)\n", port,
-			strerror(errno));
-		close(lfd);
-		return 1;
-	}
-	printf("listening port %d threads %ld\n", port, nthreads);
+	printf("listening port %u threads %ld\n", ntohs(sin.sin_port), nthreads);
 	fflush(stdout);
 	for (long i = 0; i < nthreads; i++) {
 		if (pthread_create(&tids[i], NULL, server_thread, &lfd) != 0) {
@@ -207,7 +152,7 @@ static void *client_thread(void *arg)
 	struct worker *w = arg;
 	uint64_t t0, t1;
 
-	while ((t0 = now_ns()) < w->deadline) {
+	while ((t0 = nu_now_ns()) < w->deadline) {
 		const char *what;
 
 		if (transaction(&w->dst, &what) < 0) {
@@ -219,13 +164,16 @@ static void *client_thread(void *arg)
 			usleep(1000);
 			continue;
 		}
-		t1 = now_ns();
+		t1 = nu_now_ns();
 		if (w->n == w->cap) {
 			size_t ncap = w->cap ? w->cap * 2 : 65536;
 			uint32_t *p = realloc(w->lat_us, ncap * sizeof(*p));
 
 			if (!p) {
-				w->errors++;
+				if (w->errors++ == 0) {
+					w->first_err = ENOMEM;
+					w->first_what = "realloc";
+				}
 				break;
 			}
 			w->lat_us = p;
@@ -253,6 +201,7 @@ static int run_client(int argc, char **argv)
 	struct sockaddr_in dst = {.sin_family = AF_INET};
 	struct worker *ws;
 	double seconds = 0, rate;
+	char *end;
 	long conns = 1;
 	size_t total = 0, k = 0;
 	unsigned long errors = 0;
@@ -263,19 +212,24 @@ static int run_client(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			seconds = strtod(optarg, NULL);
+			seconds = strtod(optarg, &end);
+			if (*end || end == optarg || !(seconds > 0 && seconds <= 3600)) {
+				fprintf(stderr, PROG ": bad --seconds '%s' (want 0..3600)\n",
+					optarg);
+				return 1;
+			}
 			break;
 		case 'c':
-			conns = strtol(optarg, NULL, 10);
+			if (nu_parse_long("--conns", optarg, 1, MAX_THREADS, &conns) < 0)
+				return 1;
 			break;
 		default:
 			usage();
 			return 1;
 		}
 	}
-	if (argc - optind != 2 || inet_pton(AF_INET, argv[optind], &dst.sin_addr) != 1 ||
-	    (port = parse_port(argv[optind + 1])) < 0 || seconds <= 0 || seconds > 3600 ||
-	    conns < 1 || conns > MAX_THREADS) {
+	if (argc - optind != 2 || nu_parse_ipv4(argv[optind], &dst.sin_addr) < 0 ||
+	    (port = nu_parse_port(argv[optind + 1], 1)) < 0 || seconds <= 0) {
 		usage();
 		return 1;
 	}
@@ -286,7 +240,7 @@ static int run_client(int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		return 1;
 	}
-	start = now_ns();
+	start = nu_now_ns();
 	for (long i = 0; i < conns; i++) {
 		ws[i].dst = dst;
 		ws[i].deadline = start + (uint64_t)(seconds * 1e9);
@@ -300,7 +254,7 @@ static int run_client(int argc, char **argv)
 		total += ws[i].n;
 		errors += ws[i].errors;
 	}
-	seconds = (double)(now_ns() - start) / 1e9;
+	seconds = (double)(nu_now_ns() - start) / 1e9;
 	all = malloc((total ? total : 1) * sizeof(*all));
 	if (!all) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -336,6 +290,8 @@ static int run_client(int argc, char **argv)
 	if (total == 0) {
 		fprintf(stderr, PROG ": no transaction succeeded (is the server running?)\n");
 		rc = 1;
+	} else if (errors) {
+		rc = 3;
 	}
 	free(all);
 	free(ws);
@@ -344,15 +300,5 @@ static int run_client(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	signal(SIGPIPE, SIG_IGN);
-	if (argc < 2) {
-		usage();
-		return 1;
-	}
-	if (strcmp(argv[1], "server") == 0)
-		return run_server(argc - 1, argv + 1);
-	if (strcmp(argv[1], "client") == 0)
-		return run_client(argc - 1, argv + 1);
-	usage();
-	return 1;
+	return nu_main(PROG, argc, argv, usage, run_server, run_client);
 }

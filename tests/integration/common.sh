@@ -6,6 +6,11 @@
 # Environment (set by ctest, see CMakeLists.txt): SLIM_EXAMPLES (the examples/
 # dir with testbed.sh), SLIM_ROUTER, SLIMCTL, SLIM_RUN, SLIM_ECHO,
 # SLIM_SETUP_BENCH, SLIM_LIB. SLIM_KEEP=1 keeps the work dir (logs) afterwards.
+#
+# A test reports each check with ok (or dies with fail) and ends with it_pass,
+# which prints "PASS: NAME (N checks)". A test that exits 0 without it_pass,
+# or with no check made, fails; so does one that leaves a namespace, cgroup,
+# pin dir, router socket or router process behind.
 set -euo pipefail
 
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,13 +23,25 @@ TB_PROG=$TEST_NAME
 PIDS=()
 WORK=""
 IT_UP=0
+IT_CHECKS=0
+IT_PASSED=0
 
 skip() {
 	echo "SKIP: $TEST_NAME: $*"
 	exit 77
 }
 
-ok() { echo "ok: $*"; }
+ok() {
+	IT_CHECKS=$((IT_CHECKS + 1))
+	echo "ok: $*"
+}
+
+# it_pass: the last line of a passing test.
+it_pass() {
+	((IT_CHECKS > 0)) || fail "no check was made"
+	IT_PASSED=1
+	echo "PASS: $TEST_NAME ($IT_CHECKS checks)"
+}
 
 # fail MESSAGE: the one line that says what went wrong, then the logs.
 fail() {
@@ -43,16 +60,40 @@ dump_logs() {
 	done
 }
 
+# leftovers: prints what of this testbed still exists (nothing if all is gone).
+leftovers() {
+	local p f
+	for p in "$TB_H1" "$TB_H2" "$TB_C1" "$TB_C2" "$TB_C3"; do
+		[[ ! -e /run/netns/$p ]] || echo "netns $p"
+	done
+	for p in "$TB_CG1" "$TB_CG2" "$TB_PIN1" "$TB_PIN2" "$TB_SOCK1" "$TB_SOCK2" "$TB_STATE_DIR"; do
+		[[ ! -e $p ]] || echo "$p"
+	done
+	for f in "$WORK"/router-h*.pid; do
+		[[ -f $f ]] || continue
+		p=$(<"$f")
+		! pid_alive "$p" || echo "router process $p"
+	done
+}
+
 it_cleanup() {
-	local rc=$? p
+	local rc=$? p left
 	set +e
+	if ((rc == 0 && !IT_PASSED)); then
+		echo "FAIL: $TEST_NAME: exited without reaching it_pass"
+		rc=1
+	fi
 	for p in "${PIDS[@]}"; do kill_tree "$p"; done
 	wait 2>/dev/null
 	if ((IT_UP)); then
+		# Router pids, to prove below that they are gone.
+		cp "$TB_STATE_DIR"/router-h*.pid "$WORK/" 2>/dev/null
 		"$SLIM_EXAMPLES/testbed.sh" down "$TB_PREFIX" >/dev/null
-		for p in "$TB_H1" "$TB_H2" "$TB_C1" "$TB_C2" "$TB_C3"; do
-			[[ ! -e /run/netns/$p ]] || echo "WARN: netns $p still exists after down"
-		done
+		left=$(leftovers)
+		if [[ -n $left ]]; then
+			echo "FAIL: $TEST_NAME: left behind after testbed.sh down: $(oneline "$left")"
+			rc=1
+		fi
 	fi
 	if [[ -n $WORK ]]; then
 		if [[ ${SLIM_KEEP:-0} == 1 ]]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
@@ -73,13 +114,19 @@ it_start() {
 	done
 	tb_vars "t$code$(($$ % 10000))"
 	WORK=$(mktemp -d "/tmp/slim-it-$TEST_NAME.XXXXXX")
-	trap it_cleanup EXIT
-	IT_UP=1
+	# testbed.sh up removes a half-built testbed itself, and refuses (touching
+	# nothing) if one of these namespaces already exists: only a testbed it
+	# made is ours to take down.
 	"$SLIM_EXAMPLES/testbed.sh" up "$TB_PREFIX" || fail "testbed.sh up $TB_PREFIX failed"
+	IT_UP=1
 	if [[ $what == routers ]]; then
 		"$SLIM_EXAMPLES/slim-env.sh" up "$TB_PREFIX" || fail "slim-env.sh up $TB_PREFIX failed"
 	fi
 }
+
+trap it_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # sock_of NETNS: the router socket serving that container's host.
 sock_of() {
@@ -242,4 +289,34 @@ check_exchange() {
 	expect_eq "server received, connection $n" "$(field "$WORK/srv.out" got "$n")" "$msg"
 	after=$(counters)
 	expect_same_counters "$before" "$after" "connection $n"
+}
+
+# check_c1_exchanges SERVER_HOSTNS SERVER_UL DST PORT TAG: connections 1 and 2
+# from c1 (host h1) to the echo server "srv" at DST:PORT, with all of
+# check_exchange's checks: 1 with a blocking connect; 2 with a non-blocking
+# connect and TCP_NODELAY set before it, which must return EINPROGRESS, keep
+# O_NONBLOCK on the fd and keep TCP_NODELAY in force after the swap.
+check_c1_exchanges() {
+	local shns=$1 sul=$2 dst=$3 port=$4 tag=$5
+	echo "-- blocking connect"
+	check_exchange 1 "$TB_C1" "$TB_C1_IP" "$TB_H1" "$TB_H1_IP" "$shns" "$sul" "$dst" "$port" \
+		"$tag-blocking"
+	echo "-- non-blocking connect (EINPROGRESS + poll), TCP_NODELAY set before it"
+	check_exchange 2 "$TB_C1" "$TB_C1_IP" "$TB_H1" "$TB_H1_IP" "$shns" "$sul" "$dst" "$port" \
+		"$tag-nonblock" --nonblock --nodelay
+	grep -qx 'connect EINPROGRESS' "$WORK/cli2.out" ||
+		fail "non-blocking connect did not return EINPROGRESS: $(cat "$WORK/cli2.out")"
+	ok "non-blocking connect returned EINPROGRESS"
+	grep -qx 'flags O_NONBLOCK' "$WORK/cli2.out" ||
+		fail "O_NONBLOCK lost on the client fd after connect: $(cat "$WORK/cli2.out")"
+	ok "client fd still O_NONBLOCK after the swap"
+	grep -qx 'nodelay 1' "$WORK/cli2.out" ||
+		fail "TCP_NODELAY set before connect is not in force after it: $(cat "$WORK/cli2.out")"
+	ok "TCP_NODELAY set before connect is in force on the host socket"
+}
+
+# expect_server_done N: the echo server "srv" (started with --count N) exited 0.
+expect_server_done() {
+	wait_bg srv
+	expect_eq "server exit code after $1 connections" "$RC" 0
 }

@@ -30,4 +30,4 @@ logline=$(grep '"GET /hello.txt' "$WORK/http.err" | head -n 1)
 expect_match "server access log client address" "$logline" "^${TB_C1_IP//./\\.} - - "
 after=$(counters)
 expect_same_counters "$before" "$after" "http exchange"
-echo "PASS: $TEST_NAME"
+it_pass

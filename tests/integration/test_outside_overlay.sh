@@ -30,4 +30,4 @@ expect_eq "server exit code" "$RC" 0
 expect_eq "server accept() address" "$(field "$WORK/lo.out" accept)" "$local_addr"
 expect_eq "server getpeername" "$(field "$WORK/lo.out" peer)" "$local_addr"
 expect_eq "server getsockname" "$(field "$WORK/lo.out" local)" "127.0.0.1:$P"
-echo "PASS: $TEST_NAME"
+it_pass

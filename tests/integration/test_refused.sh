@@ -45,4 +45,4 @@ expect_eq "c2 -> c3:$P exit code" "$RC" 0
 wait_line "$WORK/l3.out" '^closed' 5 || fail "c3 listener did not serve the control connection"
 expect_eq "c3 listener accepts after the control" "$(grep -c '^accept' "$WORK/l3.out")" 1
 expect_eq "c3 listener received" "$(field "$WORK/l3.out" got)" "for-c3"
-echo "PASS: $TEST_NAME"
+it_pass

@@ -34,9 +34,14 @@ helper lbad "$TB_C1" listen-bad
 helper cbad "$TB_C1" connect-bad
 echo "-- admin request from a container (c1, uid 0 but not the router's netns)"
 helper adm "$TB_C1" admin --expect-errno EACCES,EPERM
-fg list slim "$TB_H1" "$SLIMCTL" --socket "$TB_SOCK1" status
-grep -q intruder "$WORK/list.out" && fail "the refused container add registered 'intruder' anyway"
-ok "no 'intruder' container registered"
+fg list plain "$TB_H1" "$SLIMCTL" --socket "$TB_SOCK1" status
+expect_eq "slimctl status exit code" "$RC" 0
+# Positive control: the listing does name the registered containers.
+grep -Eq '^ +c1 +10\.244\.1\.2 ' "$WORK/list.out" ||
+	fail "slimctl status does not list c1: $(cat "$WORK/list.out")"
+! grep -q intruder "$WORK/list.out" ||
+	fail "the refused container add registered 'intruder' anyway: $(cat "$WORK/list.out")"
+ok "c1 listed, no 'intruder' container registered"
 echo "-- library request from outside any registered container (h1's own netns)"
 helper hello-h1 "$TB_H1" hello --expect-errno EACCES
 helper conn-h1 "$TB_H1" connect --expect-errno EACCES
@@ -79,4 +84,4 @@ h1tx_before=$(awk -v k="$TB_H1:vxlan0" '$1 == k { sub("tx=", "", $3); print $3 }
 h1tx_after=$(awk -v k="$TB_H1:vxlan0" '$1 == k { sub("tx=", "", $3); print $3 }' <<<"$after")
 ((h1tx_after > h1tx_before)) || fail "fallback traffic did not cross vxlan0 (tx $h1tx_before -> $h1tx_after)"
 ok "fallback went over VXLAN (h1 vxlan0 tx $h1tx_before -> $h1tx_after)"
-echo "PASS: $TEST_NAME"
+it_pass

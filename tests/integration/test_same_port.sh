@@ -42,4 +42,4 @@ grep -q 'Address already in use' "$WORK/dup.err" ||
 ok "second listener refused: $(cat "$WORK/dup.err")"
 fg after slim "$TB_C2" "$SLIM_ECHO" client "$TB_C1_IP" "$P" "still-c1"
 expect_eq "c2 -> c1:$P after the refused duplicate" "$RC" 0
-echo "PASS: $TEST_NAME"
+it_pass
