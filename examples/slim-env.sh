@@ -7,12 +7,18 @@
 #   slim-env.sh down PREFIX    stop the routers (by the pids recorded at up), remove their
 #                              sockets, cgroups and pin dirs; idempotent
 #   slim-env.sh status PREFIX  `slimctl status` of both routers
+#   slim-env.sh restart PREFIX N [--kill]
+#                              stop router hN (SIGTERM, or SIGKILL with --kill: a crash)
+#                              and start it again without registering anything: its
+#                              state file restores the containers, and it reuses the
+#                              maps (and reserved port group) its listeners still hold
 #
 # Each router runs in its host namespace with socket /run/slim/PREFIX-hN.sock,
 # cgroup <cgroup2>/slim-PREFIX-hN and pin dir /sys/fs/bpf/slim-PREFIX-hN (per
 # prefix, so a demo and the tests can coexist; if /sys/fs/bpf is not a bpffs,
 # a private bpffs is mounted in the state dir instead and unmounted at down);
-# logs and pids are in the testbed's state dir (router-hN.log, router-hN.pid).
+# logs, pids and container registries are in the testbed's state dir
+# (router-hN.log, router-hN.pid, router-hN.containers: --state).
 # Programs: SLIM_ROUTER / SLIMCTL, or found through SLIM_BIN_DIR (see lib.sh).
 set -euo pipefail
 TB_PROG=slim-env.sh
@@ -22,7 +28,7 @@ TB_PROG=slim-env.sh
 WAIT_SECS=10
 
 usage() {
-	echo "usage: slim-env.sh up|down|status PREFIX" >&2
+	echo "usage: slim-env.sh up|down|status PREFIX | restart PREFIX N [--kill]" >&2
 	exit 1
 }
 
@@ -40,7 +46,8 @@ router_pid() {
 	echo "$pid"
 }
 
-# start_router N: starts router hN in its host netns; records its pid.
+# start_router N: starts router hN in its host netns; records its pid. The log
+# is appended to, so a restart keeps the previous router's lines.
 start_router() {
 	local n=$1 hns sock cg pin log pid i
 	hns=TB_H$n sock=TB_SOCK$n cg=TB_CG$n pin=TB_PIN$n
@@ -49,7 +56,8 @@ start_router() {
 	mkdir -p /run/slim
 	# nsenter execs the router (no fork for a net namespace), so $! is its pid.
 	nsenter --net="/run/netns/${!hns}" -- "$SLIM_ROUTER" --cluster "$TB_CLUSTER" --host "h$n" \
-		--socket "${!sock}" --cgroup "${!cg}" --pin-dir "${!pin}" </dev/null >"$log" 2>&1 &
+		--socket "${!sock}" --cgroup "${!cg}" --pin-dir "${!pin}" \
+		--state "$TB_STATE_DIR/router-h$n.containers" </dev/null >>"$log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$TB_STATE_DIR/router-h$n.pid"
 	for ((i = 0; i < WAIT_SECS * 10; i++)); do
@@ -120,7 +128,8 @@ stop_router() {
 		fi
 		echo "router h$n stopped (pid $pid)"
 	fi
-	rm -f "$TB_STATE_DIR/router-h$n.pid" "${!sock}"
+	rm -f "$TB_STATE_DIR/router-h$n.pid" "${!sock}" "$TB_STATE_DIR/router-h$n.containers" \
+		"$TB_STATE_DIR/router-h$n.containers.tmp"
 	if [[ -d ${!cg} ]]; then
 		rmdir "${!cg}" 2>/dev/null || echo "slim-env.sh: could not remove cgroup ${!cg} (processes left in it?)" >&2
 	fi
@@ -139,17 +148,47 @@ env_down() {
 	return 0
 }
 
+# env_restart N [--kill]: stops router hN with SIGTERM (or SIGKILL) and starts
+# it again, leaving its socket file, cgroup, pins and state file in place: the
+# new router must take over from them by itself.
+env_restart() {
+	local n=$1 sig=TERM pid i
+	[[ $(id -u) == 0 ]] || die "must run as root"
+	[[ $n == 1 || $n == 2 ]] || die "bad router number '$n' (1 or 2)"
+	case ${2:-} in
+	"") ;;
+	--kill) sig=KILL ;;
+	*) usage ;;
+	esac
+	need_bins SLIM_ROUTER=slim-router SLIMCTL=slimctl
+	pid=$(router_pid "$n")
+	[[ -n $pid ]] || die "router h$n of $TB_PREFIX is not running (run: slim-env.sh up $TB_PREFIX)"
+	kill -"$sig" "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		pid_alive "$pid" || break
+		sleep 0.1
+	done
+	pid_alive "$pid" && die "router h$n (pid $pid) did not stop within 5s after SIG$sig"
+	echo "router h$n stopped with SIG$sig (pid $pid)"
+	start_router "$n"
+}
+
 env_status() {
 	need_bins SLIMCTL=slimctl
 	in_ns "$TB_H1" "$SLIMCTL" --socket "$TB_SOCK1" status
 	in_ns "$TB_H2" "$SLIMCTL" --socket "$TB_SOCK2" status
 }
 
-[[ $# == 2 ]] || usage
+if [[ ${1:-} == restart ]]; then
+	[[ $# == 3 || $# == 4 ]] || usage
+else
+	[[ $# == 2 ]] || usage
+fi
 tb_vars "$2"
 case $1 in
 up) env_up ;;
 down) env_down ;;
 status) env_status ;;
+restart) env_restart "$3" "${4:-}" ;;
 *) usage ;;
 esac

@@ -118,11 +118,33 @@ static int join(const char *dir)
 	return rc;
 }
 
+/* Counts the pids in DIR/cgroup.procs other than ours; 0 if unreadable
+ * (a cgroup we cannot read we cannot join either). */
+static int count_others(const char *dir)
+{
+	char path[4096 + 32];
+	long pid;
+	int n = 0;
+	FILE *fp;
+
+	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path))
+		return 0;
+	fp = fopen(path, "re");
+	if (!fp)
+		return 0;
+	while (fscanf(fp, "%ld", &pid) == 1)
+		if (pid != (long)getpid())
+			n++;
+	fclose(fp);
+	return n;
+}
+
 int cg_enter(struct cg *g, char *err, size_t errlen)
 {
 	g->fd = -1;
 	g->created = false;
 	g->joined = false;
+	g->others = 0;
 	if (own_cgroup(g->origin, sizeof(g->origin)) != 0)
 		strcpy(g->origin, "/");
 	if (mkdir(g->dir, 0755) == 0) {
@@ -131,6 +153,8 @@ int cg_enter(struct cg *g, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create cgroup %s: %s", g->dir, strerror(errno));
 		return -1;
 	}
+	if (!g->created)
+		g->others = count_others(g->dir);
 	if (join(g->dir) != 0) {
 		int e = errno;
 		size_t m = strlen(g->mount);
@@ -167,7 +191,7 @@ int cg_leave(struct cg *g)
 		}
 		g->joined = false;
 	}
-	if (g->created) {
+	if (g->created && !g->keep) {
 		if (rmdir(g->dir) != 0 && rc == 0) {
 			rc = -1;
 			saved = errno;

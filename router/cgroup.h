@@ -12,20 +12,24 @@ struct cg {
 	char origin[4096]; /* the cgroup we came from, to go back on exit */
 	bool created;	   /* we made dir, so we remove it */
 	bool joined;
-	int fd; /* O_DIRECTORY fd of dir, or -1 */
+	bool keep;  /* cg_leave leaves dir in place (sockets of it outlive us) */
+	int others; /* processes other than us in dir when we joined it */
+	int fd;	    /* O_DIRECTORY fd of dir, or -1 */
 };
 
 /* Finds the first cgroup2 mount in /proc/self/mountinfo. Returns 0, or -1
  * with a reason in err. */
 int cg_find_mount(char *out, size_t outlen, char *err, size_t errlen);
 
-/* Creates dir if missing, moves this process into it and opens it. The
+/* Creates dir if missing, counts the processes already in it (g->others:
+ * a live router of this host would be one), moves this process into it and
+ * opens it. The
  * mount must already be in g->mount and the dir in g->dir. Returns 0, or -1
  * with a reason in err (partial progress is recorded in g for cg_leave). */
 int cg_enter(struct cg *g, char *err, size_t errlen);
 
 /* Moves back to the original cgroup, closes the fd and removes the
- * directory if cg_enter created it. Logs nothing; best effort. Returns 0, or
+ * directory if g->created and not g->keep. Logs nothing; best effort. Returns 0, or
  * -1 with errno from the step that failed. */
 int cg_leave(struct cg *g);
 

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "slim_bpf.h"
 #include "slim_maps.h"
+#include "state.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -166,29 +167,51 @@ static void do_listen(struct router *r, const struct peer_id *p, const Slim__Lis
 	rlog("container %s listens on %s:%u", c->name, ip_str(c->vip), q->port);
 }
 
-static void do_container_add(struct router *r, const Slim__ContainerAddRequest *q,
-			     struct reply_ctx *rc)
+int router_add_container(struct router *r, const char *name, uint32_t vip, const char *netns,
+			 char *why, size_t whylen)
 {
-	char why[256];
 	dev_t dev;
 	ino_t ino;
 	int e;
 
-	e = netns_identify(q->netns_path, &dev, &ino, why, sizeof(why));
-	if (e) {
-		reply_error(rc, e, "%s", why);
-		return;
-	}
-	if (dev == r->ns_dev && ino == r->ns_ino) {
-		reply_error(rc, EINVAL, "%s is the router's own network namespace", q->netns_path);
-		return;
-	}
-	e = reg_add(&r->reg, q->name, q->vip, q->netns_path, dev, ino, why, sizeof(why));
+	/* The state file holds the path as one blank-separated field. */
+	if (!state_netns_ok(netns))
+		return slim_fail(EINVAL, why, whylen,
+				 "netns path %s cannot be saved (blanks, '#' or more than %d "
+				 "characters): use a path without them",
+				 netns, REG_NETNS_MAX);
+	e = netns_identify(netns, &dev, &ino, why, whylen);
+	if (e)
+		return e;
+	if (dev == r->ns_dev && ino == r->ns_ino)
+		return slim_fail(EINVAL, why, whylen, "%s is the router's own network namespace",
+				 netns);
+	return reg_add(&r->reg, name, vip, netns, dev, ino, why, whylen);
+}
+
+/* Rewrites the state file after a registry change. A failure is logged, not
+ * returned: the change is in force, it only will not survive a restart. */
+static void save_state(struct router *r)
+{
+	char err[512];
+
+	if (state_save(r->state_path, &r->reg, err, sizeof(err)) != 0)
+		rlog("%s (this change will not survive a router restart)", err);
+}
+
+static void do_container_add(struct router *r, const Slim__ContainerAddRequest *q,
+			     struct reply_ctx *rc)
+{
+	char why[256];
+	int e;
+
+	e = router_add_container(r, q->name, q->vip, q->netns_path, why, sizeof(why));
 	if (e) {
 		reply_error(rc, e, "%s", why);
 		return;
 	}
 	rlog("container %s %s added (netns %s)", q->name, ip_str(q->vip), q->netns_path);
+	save_state(r);
 }
 
 static void do_container_del(struct router *r, const Slim__ContainerDelRequest *q,
@@ -203,6 +226,7 @@ static void do_container_del(struct router *r, const Slim__ContainerDelRequest *
 	size_t gone = lmap_del_vip(&r->listeners, c.vip);
 	rlog("container %s %s deleted (%zu listener%s removed)", c.name, ip_str(c.vip), gone,
 	     gone == 1 ? "" : "s");
+	save_state(r);
 }
 
 static void do_status(struct router *r, struct reply_ctx *rc)

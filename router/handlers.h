@@ -38,6 +38,14 @@ void reply_error(struct reply_ctx *rc, int err, const char *fmt, ...)
 /* Closes the fd the reply carried, if any. */
 void reply_done(struct reply_ctx *rc);
 
+/* Registers a container after every check of `container add`: the netns
+ * path can be saved in the state file, exists and is a network namespace
+ * other than the router's, then the registry rules (reg_add). Used for
+ * admin requests and for the state file at start-up. Returns 0, or a
+ * positive errno with one line in why. Does not write the state file. */
+int router_add_container(struct router *r, const char *name, uint32_t vip, const char *netns,
+			 char *why, size_t whylen);
+
 /* Decodes, validates and answers one packet from caller into rc. Returns 1
  * when the packet was malformed or invalid (logged only if log_bad, so a
  * hostile client cannot flood the log), else 0. */

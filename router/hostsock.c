@@ -37,11 +37,69 @@ static int fail_close(int fd)
 	return e;
 }
 
-int hostsock_anchor(uint32_t ip, uint16_t port, int prog_fd, char *err, size_t errlen)
+/* Joins the reuseport group of the listeners left on ip:port by a previous
+ * router and makes prog the group's program. Kernel facts this relies on
+ * (checked on 6.18, see tests/integration/test_router_restart.sh):
+ * - bind() with SO_REUSEPORT succeeds next to listening SO_REUSEPORT sockets
+ *   of the same uid (the old router's listeners, created as root); listen()
+ *   then adds the socket to their group (inet_reuseport_add_sock).
+ * - SO_ATTACH_REUSEPORT_EBPF sets the program of the socket's group, i.e.
+ *   for every socket in it, releasing the old program. It must come AFTER
+ *   listen(): on a bound but unhashed socket it creates a private group
+ *   holding the program, and listen() then moves the socket into the
+ *   existing group and frees the private one with our program, leaving the
+ *   old router's program in charge. (This ordering point is from reading
+ *   reuseport_attach_prog/reuseport_add_sock in net/core/sock_reuseport.c;
+ *   the rest was observed: the killed router's program id vanished from
+ *   `bpftool prog show` once the new anchor attached, and connections kept
+ *   reaching the old listener.)
+ * - The old program keeps running meanwhile (the group holds a reference),
+ *   and with the pinned maps reused both select from the same listeners
+ *   SOCKHASH, whose entries stay valid as long as the apps hold the
+ *   listening sockets, whoever created them. */
+static int anchor_join(uint32_t ip, uint16_t port, int prog_fd, char *err, size_t errlen)
+{
+	struct sockaddr_in a = sin_of(ip, port);
+	const char *step = "socket";
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		goto fail;
+	step = "SO_REUSEPORT";
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		int e = errno;
+		snprintf(err, errlen,
+			 "reserved port %s:%u is taken by something that is not a slim listener "
+			 "group (%s); find it with ss -ltnp and stop it",
+			 ip_str(ip), port, strerror(e));
+		close(fd);
+		return -1;
+	}
+	step = "listen";
+	if (listen(fd, 1) != 0)
+		goto fail;
+	step = "SO_ATTACH_REUSEPORT_EBPF";
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog_fd, sizeof(prog_fd)) != 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "cannot join the listeners on %s:%u: %s: %s", ip_str(ip), port, step,
+		 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int hostsock_anchor(uint32_t ip, uint16_t port, int prog_fd, bool may_join, bool *joined, char *err,
+		    size_t errlen)
 {
 	struct sockaddr_in a = sin_of(ip, port);
 	int fd;
 
+	*joined = false;
 	/* Probe without SO_REUSEPORT: binding fails only if someone holds the
 	 * port (SO_REUSEADDR ignores our own leftover TIME_WAIT connections). */
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -53,6 +111,11 @@ int hostsock_anchor(uint32_t ip, uint16_t port, int prog_fd, char *err, size_t e
 	    bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		int e = errno;
 		close(fd);
+		if (e == EADDRINUSE && may_join) {
+			fd = anchor_join(ip, port, prog_fd, err, errlen);
+			*joined = fd >= 0;
+			return fd;
+		}
 		if (e == EADDRINUSE)
 			snprintf(err, errlen,
 				 "reserved port %s:%u is taken (another slim-router for this host? "

@@ -4,14 +4,21 @@
 #ifndef SLIM_ROUTER_HOSTSOCK_H
 #define SLIM_ROUTER_HOSTSOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Opens the anchor: SO_REUSEPORT, bound to ip:port, the sk_reuseport program
- * attached, listening. Refuses (EADDRINUSE) if something already listens on
- * ip:port, since joining a foreign reuseport group would replace its
- * program. Returns the fd, or -1 with a reason in err. */
-int hostsock_anchor(uint32_t ip, uint16_t port, int prog_fd, char *err, size_t errlen);
+ * attached, listening. If something already listens on ip:port it refuses
+ * (EADDRINUSE: joining a foreign reuseport group would replace its
+ * program), unless may_join: then the port is taken to be held by the
+ * listeners of a previous router of this host (the caller checked that it
+ * reused that router's pinned maps and that no live router is in its
+ * cgroup), the anchor joins their group and our program replaces the
+ * group's. *joined tells which happened. Returns the fd, or -1 with a
+ * reason in err. */
+int hostsock_anchor(uint32_t ip, uint16_t port, int prog_fd, bool may_join, bool *joined, char *err,
+		    size_t errlen);
 
 /* Stamps owner storage {vip, id} (network byte order) on sock. Returns 0 or
  * a positive errno. */

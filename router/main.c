@@ -1,9 +1,12 @@
 /* slim-router: one per host. Start-up is linear (parse -> cgroup -> bpf ->
  * anchor -> serve) with one cleanup path; SIGINT/SIGTERM/SIGHUP stop it
- * cleanly: maps unpinned, sockets closed, cgroup left and removed if ours. */
+ * cleanly: maps unpinned, sockets closed, cgroup left and removed if ours;
+ * but while apps still hold listeners the maps and the cgroup are kept, and
+ * the next router of this host reuses them (and the state file). */
 #include "cgroup.h"
 #include "cluster.h"
 #include "containers.h"
+#include "handlers.h"
 #include "hostsock.h"
 #include "listeners.h"
 #include "log.h"
@@ -11,9 +14,11 @@
 #include "sandbox.h"
 #include "server.h"
 #include "slim_bpf.h"
+#include "state.h"
 
 #include <errno.h>
 #include <ev.h>
+#include <libgen.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,29 +35,30 @@ struct opts {
 	const char *socket;
 	const char *cgroup;
 	const char *pin_dir;
+	const char *state;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " --cluster FILE --host NAME [--socket PATH] [--cgroup DIR] "
-		   "[--pin-dir DIR]\n"
+		   "[--pin-dir DIR] [--state FILE]\n"
 		   "  --cluster FILE  lines: host NAME UNDERLAY_IP VIRTUAL_SUBNET [RESERVED_PORT]\n"
 		   "  --host NAME     which host of the cluster file this router serves\n"
 		   "  --socket PATH   unix socket to serve (default /run/slim/slim.sock)\n"
 		   "  --cgroup DIR    the router's cgroup v2 (default <cgroup2 mount>/slim-NAME)\n"
-		   "  --pin-dir DIR   where maps are pinned (default /sys/fs/bpf/slim-NAME)\n");
+		   "  --pin-dir DIR   where maps are pinned (default /sys/fs/bpf/slim-NAME)\n"
+		   "  --state FILE    the container registry, kept across restarts\n"
+		   "                  (default /run/slim/NAME.containers)\n");
 }
 
 /* Returns 0, or -1 after printing one line; *help set for --help. */
 static int parse_args(int argc, char **argv, struct opts *o, int *help)
 {
-	static const struct option longopts[] = {{"cluster", required_argument, NULL, 'c'},
-						 {"host", required_argument, NULL, 'H'},
-						 {"socket", required_argument, NULL, 's'},
-						 {"cgroup", required_argument, NULL, 'g'},
-						 {"pin-dir", required_argument, NULL, 'p'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"cluster", required_argument, NULL, 'c'}, {"host", required_argument, NULL, 'H'},
+	    {"socket", required_argument, NULL, 's'},  {"cgroup", required_argument, NULL, 'g'},
+	    {"pin-dir", required_argument, NULL, 'p'}, {"state", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0}};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -74,6 +80,9 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 			break;
 		case 'p':
 			o->pin_dir = optarg;
+			break;
+		case 'S':
+			o->state = optarg;
 			break;
 		case 'h':
 			*help = 1;
@@ -115,14 +124,65 @@ static const char *root_hint(void)
 	return geteuid() == 0 ? "" : " (run as root)";
 }
 
+/* Registers the containers of the state file with the same checks as
+ * `container add`; an entry that fails them (e.g. its netns is gone) is
+ * dropped with one log line. Then rewrites the file, which also proves it
+ * writable before the sandbox is entered. Returns 0, or -1 after printing
+ * one line (a malformed file: "FILE:LINE: reason"). */
+static int load_state(struct router *r)
+{
+	static struct state_entry e[REG_MAX];
+	char err[512], dir[4096];
+	size_t n;
+
+	if (state_load(r->state_path, e, REG_MAX, &n, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s (fix or remove the line)\n", err);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char why[256];
+		if (router_add_container(r, e[i].name, e[i].vip, e[i].netns, why, sizeof(why)))
+			rlog("dropping container %s %s from %s:%u: %s", e[i].name, ip_str(e[i].vip),
+			     r->state_path, e[i].line, why);
+	}
+	if (n > 0)
+		rlog("%zu container%s restored from %s", r->reg.n, r->reg.n == 1 ? "" : "s",
+		     r->state_path);
+	snprintf(dir, sizeof(dir), "%s", r->state_path);
+	if (mkdir(dirname(dir), 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, PROG ": cannot create the directory of %s: %s (fix --state)\n",
+			r->state_path, strerror(errno));
+		return -1;
+	}
+	if (state_save(r->state_path, &r->reg, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s (fix --state)\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* How many listeners the listeners map holds (0 if it is not set up). */
+static size_t listeners_open(struct router *r, bool lmap_ok)
+{
+	struct slim_vaddr *keys;
+	size_t n;
+
+	if (!lmap_ok)
+		return 0;
+	n = lmap_snapshot(&r->listeners, &keys);
+	free(keys);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	static struct router r; /* large (registry); one per process */
-	char err[512], cg_default[4200], pin_default[256];
+	char err[512], cg_default[4200], pin_default[256], state_default[256];
 	struct server *srv = NULL;
 	struct ev_loop *loop = NULL;
 	ev_signal sig_int, sig_term, sig_hup;
-	bool cg_entered = false, pinned = false;
+	bool cg_entered = false, pinned = false, lmap_ok = false, joined = false;
+	enum slim_pins pins = SLIM_PINS_NONE;
 	int anchor = -1, rc = 1, help;
 	struct opts o;
 	struct stat st;
@@ -168,9 +228,11 @@ int main(int argc, char **argv)
 	}
 	snprintf(cg_default, sizeof(cg_default), "%s/slim-%s", r.cg.mount, o.host);
 	snprintf(pin_default, sizeof(pin_default), "/sys/fs/bpf/slim-%s", o.host);
+	snprintf(state_default, sizeof(state_default), "/run/slim/%s.containers", o.host);
 	/* The same default as slimctl and slim-run: one router per host. */
 	r.socket_path = o.socket ? o.socket : "/run/slim/slim.sock";
 	r.pin_dir = o.pin_dir ? o.pin_dir : pin_default;
+	r.state_path = o.state ? o.state : state_default;
 	if (snprintf(r.cg.dir, sizeof(r.cg.dir), "%s", o.cgroup ? o.cgroup : cg_default) >=
 	    (int)sizeof(r.cg.dir)) {
 		fprintf(stderr, PROG ": --cgroup path too long\n");
@@ -185,6 +247,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* The registry of the previous router, only now that the socket path
+	 * is ours: a second router must not rewrite a live one's file. */
+	if (load_state(&r) != 0)
+		goto out;
+
 	/* cgroup */
 	cg_entered = true;
 	if (cg_enter(&r.cg, err, sizeof(err)) != 0) {
@@ -193,11 +260,19 @@ int main(int argc, char **argv)
 	}
 
 	/* bpf */
-	r.bpf = slim_bpf_load(err, sizeof(err));
+	r.bpf = slim_bpf_load_reusing(r.pin_dir, &pins, err, sizeof(err));
 	if (!r.bpf) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
+	if (pins == SLIM_PINS_PARTIAL)
+		rlog("removed an incomplete set of pins in %s; starting with fresh maps",
+		     r.pin_dir);
+	/* A previous router of this host kept its cgroup for the listeners it
+	 * left (their sockets belong to it, and sockops must keep running for
+	 * their connections): it is ours to remove once they are gone. */
+	if (pins == SLIM_PINS_REUSED)
+		r.cg.created = true;
 	if (slim_bpf_attach_cgroup(r.bpf, r.cg.fd, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s: %s\n", r.cg.dir, err);
 		goto out;
@@ -213,16 +288,27 @@ int main(int argc, char **argv)
 			err);
 		goto out;
 	}
+	lmap_ok = true;
+	if (pins == SLIM_PINS_REUSED)
+		rlog("reusing maps pinned in %s (%zu listeners)", r.pin_dir,
+		     listeners_open(&r, lmap_ok));
 	r.owner_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_OWNER);
 	r.intent_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_INTENT);
 
 	/* anchor */
-	anchor = hostsock_anchor(r.self->underlay_ip, r.self->port,
-				 slim_bpf_reuseport_prog_fd(r.bpf), err, sizeof(err));
+	/* Joining the port's existing reuseport group is safe only if it is
+	 * made of the listeners of a previous router of this host: we reused
+	 * its maps, and no live router was in our cgroup when we joined it. */
+	anchor = hostsock_anchor(
+	    r.self->underlay_ip, r.self->port, slim_bpf_reuseport_prog_fd(r.bpf),
+	    pins == SLIM_PINS_REUSED && r.cg.others == 0, &joined, err, sizeof(err));
 	if (anchor < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
+	if (joined)
+		rlog("rejoined the listeners on %s:%u (our reuseport program serves them now)",
+		     ip_str(r.self->underlay_ip), r.self->port);
 
 	/* serve */
 	loop = ev_default_loop(EVFLAG_AUTO);
@@ -253,8 +339,18 @@ out:
 	server_close(srv);
 	if (anchor >= 0)
 		close(anchor);
-	if (pinned)
-		slim_bpf_unpin(r.bpf);
+	if (pinned) {
+		size_t left = listeners_open(&r, lmap_ok);
+		/* Apps still listen: keep the maps (and the cgroup their sockets
+		 * belong to) for the next router of this host. */
+		if (left > 0) {
+			rlog("keeping maps pinned in %s: %zu listener%s still open", r.pin_dir,
+			     left, left == 1 ? "" : "s");
+			r.cg.keep = true;
+		} else {
+			slim_bpf_unpin(r.bpf);
+		}
+	}
 	slim_bpf_destroy(r.bpf);
 	if (cg_entered && cg_leave(&r.cg) != 0)
 		rlog("cannot leave or remove cgroup %s: %s", r.cg.dir, strerror(errno));

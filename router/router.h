@@ -25,7 +25,8 @@ struct router {
 	int owner_fd, intent_fd; /* owned by bpf */
 	const char *socket_path;
 	const char *pin_dir;
-	dev_t ns_dev; /* the router's own network namespace */
+	const char *state_path; /* the container registry on disk (state.h) */
+	dev_t ns_dev;		/* the router's own network namespace */
 	ino_t ns_ino;
 };
 

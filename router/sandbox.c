@@ -1,8 +1,9 @@
 /* After start-up the router only serves its socket: accept, read and answer
- * requests, make TCP sockets, update its own maps, log, and at the end
- * remove its pins, socket and cgroup. Everything else (exec, ptrace, mount,
- * loading new BPF programs is still bpf(2) but module loading, keyctl...) is
- * refused, so a bug in request handling cannot be turned into much. */
+ * requests, make TCP sockets, update its own maps, log, rewrite its state
+ * file, and at the end remove its pins, socket and cgroup. Everything else
+ * (exec, ptrace, mount, loading new BPF programs is still bpf(2) but module
+ * loading, keyctl...) is refused, so a bug in request handling cannot be
+ * turned into much. */
 #include "sandbox.h"
 
 #include <errno.h>
@@ -62,6 +63,12 @@ static const int allowed[] = {
     SCMP_SYS(gettid),
     SCMP_SYS(exit),
     SCMP_SYS(exit_group),
+    /* the state file after every container add/del: open(O_CREAT|O_WRONLY|
+     * O_TRUNC) is openat above, then write, close, rename (glibc may use any
+     * of the three), and unlink of FILE.tmp on error */
+    SCMP_SYS(rename),
+    SCMP_SYS(renameat),
+    SCMP_SYS(renameat2),
     /* shutdown: socket file, pins, cgroup */
     SCMP_SYS(unlink),
     SCMP_SYS(unlinkat),

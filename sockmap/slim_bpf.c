@@ -66,8 +66,43 @@ static const char *load_hint(int e)
 	return "see the libbpf messages above";
 }
 
-struct slim_bpf *slim_bpf_load(char *err, size_t errlen)
+static int pin_path(char *out, size_t outlen, const char *dir, enum slim_map m);
+
+/* Does the pinned map behind fd match map's definition in this build?
+ * Returns 1, or 0 with the first difference in why. We compare ourselves
+ * instead of relying on libbpf: bpf_map__reuse_fd takes any map fd, and a
+ * mismatch would only surface as a verifier error or, worse, a program
+ * reading a map of another layout. */
+static int map_compatible(struct bpf_map *map, int fd, char *why, size_t whylen)
 {
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		snprintf(why, whylen, "cannot query it: %s", strerror(errno));
+		return 0;
+	}
+	if (info.type != (__u32)bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map) ||
+	    info.map_flags != bpf_map__map_flags(map)) {
+		snprintf(why, whylen,
+			 "type %u key %u value %u entries %u flags %#x, this build wants %u %u %u "
+			 "%u %#x",
+			 info.type, info.key_size, info.value_size, info.max_entries,
+			 info.map_flags, (unsigned)bpf_map__type(map), bpf_map__key_size(map),
+			 bpf_map__value_size(map), bpf_map__max_entries(map),
+			 bpf_map__map_flags(map));
+		return 0;
+	}
+	return 1;
+}
+
+/* Opens, optionally points the maps at the pins under reuse_dir, loads. */
+static struct slim_bpf *load(const char *reuse_dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], why[256];
 	struct slim_bpf *b;
 	int ret;
 
@@ -85,16 +120,83 @@ struct slim_bpf *slim_bpf_load(char *err, size_t errlen)
 		free(b);
 		return NULL;
 	}
+	for (int m = 0; reuse_dir && m < SLIM_MAP_COUNT; m++) {
+		struct bpf_map *map = map_of(b, (enum slim_map)m);
+		int fd = -1;
+
+		if (pin_path(path, sizeof(path), reuse_dir, (enum slim_map)m) ||
+		    (fd = bpf_obj_get(path)) < 0) {
+			snprintf(err, errlen, "cannot open pinned map %s: %s (%s)", path,
+				 strerror(errno), load_hint(errno));
+			goto fail;
+		}
+		if (!map_compatible(map, fd, why, sizeof(why))) {
+			snprintf(err, errlen,
+				 "maps pinned in %s do not match this slim-router (%s: %s); "
+				 "remove %s if no slim app still listens on this host",
+				 reuse_dir, map_names[m], why, reuse_dir);
+			close(fd);
+			goto fail;
+		}
+		/* reuse_fd dups fd: the map keeps its own copy. */
+		ret = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (ret) {
+			snprintf(err, errlen, "cannot reuse pinned map %s: %s", path,
+				 strerror(ret < 0 ? -ret : EINVAL));
+			goto fail;
+		}
+	}
 	ret = slim_skel__load(b->skel);
 	if (ret) {
 		int e = ret < 0 ? -ret : EINVAL;
-		snprintf(err, errlen, "cannot load BPF programs: %s (%s)", strerror(e),
-			 load_hint(e));
-		slim_skel__destroy(b->skel);
-		free(b);
-		return NULL;
+		if (reuse_dir)
+			snprintf(err, errlen,
+				 "cannot load BPF programs with the maps pinned in %s: %s; remove "
+				 "%s if no slim app still listens on this host",
+				 reuse_dir, strerror(e), reuse_dir);
+		else
+			snprintf(err, errlen, "cannot load BPF programs: %s (%s)", strerror(e),
+				 load_hint(e));
+		goto fail;
 	}
 	return b;
+fail:
+	slim_skel__destroy(b->skel);
+	free(b);
+	return NULL;
+}
+
+struct slim_bpf *slim_bpf_load(char *err, size_t errlen)
+{
+	return load(NULL, err, errlen);
+}
+
+struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, char *err,
+				       size_t errlen)
+{
+	char path[PATH_MAX];
+	int present = 0;
+
+	*pins = SLIM_PINS_NONE;
+	for (int m = 0; m < SLIM_MAP_COUNT; m++)
+		if (pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0 &&
+		    access(path, F_OK) == 0)
+			present++;
+	if (present == SLIM_MAP_COUNT) {
+		*pins = SLIM_PINS_REUSED;
+		return load(dir, err, errlen);
+	}
+	if (present > 0) {
+		/* A half-made pin set cannot be what live listeners rely on
+		 * (the listeners map alone is useless without owner/peer):
+		 * start over. */
+		*pins = SLIM_PINS_PARTIAL;
+		for (int m = 0; m < SLIM_MAP_COUNT; m++)
+			if (pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0)
+				unlink(path);
+	}
+	return load(NULL, err, errlen);
 }
 
 int slim_bpf_attach_cgroup(struct slim_bpf *b, int cgroup_fd, char *err, size_t errlen)

@@ -9,15 +9,33 @@ struct slim_bpf;
 
 enum slim_map {
 	SLIM_MAP_LISTENERS, /* SOCKHASH slim_vaddr -> listening socket */
-	SLIM_MAP_OWNER,     /* sk_storage slim_owner */
+	SLIM_MAP_OWNER,	    /* sk_storage slim_owner */
 	SLIM_MAP_INTENT,    /* sk_storage slim_vaddr */
-	SLIM_MAP_PEER,      /* sk_storage slim_peer */
+	SLIM_MAP_PEER,	    /* sk_storage slim_peer */
 	SLIM_MAP_COUNT
 };
 
 /* Opens and loads the programs and maps. Returns NULL and writes a one-line
  * reason into err on failure. */
 struct slim_bpf *slim_bpf_load(char *err, size_t errlen);
+
+/* What slim_bpf_load_reusing found in the pin directory. */
+enum slim_pins {
+	SLIM_PINS_NONE,	   /* no pins: fresh maps */
+	SLIM_PINS_REUSED,  /* all four pins: their maps are used */
+	SLIM_PINS_PARTIAL, /* some but not all: removed, fresh maps */
+};
+
+/* Like slim_bpf_load, but if dir already holds the pins of all four maps
+ * (a previous router of this host left them because apps still listen),
+ * the programs are loaded against those very maps (bpf_map__reuse_fd before
+ * load), so existing listeners, owner and peer storage stay valid. Each
+ * pinned map must match this build's definition (type, key and value size,
+ * max entries, flags), else it fails naming dir. Some but not all pins: they
+ * are removed and fresh maps made. *pins says which case it was. Returns
+ * NULL with one line in err on failure. */
+struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, char *err,
+				       size_t errlen);
 
 /* Attaches the sockops program to the cgroup (a bpf_link: it goes away when
  * the process exits). Returns 0, or -1 with a reason in err. */
