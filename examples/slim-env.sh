@@ -12,6 +12,8 @@
 #                              and start it again without registering anything: its
 #                              state file restores the containers, and it reuses the
 #                              maps (and reserved port group) its listeners still hold
+#   slim-env.sh stop-one PREFIX N [--kill]   /   slim-env.sh start-one PREFIX N
+#                              the two halves of restart, to look at the gap between
 #
 # Each router runs in its host namespace with socket /run/slim/PREFIX-hN.sock,
 # cgroup <cgroup2>/slim-PREFIX-hN and pin dir /sys/fs/bpf/slim-PREFIX-hN (per
@@ -28,7 +30,8 @@ TB_PROG=slim-env.sh
 WAIT_SECS=10
 
 usage() {
-	echo "usage: slim-env.sh up|down|status PREFIX | restart PREFIX N [--kill]" >&2
+	echo "usage: slim-env.sh up|down|status PREFIX | restart|stop-one PREFIX N [--kill]" \
+		"| start-one PREFIX N" >&2
 	exit 1
 }
 
@@ -148,10 +151,10 @@ env_down() {
 	return 0
 }
 
-# env_restart N [--kill]: stops router hN with SIGTERM (or SIGKILL) and starts
-# it again, leaving its socket file, cgroup, pins and state file in place: the
-# new router must take over from them by itself.
-env_restart() {
+# env_stop_one N [--kill]: stops router hN with SIGTERM (or SIGKILL), leaving
+# its socket file, cgroup, pins and state file in place: a router started
+# later must take over from them by itself.
+env_stop_one() {
 	local n=$1 sig=TERM pid i
 	[[ $(id -u) == 0 ]] || die "must run as root"
 	[[ $n == 1 || $n == 2 ]] || die "bad router number '$n' (1 or 2)"
@@ -170,7 +173,15 @@ env_restart() {
 	done
 	pid_alive "$pid" && die "router h$n (pid $pid) did not stop within 5s after SIG$sig"
 	echo "router h$n stopped with SIG$sig (pid $pid)"
-	start_router "$n"
+}
+
+# env_start_one N: starts router hN again after env_stop_one (no registering:
+# its state file must bring the containers back).
+env_start_one() {
+	[[ $(id -u) == 0 ]] || die "must run as root"
+	[[ $1 == 1 || $1 == 2 ]] || die "bad router number '$1' (1 or 2)"
+	need_bins SLIM_ROUTER=slim-router SLIMCTL=slimctl
+	start_router "$1"
 }
 
 env_status() {
@@ -179,8 +190,10 @@ env_status() {
 	in_ns "$TB_H2" "$SLIMCTL" --socket "$TB_SOCK2" status
 }
 
-if [[ ${1:-} == restart ]]; then
+if [[ ${1:-} == restart || ${1:-} == stop-one ]]; then
 	[[ $# == 3 || $# == 4 ]] || usage
+elif [[ ${1:-} == start-one ]]; then
+	[[ $# == 3 ]] || usage
 else
 	[[ $# == 2 ]] || usage
 fi
@@ -189,6 +202,11 @@ case $1 in
 up) env_up ;;
 down) env_down ;;
 status) env_status ;;
-restart) env_restart "$3" "${4:-}" ;;
+restart)
+	env_stop_one "$3" "${4:-}"
+	env_start_one "$3"
+	;;
+stop-one) env_stop_one "$3" "${4:-}" ;;
+start-one) env_start_one "$3" ;;
 *) usage ;;
 esac

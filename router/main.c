@@ -347,6 +347,12 @@ out:
 			rlog("keeping maps pinned in %s: %zu listener%s still open", r.pin_dir,
 			     left, left == 1 ? "" : "s");
 			r.cg.keep = true;
+			/* ...and sockops attached, so their new connections
+			 * still learn the virtual peer while no router runs. */
+			if (slim_bpf_keep_attached(r.bpf, err, sizeof(err)) != 0)
+				rlog("%s (until the next router starts, servers see host "
+				     "addresses)",
+				     err);
 		} else {
 			slim_bpf_unpin(r.bpf);
 		}

@@ -22,7 +22,11 @@ struct slim_bpf {
 	struct slim_skel *skel;
 	bool pinned;
 	char pin_dir[PATH_MAX];
+	char reuse_dir[PATH_MAX]; /* set when loaded against pinned maps */
 };
+
+/* Pin name of the sockops cgroup link, kept only across a router restart. */
+#define LINK_PIN_NAME "sockops-link"
 
 /* Pin file names under the pin directory, indexed by enum slim_map. */
 static const char *const map_names[SLIM_MAP_COUNT] = {
@@ -147,6 +151,8 @@ static struct slim_bpf *load(const char *reuse_dir, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	if (reuse_dir)
+		snprintf(b->reuse_dir, sizeof(b->reuse_dir), "%s", reuse_dir);
 	ret = slim_skel__load(b->skel);
 	if (ret) {
 		int e = ret < 0 ? -ret : EINVAL;
@@ -196,7 +202,45 @@ struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, ch
 			if (pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0)
 				unlink(path);
 	}
+	/* A kept sockops link without its maps is of no use: unpinning it
+	 * detaches its program. */
+	if (snprintf(path, sizeof(path), "%s/" LINK_PIN_NAME, dir) < (int)sizeof(path))
+		unlink(path);
 	return load(NULL, err, errlen);
+}
+
+/* The sockops link a previous router pinned in the pin dir we reuse (see
+ * slim_bpf_keep_attached), now running our program, or NULL. Swapping the
+ * program inside the live link (BPF_LINK_UPDATE) leaves no instant without
+ * sockops on the cgroup. The pin is removed: the link is ours again and goes
+ * away with this process unless we keep it too. A link we cannot update is
+ * released (unpinned and closed, which detaches it). */
+static struct bpf_link *adopt_kept_link(struct slim_bpf *b, int cgroup_fd)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	struct bpf_link *link;
+	struct stat st;
+
+	if (!b->reuse_dir[0] ||
+	    snprintf(path, sizeof(path), "%s/" LINK_PIN_NAME, b->reuse_dir) >= (int)sizeof(path))
+		return NULL;
+	link = bpf_link__open(path);
+	if (!link)
+		return NULL;
+	/* Only a link on this very cgroup (a cgroup v2 id is its inode). */
+	memset(&info, 0, sizeof(info));
+	if (fstat(cgroup_fd, &st) != 0 ||
+	    bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len) != 0 ||
+	    info.type != BPF_LINK_TYPE_CGROUP || info.cgroup.cgroup_id != (__u64)st.st_ino ||
+	    bpf_link__update_program(link, b->skel->progs.slim_sockops) != 0) {
+		bpf_link__unpin(link);
+		bpf_link__destroy(link);
+		return NULL;
+	}
+	bpf_link__unpin(link);
+	return link;
 }
 
 int slim_bpf_attach_cgroup(struct slim_bpf *b, int cgroup_fd, char *err, size_t errlen)
@@ -212,7 +256,9 @@ int slim_bpf_attach_cgroup(struct slim_bpf *b, int cgroup_fd, char *err, size_t 
 			 strerror(EBUSY));
 		return -1;
 	}
-	link = bpf_program__attach_cgroup(b->skel->progs.slim_sockops, cgroup_fd);
+	link = adopt_kept_link(b, cgroup_fd);
+	if (!link)
+		link = bpf_program__attach_cgroup(b->skel->progs.slim_sockops, cgroup_fd);
 	if (!link) {
 		int e = errno;
 		snprintf(err, errlen, "cannot attach sockops to the cgroup: %s (%s)", strerror(e),
@@ -270,6 +316,8 @@ static void unpin_dir(const char *dir)
 	for (m = 0; m < SLIM_MAP_COUNT; m++)
 		if (pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0)
 			unlink(path);
+	if (snprintf(path, sizeof(path), "%s/" LINK_PIN_NAME, dir) < (int)sizeof(path))
+		unlink(path);
 	rmdir(dir);
 }
 
@@ -327,6 +375,27 @@ int slim_bpf_pin(struct slim_bpf *b, const char *dir, char *err, size_t errlen)
 	}
 	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", dir);
 	b->pinned = true;
+	return 0;
+}
+
+/* bpf_obj_pin rather than bpf_link__pin: the latter mkdirs the parent,
+ * which the router's seccomp filter refuses at shutdown (the dir exists). */
+int slim_bpf_keep_attached(struct slim_bpf *b, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct bpf_link *link = b && b->skel ? b->skel->links.slim_sockops : NULL;
+
+	if (!link || !b->pinned) {
+		snprintf(err, errlen, "cannot keep sockops attached: %s (attach and pin first)",
+			 strerror(EINVAL));
+		return -1;
+	}
+	if (snprintf(path, sizeof(path), "%s/" LINK_PIN_NAME, b->pin_dir) >= (int)sizeof(path) ||
+	    (unlink(path) && errno != ENOENT) || bpf_obj_pin(bpf_link__fd(link), path) != 0) {
+		snprintf(err, errlen, "cannot pin the sockops link at %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

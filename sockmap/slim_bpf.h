@@ -45,6 +45,14 @@ int slim_bpf_attach_cgroup(struct slim_bpf *b, int cgroup_fd, char *err, size_t 
  * names replaced). Returns 0, or -1 with a reason in err. */
 int slim_bpf_pin(struct slim_bpf *b, const char *dir, char *err, size_t errlen);
 
+/* Pins the sockops cgroup link under the pin dir, so the program stays
+ * attached after this process exits: connections to listeners a stopped
+ * router leaves behind then still get their virtual peer. The next
+ * slim_bpf_load_reusing + slim_bpf_attach_cgroup of that dir takes the link
+ * over. Call after slim_bpf_attach_cgroup and slim_bpf_pin. Returns 0, or -1
+ * with a reason in err. */
+int slim_bpf_keep_attached(struct slim_bpf *b, char *err, size_t errlen);
+
 /* Removes the pins made by slim_bpf_pin and the directory if empty. */
 void slim_bpf_unpin(struct slim_bpf *b);
 

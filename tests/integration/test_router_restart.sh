@@ -34,16 +34,21 @@ listeners_of() {
 	in_ns "${!hns}" "$SLIMCTL" --socket "${!sock}" status | awk -v c="$2" '$1 == c { print $3 }'
 }
 
-start_echo srv slim "$TB_C2" "$SLIM_ECHO" server --count 5 "$PORT"
+start_echo srv slim "$TB_C2" "$SLIM_ECHO" server --count 6 "$PORT"
 echo "-- before any restart"
 c1_exchange 1 before
 
-echo "-- restart router h2 (SIGTERM)"
-"$SLIM_EXAMPLES/slim-env.sh" restart "$TB_PREFIX" 2 || fail "slim-env.sh restart 2 failed"
+echo "-- stop router h2 (SIGTERM); its listener keeps working while no router runs"
+"$SLIM_EXAMPLES/slim-env.sh" stop-one "$TB_PREFIX" 2 || fail "slim-env.sh stop-one 2 failed"
 LOG2=$TB_STATE_DIR/router-h2.log
 grep -q 'keeping maps pinned in .*: 1 listener still open' "$LOG2" ||
 	fail "stopping router h2 did not keep its maps for the open listener"
 ok "old router h2 kept its pinned maps (1 listener open)"
+# The kept sockops link still stamps the virtual peer on new connections.
+c1_exchange 2 while-h2-down
+
+echo "-- start router h2 again"
+"$SLIM_EXAMPLES/slim-env.sh" start-one "$TB_PREFIX" 2 || fail "slim-env.sh start-one 2 failed"
 grep -q '1 container restored from' "$LOG2" || fail "router h2 did not restore c2 from its state file"
 ok "new router h2 restored c2 from its state file"
 grep -q 'reusing maps pinned in .* (1 listeners)' "$LOG2" || fail "router h2 did not reuse the pinned maps"
@@ -51,14 +56,14 @@ ok "new router h2 reused the pinned maps"
 grep -q 'rejoined the listeners on ' "$LOG2" || fail "router h2 did not rejoin the reserved port"
 ok "new router h2 rejoined the listeners' reuseport group"
 expect_eq "c2 listeners in slimctl status on h2" "$(listeners_of 2 c2)" 1
-c1_exchange 2 after-h2-restart
+c1_exchange 3 after-h2-restart
 
 echo "-- restart router h1 with SIGKILL (a crash)"
 "$SLIM_EXAMPLES/slim-env.sh" restart "$TB_PREFIX" 1 --kill || fail "slim-env.sh restart 1 --kill failed"
 grep -q '2 containers restored from' "$TB_STATE_DIR/router-h1.log" ||
 	fail "router h1 did not restore c1 and c3 from its state file"
 ok "router h1 restored c1 and c3 from its state file"
-c1_exchange 3 after-h1-crash
+c1_exchange 4 after-h1-crash
 
 echo "-- a long-lived client in c1 across a restart of router h1"
 FLAG=$WORK/go-on
@@ -75,12 +80,12 @@ expect_eq "long client echoes" "$(sed -n 's/^echo //p' "$WORK/long.out" | tr '\n
 for n in 1 2; do
 	local_addr=$(field "$WORK/long.out" local "$n")
 	expect_match "long client getsockname, connection $n" "$local_addr" "^${TB_C1_IP//./\\.}:[0-9]+$"
-	expect_eq "server accept() address, connection $((n + 3))" \
-		"$(field "$WORK/srv.out" accept $((n + 3)))" "$local_addr"
+	expect_eq "server accept() address, connection $((n + 4))" \
+		"$(field "$WORK/srv.out" accept $((n + 4)))" "$local_addr"
 done
 expect_same_counters "$before" "$(counters)" "long client"
 
-expect_server_done 5
+expect_server_done 6
 
 echo "-- slim-env.sh down"
 "$SLIM_EXAMPLES/slim-env.sh" down "$TB_PREFIX" >/dev/null || fail "slim-env.sh down failed"
