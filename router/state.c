@@ -2,6 +2,7 @@
  * parser: a line it cannot understand stops the router with "FILE:LINE:
  * reason" rather than silently forgetting a container. */
 #include "state.h"
+#include "linefile.h"
 #include "log.h"
 #include "wire.h"
 
@@ -9,48 +10,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define LINE_MAX_LEN (REG_NETNS_MAX + 128)
-#define MAX_FIELDS 5 /* one more than allowed, to detect "too many" */
 #define USAGE "expected: container NAME VIP NETNS_PATH"
-
-/* Copies a token for an error message: at most 40 characters, anything
- * unprintable replaced. */
-static const char *shown(const char *tok, char *buf, size_t len)
-{
-	size_t i = 0;
-
-	for (; tok[i] && i + 4 < len && i < 40; i++)
-		buf[i] = isprint((unsigned char)tok[i]) ? tok[i] : '?';
-	if (tok[i]) {
-		buf[i++] = '.';
-		buf[i++] = '.';
-		buf[i++] = '.';
-	}
-	buf[i] = '\0';
-	return buf;
-}
-
-static int bad(char *err, size_t errlen, const char *path, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-/* Writes "path:line: reason" into err and returns -1. */
-static int bad(char *err, size_t errlen, const char *path, unsigned line, const char *fmt, ...)
-{
-	char reason[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	snprintf(err, errlen, "%s:%u: %s", path, line, reason);
-	return -1;
-}
 
 bool state_netns_ok(const char *path)
 {
@@ -64,20 +30,6 @@ bool state_netns_ok(const char *path)
 	return true;
 }
 
-static int split(char *line, char **f)
-{
-	int n = 0;
-	char *save = NULL;
-
-	for (char *t = strtok_r(line, " \t\r\v\f", &save); t;
-	     t = strtok_r(NULL, " \t\r\v\f", &save)) {
-		if (n < MAX_FIELDS)
-			f[n] = t;
-		n++;
-	}
-	return n;
-}
-
 static int parse_line(char **f, int nf, struct state_entry *e, const char *path, unsigned line,
 		      char *err, size_t errlen)
 {
@@ -85,23 +37,23 @@ static int parse_line(char **f, int nf, struct state_entry *e, const char *path,
 	char s[64];
 
 	if (strcmp(f[0], "container") != 0)
-		return bad(err, errlen, path, line, "unknown keyword '%s' (" USAGE ")",
-			   shown(f[0], s, sizeof(s)));
+		return lf_bad(err, errlen, path, line, "unknown keyword '%s' (" USAGE ")",
+			      lf_shown(f[0], s, sizeof(s)));
 	if (nf < 4)
-		return bad(err, errlen, path, line, "missing fields (" USAGE ")");
+		return lf_bad(err, errlen, path, line, "missing fields (" USAGE ")");
 	if (nf > 4)
-		return bad(err, errlen, path, line, "too many fields (" USAGE ")");
+		return lf_bad(err, errlen, path, line, "too many fields (" USAGE ")");
 	if (!slim_name_ok(f[1]))
-		return bad(err, errlen, path, line,
-			   "bad container name '%s' (1..63 characters of [A-Za-z0-9_.-])",
-			   shown(f[1], s, sizeof(s)));
+		return lf_bad(err, errlen, path, line,
+			      "bad container name '%s' (1..63 characters of [A-Za-z0-9_.-])",
+			      lf_shown(f[1], s, sizeof(s)));
 	if (inet_pton(AF_INET, f[2], &a) != 1 || a.s_addr == 0)
-		return bad(err, errlen, path, line, "bad virtual address '%s'",
-			   shown(f[2], s, sizeof(s)));
+		return lf_bad(err, errlen, path, line, "bad virtual address '%s'",
+			      lf_shown(f[2], s, sizeof(s)));
 	if (!state_netns_ok(f[3]))
-		return bad(err, errlen, path, line,
-			   "bad netns path '%s' (absolute, at most %d characters)",
-			   shown(f[3], s, sizeof(s)), REG_NETNS_MAX);
+		return lf_bad(err, errlen, path, line,
+			      "bad netns path '%s' (absolute, at most %d characters)",
+			      lf_shown(f[3], s, sizeof(s)), REG_NETNS_MAX);
 	memset(e, 0, sizeof(*e));
 	strcpy(e->name, f[1]);
 	e->vip = ntohl(a.s_addr);
@@ -110,54 +62,34 @@ static int parse_line(char **f, int nf, struct state_entry *e, const char *path,
 	return 0;
 }
 
+/* Where state_load's line callback puts what it parses. */
+struct load_ctx {
+	struct state_entry *out;
+	size_t max, n;
+};
+
+/* lf_line_fn: one container line into the next slot of the load_ctx. */
+static int load_line(void *ctx, char **f, int nf, const char *path, unsigned line, char *err,
+		     size_t errlen)
+{
+	struct load_ctx *lc = ctx;
+
+	if (lc->n >= lc->max)
+		return lf_bad(err, errlen, path, line, "too many containers (at most %zu)",
+			      lc->max);
+	if (parse_line(f, nf, &lc->out[lc->n], path, line, err, errlen) != 0)
+		return -1;
+	lc->n++;
+	return 0;
+}
+
 int state_load(const char *path, struct state_entry *out, size_t max, size_t *n, char *err,
 	       size_t errlen)
 {
-	char buf[LINE_MAX_LEN + 2];
-	unsigned line = 0;
-	int rc = 0;
-	FILE *fp;
+	struct load_ctx lc = {.out = out, .max = max};
+	int rc = lf_read(path, LINE_MAX_LEN, 1, load_line, &lc, err, errlen);
 
-	*n = 0;
-	fp = fopen(path, "re");
-	if (!fp) {
-		if (errno == ENOENT)
-			return 0; /* no previous state */
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(buf, sizeof(buf), fp)) {
-		char *f[MAX_FIELDS];
-		size_t len = strlen(buf);
-
-		line++;
-		if (len > 0 && buf[len - 1] == '\n')
-			buf[--len] = '\0';
-		else if (!feof(fp)) {
-			rc = bad(err, errlen, path, line, "line too long (at most %d characters)",
-				 LINE_MAX_LEN);
-			break;
-		}
-		char *hash = strchr(buf, '#');
-		if (hash)
-			*hash = '\0';
-		int nf = split(buf, f);
-		if (nf == 0)
-			continue;
-		if (*n >= max) {
-			rc = bad(err, errlen, path, line, "too many containers (at most %zu)", max);
-			break;
-		}
-		rc = parse_line(f, nf, &out[*n], path, line, err, errlen);
-		if (rc)
-			break;
-		(*n)++;
-	}
-	if (rc == 0 && ferror(fp)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	fclose(fp);
+	*n = rc == 0 ? lc.n : 0;
 	return rc;
 }
 

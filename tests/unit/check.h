@@ -3,6 +3,8 @@
 #ifndef SLIM_TEST_CHECK_H
 #define SLIM_TEST_CHECK_H
 
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,5 +54,24 @@ static int check_failures;
 			fprintf(stderr, "%d check(s) failed\n", check_failures);                   \
 		return check_failures ? 1 : 0;                                                     \
 	} while (0)
+
+/* A dotted IPv4 address in host byte order (the test's own literals). */
+static inline uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	REQUIRE(inet_pton(AF_INET, s, &a) == 1);
+	return ntohl(a.s_addr);
+}
+
+/* Writes text to path (tests run in a private temp dir). */
+static inline void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	REQUIRE(f);
+	fputs(text, f);
+	REQUIRE(fclose(f) == 0);
+}
 
 #endif

@@ -13,21 +13,9 @@ static char err[512];
 /* Writes text to ./hosts.conf (we run in a private temp dir) and parses it. */
 static int load(const char *text)
 {
-	FILE *f = fopen("hosts.conf", "w");
-
-	REQUIRE(f);
-	fputs(text, f);
-	REQUIRE(fclose(f) == 0);
+	write_text("hosts.conf", text);
 	err[0] = '\0';
 	return cluster_load("hosts.conf", &c, err, sizeof(err));
-}
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	REQUIRE(inet_pton(AF_INET, s, &a) == 1);
-	return ntohl(a.s_addr);
 }
 
 #define BAD(text, want)                                                                            \

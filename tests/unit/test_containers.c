@@ -16,14 +16,6 @@
 
 static char why[256];
 
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	REQUIRE(inet_pton(AF_INET, s, &a) == 1);
-	return ntohl(a.s_addr);
-}
-
 static int add(struct registry *r, const char *name, const char *vip, ino_t ino)
 {
 	why[0] = '\0';

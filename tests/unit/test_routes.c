@@ -5,14 +5,6 @@
 
 #include <arpa/inet.h>
 
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	REQUIRE(inet_pton(AF_INET, s, &a) == 1);
-	return ntohl(a.s_addr);
-}
-
 static struct slim_route route(const char *net, uint8_t plen, const char *under, uint16_t port)
 {
 	struct slim_route r = {

@@ -16,21 +16,9 @@ static char err[512];
 /* Writes text to ./reg.containers (we run in a private temp dir), parses it. */
 static int load(const char *text)
 {
-	FILE *f = fopen("reg.containers", "w");
-
-	REQUIRE(f);
-	fputs(text, f);
-	REQUIRE(fclose(f) == 0);
+	write_text("reg.containers", text);
 	err[0] = '\0';
 	return state_load("reg.containers", e, 8, &n, err, sizeof(err));
-}
-
-static uint32_t ip(const char *s)
-{
-	struct in_addr a;
-
-	REQUIRE(inet_pton(AF_INET, s, &a) == 1);
-	return ntohl(a.s_addr);
 }
 
 #define BAD(text, want)                                                                            \
