@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdtable.h"
@@ -25,7 +26,13 @@
 #include "real.h"
 #include "wire.h"
 
-enum { ST_UNKNOWN, ST_ACTIVE, ST_DISABLED };
+/* ST_AWAY: the router could not be reached (not started yet, restarting,
+ * crashed). Sockets use the container network meanwhile, and the next need
+ * after AWAY_RETRY_NS tries again, so a router restart costs a process its
+ * overlay only for that gap. ST_DISABLED is for good: no SLIM_SOCKET, this
+ * process is not in a registered container, or the router spoke nonsense. */
+enum { ST_UNKNOWN, ST_ACTIVE, ST_AWAY, ST_DISABLED };
+#define AWAY_RETRY_NS 1000000000LL
 
 /* roundtrip() results besides 0 */
 #define RT_TRANSPORT (-1) /* the connection failed: errno set, retry elsewhere */
@@ -58,6 +65,7 @@ static _Atomic uint32_t peer_id;
 static _Atomic uint32_t own_vip;
 static struct route_set *_Atomic routes;
 static atomic_flag warned = ATOMIC_FLAG_INIT;
+static _Atomic long long retry_at; /* ST_AWAY: CLOCK_MONOTONIC ns of the next try */
 /* Message buffers for the one request/reply in flight, under ipc_lock: app
  * threads may have small stacks (PTHREAD_STACK_MIN is 16 KiB). */
 static uint8_t msg_buf[SLIM_WIRE_MAX];
@@ -125,14 +133,26 @@ __attribute__((constructor)) static void router_ctor(void)
 /* Gives up on slim for this process and prints msg (one line) the first
  * time. Preserves errno. The line buffer is static (small stacks): only the
  * one caller that wins the warned flag ever writes it. */
-static void disable(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void disable(const char *fmt, ...)
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Moves to state st (ST_AWAY or ST_DISABLED) and prints the process's one
+ * warning line, if it has not been printed yet. */
+static void fall_back(int st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fall_back(int st, const char *fmt, ...)
 {
 	static char line[512];
 	int saved = errno, n;
 	va_list ap;
 
-	atomic_store(&state, ST_DISABLED);
+	if (st == ST_AWAY)
+		atomic_store(&retry_at, now_ns() + AWAY_RETRY_NS);
+	atomic_store(&state, st);
 	if (atomic_flag_test_and_set(&warned))
 		return;
 	va_start(ap, fmt);
@@ -338,14 +358,17 @@ static int hello(int fd)
 	if (r == RT_TRANSPORT)
 		return r;
 	if (r == RT_PROTOCOL) {
-		disable("libslim: router at %s sent a bad reply: %s (using the container network)",
-			path_shown, why_buf);
+		fall_back(
+		    ST_DISABLED,
+		    "libslim: router at %s sent a bad reply: %s (using the container network)",
+		    path_shown, why_buf);
 		return EC_GAVE_UP;
 	}
 	if (rep->error) {
-		disable("libslim: router at %s refused this process: %s (using the container "
-			"network)",
-			path_shown, rep->message ? rep->message : strerror(rep->error));
+		fall_back(ST_DISABLED,
+			  "libslim: router at %s refused this process: %s (using the container "
+			  "network)",
+			  path_shown, rep->message ? rep->message : strerror(rep->error));
 		slim__reply__free_unpacked(rep, NULL);
 		return EC_GAVE_UP;
 	}
@@ -390,12 +413,14 @@ static int ensure_conn(void)
 		return 0;
 	if (!path_set) {
 		if (path_too_long)
-			disable("libslim: router socket path too long: %s (using the container "
-				"network)",
-				path_shown);
+			fall_back(ST_DISABLED,
+				  "libslim: router socket path too long: %s (using the container "
+				  "network)",
+				  path_shown);
 		else
-			disable("libslim: SLIM_SOCKET is not set (using the container network; "
-				"start the program with slim-run)");
+			fall_back(ST_DISABLED,
+				  "libslim: SLIM_SOCKET is not set (using the container network; "
+				  "start the program with slim-run)");
 		return EC_GAVE_UP;
 	}
 	fd = real_socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -442,19 +467,30 @@ bool slim_disabled(void)
 	return atomic_load_explicit(&state, memory_order_relaxed) == ST_DISABLED;
 }
 
+/* True when the router should be (re)tried now: never asked yet, or away
+ * and its retry time has come. */
+static bool may_try(void)
+{
+	int st = atomic_load(&state);
+
+	return st == ST_UNKNOWN || (st == ST_AWAY && now_ns() >= atomic_load(&retry_at));
+}
+
 bool slim_active(void)
 {
 	int cs, saved = errno;
 
 	pthread_once(&init_once, init);
-	if (atomic_load(&state) != ST_UNKNOWN)
+	if (!may_try())
 		return atomic_load(&state) == ST_ACTIVE;
 	if (in_ipc)
 		return false;
 	lock_ipc(&cs);
-	if (atomic_load(&state) == ST_UNKNOWN && ensure_conn() == RT_TRANSPORT)
-		disable("libslim: router at %s unreachable: %s (using the container network)",
-			path_shown, strerror(errno));
+	if (may_try() && ensure_conn() == RT_TRANSPORT)
+		fall_back(ST_AWAY,
+			  "libslim: router at %s unreachable: %s (using the container network "
+			  "until it is back)",
+			  path_shown, strerror(errno));
 	unlock_ipc(cs);
 	errno = saved;
 	return atomic_load(&state) == ST_ACTIVE;
@@ -490,9 +526,10 @@ static int request(const Slim__Request *req, Slim__Reply **rep, int *rfd)
 		if (e == EC_GAVE_UP)
 			break;
 		if (e == RT_TRANSPORT) {
-			disable("libslim: router at %s unreachable: %s (using the container "
-				"network)",
-				path_shown, strerror(errno));
+			fall_back(ST_AWAY,
+				  "libslim: router at %s unreachable: %s (using the container "
+				  "network until it is back)",
+				  path_shown, strerror(errno));
 			break;
 		}
 		fd = atomic_load(&conn_fd);
@@ -502,9 +539,10 @@ static int request(const Slim__Request *req, Slim__Reply **rep, int *rfd)
 			break;
 		}
 		if (e == RT_PROTOCOL) {
-			disable("libslim: router at %s sent a bad reply: %s (using the container "
-				"network)",
-				path_shown, why_buf);
+			fall_back(ST_DISABLED,
+				  "libslim: router at %s sent a bad reply: %s (using the container "
+				  "network)",
+				  path_shown, why_buf);
 			drop_conn(fd);
 			break;
 		}
@@ -512,8 +550,10 @@ static int request(const Slim__Request *req, Slim__Reply **rep, int *rfd)
 		drop_conn(fd);
 	}
 	if (r != 0 && !slim_disabled())
-		disable("libslim: router at %s connection lost: %s (using the container network)",
-			path_shown, strerror(err));
+		fall_back(ST_AWAY,
+			  "libslim: router at %s connection lost: %s (using the container network "
+			  "until it is back)",
+			  path_shown, strerror(err));
 	unlock_ipc(cs);
 	errno = saved;
 	return r;
@@ -533,9 +573,10 @@ static int ask(const Slim__Request *req, Slim__Reply **rep, int *hostfd)
 	if (!e)
 		return 0;
 	if (e == EACCES) {
-		disable("libslim: router at %s refused this process: %s (using the container "
-			"network)",
-			path_shown, (*rep)->message ? (*rep)->message : strerror(e));
+		fall_back(ST_DISABLED,
+			  "libslim: router at %s refused this process: %s (using the container "
+			  "network)",
+			  path_shown, (*rep)->message ? (*rep)->message : strerror(e));
 		e = SLIM_FALLBACK;
 	}
 	slim__reply__free_unpacked(*rep, NULL);
