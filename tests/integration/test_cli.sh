@@ -90,7 +90,8 @@ router_fails badconf "$WORK/bad\\.conf:2: bad virtual subnet" --cluster "$WORK/b
 router_fails nohost '.*h9' --cluster "$TB_CLUSTER" --host h9 --socket "/run/slim/$TB_PREFIX-x.sock"
 router_fails twice '.*' --cluster "$TB_CLUSTER" --host h2 --socket "$TB_SOCK2"
 router_fails port '.*reserved port .*taken' --cluster "$TB_CLUSTER" --host h2 \
-	--socket "/run/slim/$TB_PREFIX-x.sock" --cgroup "$TB_CG2-x" --pin-dir "$TB_PIN2-x"
+	--socket "/run/slim/$TB_PREFIX-x.sock" --cgroup "$TB_CG2-x" --pin-dir "$TB_PIN2-x" \
+	--state "$WORK/x.containers"
 [[ ! -e /run/slim/$TB_PREFIX-x.sock && ! -e $TB_CG2-x && ! -e $TB_PIN2-x ]] ||
 	fail "a failed slim-router start left its socket, cgroup or pin dir behind"
 ok "failed starts left no socket, cgroup or pin dir"
