@@ -74,7 +74,7 @@ bg long slim "$TB_C1" python3 "$IT_DIR/long_client.py" "$TB_C2_IP" "$PORT" "$FLA
 wait_line "$WORK/long.out" '^waiting' 15 || fail "long client: no first echo: $(cat "$WORK/long.err")"
 ok "long client: first connection done"
 "$SLIM_EXAMPLES/slim-env.sh" restart "$TB_PREFIX" 1 || fail "slim-env.sh restart 1 failed"
-touch "$FLAG"
+touch "$FLAG.2"
 wait_bg long
 expect_eq "long client exit code" "$RC" 0
 no_warning long
@@ -89,7 +89,7 @@ expect_same_counters "$before" "$(counters)" "long client"
 
 echo "-- a client in c1 that connects while router h1 is down, then after it is back"
 GAP=$WORK/gap
-bg gap slim "$TB_C1" python3 "$IT_DIR/gap_client.py" "$TB_C2_IP" "$PORT" "$GAP" gap 3
+bg gap slim "$TB_C1" python3 "$IT_DIR/long_client.py" "$TB_C2_IP" "$PORT" "$GAP" gap gap gap
 wait_line "$WORK/gap.out" '^waiting 2' 15 || fail "gap client: no first echo: $(cat "$WORK/gap.err")"
 "$SLIM_EXAMPLES/slim-env.sh" stop-one "$TB_PREFIX" 1 || fail "slim-env.sh stop-one 1 failed"
 touch "$GAP.2"
