@@ -66,8 +66,8 @@ SLIM_EXPORT int listen(int fd, int backlog)
 	if (real_getsockname(fd, (struct sockaddr *)&sin, &sl) < 0 || sin.sin_family != AF_INET)
 		return plain_listen(fd, backlog);
 	/* Linux reads a negative backlog as "as many as allowed". */
-	r = slim_router_listen(ntohs(sin.sin_port), backlog < 0 ? SOMAXCONN : backlog, &vaddr,
-			       &hostfd);
+	r = slim_router_listen(st.aux.ip, ntohs(sin.sin_port), backlog < 0 ? SOMAXCONN : backlog,
+			       &vaddr, &hostfd);
 	if (r == SLIM_FALLBACK)
 		return plain_listen(fd, backlog);
 	if (r > 0) {
@@ -76,8 +76,8 @@ SLIM_EXPORT int listen(int fd, int backlog)
 	}
 	if (slim_swap(fd, hostfd, st.opts_set) < 0)
 		return -1;
-	/* Like Linux, getsockname then shows the address the app bound to
-	 * (0.0.0.0 stays 0.0.0.0), with the virtual port. */
+	/* getsockname shows the address the app bound to (0.0.0.0 stays
+	 * 0.0.0.0) with the virtual port: the getsockname4 program. */
 	vaddr.ip = st.aux.ip;
 	st = (struct fd_state){.kind = FD_LISTENER, .ino = fd_inode(fd), .local = vaddr};
 	fdtable_set(fd, &st);

@@ -1,5 +1,7 @@
-/* connect(): an overlay destination gets a host socket from the router,
- * swapped in place of the app's fd, then connected to the owning host. */
+/* connect(): an overlay destination gets a host socket stamped for this
+ * container (from the pool, or from the router), swapped in place of the
+ * app's fd and connected to the virtual destination; the kernel does the
+ * rest (connect4, sockops, sk_reuseport). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -9,6 +11,7 @@
 #include "common.h"
 #include "fdtable.h"
 #include "real.h"
+#include "pool.h"
 #include "router.h"
 #include "swap.h"
 #include "uaddr.h"
@@ -32,22 +35,48 @@ static int plain_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	return r;
 }
 
-/* The candidate path: overlay if dst is in a route, else plain. */
+/* A host socket for this process's container: from the pool (the fast
+ * path: no router round trip), else asked for (a cold process, a pool the
+ * router could not refill, SLIM_FASTPATH=0). Returns 0 with *hostfd and
+ * *ino (0 if unknown); a positive errno the router refused with; or
+ * SLIM_FALLBACK. */
+static int host_socket(struct slim_ep dst, uint32_t epoch, int *hostfd, uint64_t *ino)
+{
+	struct slim_ep underlay;
+
+	*ino = 0;
+	if (slim_fastpath()) {
+		*hostfd = pool_take(epoch, ino);
+		if (*hostfd >= 0) {
+			slim_pool_service(false); /* refill ahead of need */
+			return 0;
+		}
+		slim_pool_service(true);
+		*hostfd = pool_take(epoch, ino);
+		if (*hostfd >= 0)
+			return 0;
+	}
+	return slim_router_connect(dst, &underlay, hostfd);
+}
+
+/* The candidate path: overlay if dst is in a route, else plain. The host
+ * socket is connected to the virtual address itself: the connect4 program
+ * records it as the socket's intent and sends the SYN to the owning host. */
 static int candidate_connect(int fd, const struct fd_state *cand, struct slim_ep dst,
 			     const struct sockaddr *addr, socklen_t len)
 {
 	struct fd_state st = {.kind = FD_CLIENT};
-	struct slim_ep underlay;
-	struct sockaddr_in sin;
+	uint32_t epoch = 0;
+	uint64_t ino;
 	int hostfd, r;
 
-	if (!slim_active() || is_loopback(dst.ip) || !slim_route_for(dst.ip))
+	if (is_loopback(dst.ip) || !slim_active() || !slim_overlay(dst.ip, &epoch))
 		return plain_connect(fd, addr, len);
 	/* Bound to some other local address (say 127.0.0.1): the app wants
 	 * the container's own stack. */
 	if (cand->bound && cand->aux.ip != INADDR_ANY && cand->aux.ip != slim_vip())
 		return plain_connect(fd, addr, len);
-	r = slim_router_connect(dst, &underlay, &hostfd);
+	r = host_socket(dst, epoch, &hostfd, &ino);
 	if (r == SLIM_FALLBACK)
 		return plain_connect(fd, addr, len);
 	if (r > 0) {
@@ -58,37 +87,32 @@ static int candidate_connect(int fd, const struct fd_state *cand, struct slim_ep
 	}
 	if (slim_swap(fd, hostfd, cand->opts_set) < 0)
 		return -1;
-	st.ino = fd_inode(fd);
-	st.local.ip = slim_vip();
+	st.ino = ino ? ino : fd_inode(fd);
 	st.peer = dst;
-	st.aux = underlay;
 	fdtable_set(fd, &st);
-	sin = slim_sin(underlay);
-	return real_connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	return real_connect(fd, addr, len);
 }
 
-/* connect() again on a swapped socket: the same destination is the usual
- * non-blocking poll (answered by the host socket: EALREADY, EISCONN, 0);
- * another one is refused like Linux does, unless the earlier attempt failed
- * and the socket is closed, when the app may start over. */
-static int client_connect(int fd, const struct fd_state *cl, struct slim_ep dst,
-			  const struct sockaddr *addr, socklen_t len)
+/* connect() again on a swapped socket. To an overlay address the host
+ * socket answers itself (EALREADY, EISCONN, 0 for the usual non-blocking
+ * poll, or a new attempt after a failed one: connect4 takes the new
+ * destination only from a closed socket). Elsewhere: refused like Linux
+ * does while connecting or connected; after a failure the app may start
+ * over, on a new container socket as if it had a fresh one. */
+static int client_connect(int fd, struct slim_ep dst, const struct sockaddr *addr, socklen_t len)
 {
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
-	struct sockaddr_in sin;
 	struct fd_state cand = {.kind = FD_CANDIDATE};
+	uint32_t epoch;
 	int fresh;
 
-	if (dst.ip == cl->peer.ip && dst.port == cl->peer.port) {
-		sin = slim_sin(cl->aux);
-		return real_connect(fd, (struct sockaddr *)&sin, sizeof(sin));
-	}
+	if (!is_loopback(dst.ip) && slim_overlay(dst.ip, &epoch))
+		return real_connect(fd, addr, len);
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state != TCP_CLOSE) {
 		errno = ti.tcpi_state == TCP_SYN_SENT ? EALREADY : EISCONN;
 		return -1;
 	}
-	/* Start over on a new container socket, as if the app had a fresh one. */
 	fresh = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fresh < 0)
 		return -1;
@@ -112,6 +136,6 @@ SLIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (slim_read_sin(addr, len, &dst) < 0)
 		return real_connect(fd, addr, len);
 	if (st.kind == FD_CLIENT)
-		return client_connect(fd, &st, dst, addr, len);
+		return client_connect(fd, dst, addr, len);
 	return candidate_connect(fd, &st, dst, addr, len);
 }

@@ -12,15 +12,14 @@ enum fd_kind {
 	FD_CANDIDATE, /* AF_INET TCP socket of the container, not decided yet */
 	FD_CLIENT,    /* swapped: host socket connecting to an overlay peer */
 	FD_LISTENER,  /* swapped: host listener for a virtual port */
-	FD_ACCEPTED,  /* accepted from a listener, with a virtual peer */
 };
 
 /* One fd's state. Which fields mean something depends on kind:
  *  CANDIDATE: bound (and then aux = the address the app bound to)
- *  CLIENT:    local.ip = own vip, peer = virtual destination,
- *             aux = underlay address the host socket connects to
+ *  CLIENT:    peer = virtual destination
  *  LISTENER:  local = the address the app bound (0.0.0.0 or vip):vport
- *  ACCEPTED:  local = virtual ip:port, peer = virtual peer ip:real port */
+ * Accepted sockets are not tracked: the kernel reports their virtual
+ * addresses (getsockname4/getpeername4 programs). */
 struct fd_state {
 	enum fd_kind kind;
 	bool bound;

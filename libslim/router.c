@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include "fdtable.h"
-#include "peer.h"
+#include "pool.h"
 #include "real.h"
+#include "slim_maps.h"
+#include "view.h"
 #include "wire.h"
 
 /* ST_AWAY: the router could not be reached (not started yet, restarting,
@@ -40,11 +42,6 @@ enum { ST_UNKNOWN, ST_ACTIVE, ST_AWAY, ST_DISABLED };
 /* ensure_conn() result when it has already disabled slim */
 #define EC_GAVE_UP (-2)
 
-struct route_set {
-	size_t n;
-	struct slim_route r[];
-};
-
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char path_shown[256]; /* for messages, possibly truncated */
@@ -57,13 +54,14 @@ static __thread bool in_ipc __attribute__((tls_model("initial-exec")));
 static _Atomic int state = ST_UNKNOWN;
 static _Atomic int conn_fd = -1;
 static uint64_t conn_ino; /* under ipc_lock */
-static _Atomic int peer_fd = -1;
-/* The peer map's BPF id: every anon-inode fd (bpf maps, eventfd, epoll)
- * shares one inode number, so the id is what tells our map fd from whatever
- * the app may have put on that number since. */
-static _Atomic uint32_t peer_id;
 static _Atomic uint32_t own_vip;
-static struct route_set *_Atomic routes;
+/* SLIM_FASTPATH=0: every connect asks the router (the foundation's path;
+ * for comparison and as an escape hatch). */
+static bool fastpath = true;
+/* A pool request is on its way: its reply comes before any other reply on
+ * the connection, so whoever uses the connection next collects it first.
+ * Under ipc_lock. */
+static bool pool_pending;
 static atomic_flag warned = ATOMIC_FLAG_INIT;
 static _Atomic long long retry_at; /* ST_AWAY: CLOCK_MONOTONIC ns of the next try */
 /* Message buffers for the one request/reply in flight, under ipc_lock: app
@@ -100,6 +98,9 @@ static void atfork_child(void)
 {
 	int fd = atomic_exchange(&conn_fd, -1);
 
+	pool_pending = false;
+	pool_forget_in_child();
+
 	if (fork_locked) {
 		if (fd >= 0 && fd_inode(fd) == conn_ino)
 			real_close(fd);
@@ -111,7 +112,10 @@ static void atfork_child(void)
 /* SLIM_SOCKET is read once: the app may clear its environment later. */
 static void init(void)
 {
-	const char *p = getenv("SLIM_SOCKET");
+	const char *p = getenv("SLIM_SOCKET"), *fp = getenv("SLIM_FASTPATH");
+
+	if (fp && strcmp(fp, "0") == 0)
+		fastpath = false;
 
 	if (p && *p) {
 		snprintf(path_shown, sizeof(path_shown), "%s", p);
@@ -205,8 +209,8 @@ static void close_fds(const int *fds, size_t n)
 }
 
 /* True if a successful reply's fd is what that reply hands out: a TCP/IPv4
- * socket for connect and listen (it is dup3'ed over the app's socket), a
- * BPF map for hello. */
+ * socket for connect and listen (it is dup3'ed over the app's socket), the
+ * view file for hello. */
 static bool reply_fd_fits(int fd, Slim__Request__BodyCase expected)
 {
 	int v, saved = errno;
@@ -214,7 +218,7 @@ static bool reply_fd_fits(int fd, Slim__Request__BodyCase expected)
 	bool ok;
 
 	if (expected == SLIM__REQUEST__BODY_HELLO) {
-		ok = slim_bpf_map_id(fd) != 0;
+		ok = slim_view_fd_ok(fd);
 	} else {
 		ok = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 && v == AF_INET;
 		len = sizeof(v);
@@ -224,18 +228,73 @@ static bool reply_fd_fits(int fd, Slim__Request__BodyCase expected)
 	return ok;
 }
 
-/* Sends req on fd and reads the reply. Returns 0 with *out (caller frees
- * with slim__reply__free_unpacked) and, for a successful reply, exactly one
- * fd of the right kind in *rfd (caller owns; -1 for an error reply);
- * RT_TRANSPORT with errno; or RT_PROTOCOL with a reason in why. Received fds
- * are never leaked, whatever the reply. Under ipc_lock (uses msg_buf). */
+/* Reads one reply to a request of kind `expected` from fd (flags: 0, or
+ * MSG_DONTWAIT). Returns 0 with *out (caller frees with
+ * slim__reply__free_unpacked) and, for a successful reply, its fds in fds
+ * and *nfds (caller owns: exactly one of the right kind, or for a pool
+ * reply exactly `count`; none for an error reply); RT_TRANSPORT with errno
+ * (EAGAIN: nothing there yet); or RT_PROTOCOL with a reason in why. Received
+ * fds are never leaked, whatever the reply. Under ipc_lock (uses msg_buf). */
+static int receive(int fd, Slim__Request__BodyCase expected, int flags, Slim__Reply **out, int *fds,
+		   size_t *nfds, char *why, size_t whylen)
+{
+	ssize_t n;
+	Slim__Reply *rep;
+	size_t want;
+
+	why[0] = 0;
+	*nfds = 0;
+	n = slim_wire_recv_flags(fd, msg_buf, sizeof(msg_buf), fds, nfds, SLIM_WIRE_MAX_FDS, flags);
+	if (n < 0 && errno == EMSGSIZE) {
+		snprintf(why, whylen, "oversized reply");
+		return RT_PROTOCOL;
+	}
+	if (n < 0)
+		return RT_TRANSPORT;
+	if (n == 0) {
+		close_fds(fds, *nfds);
+		errno = ECONNRESET;
+		return RT_TRANSPORT;
+	}
+	rep = slim__reply__unpack(NULL, (size_t)n, msg_buf);
+	if (!rep) {
+		close_fds(fds, *nfds);
+		snprintf(why, whylen, "undecodable reply");
+		return RT_PROTOCOL;
+	}
+	if (slim_validate_reply(rep, expected, why, whylen) != 0)
+		goto bad;
+	if (rep->error) {
+		close_fds(fds, *nfds);
+		*nfds = 0;
+		*out = rep;
+		return 0;
+	}
+	/* Pool sockets are checked one by one as they enter the pool. */
+	want = expected == SLIM__REQUEST__BODY_POOL ? rep->pool->count : 1;
+	if (*nfds != want ||
+	    (expected != SLIM__REQUEST__BODY_POOL && !reply_fd_fits(fds[0], expected)))
+		goto bad;
+	*out = rep;
+	return 0;
+bad:
+	if (!why[0])
+		snprintf(why, whylen, "reply with %zu fds, or of the wrong kind", *nfds);
+	close_fds(fds, *nfds);
+	*nfds = 0;
+	slim__reply__free_unpacked(rep, NULL);
+	return RT_PROTOCOL;
+}
+
+/* Sends req on fd (no reply may be pending) and reads the reply, which has
+ * one fd if it is a success (*rfd; -1 for an error reply). Otherwise as
+ * receive(). Under ipc_lock. */
 static int roundtrip(int fd, const Slim__Request *req, Slim__Request__BodyCase expected,
 		     Slim__Reply **out, int *rfd, char *why, size_t whylen)
 {
 	int fds[SLIM_WIRE_MAX_FDS];
-	size_t nfds = 0, len = slim__request__get_packed_size(req);
-	ssize_t n;
-	Slim__Reply *rep;
+	size_t nfds, len = slim__request__get_packed_size(req);
+	int r;
 
 	why[0] = 0;
 	if (len > sizeof(msg_buf)) {
@@ -245,101 +304,10 @@ static int roundtrip(int fd, const Slim__Request *req, Slim__Request__BodyCase e
 	slim__request__pack(req, msg_buf);
 	if (slim_wire_send(fd, msg_buf, len, NULL, 0) < 0)
 		return RT_TRANSPORT;
-	n = slim_wire_recv(fd, msg_buf, sizeof(msg_buf), fds, &nfds, SLIM_WIRE_MAX_FDS);
-	if (n < 0 && errno == EMSGSIZE) {
-		snprintf(why, whylen, "oversized reply");
-		return RT_PROTOCOL;
-	}
-	if (n < 0)
-		return RT_TRANSPORT;
-	if (n == 0) {
-		close_fds(fds, nfds);
-		errno = ECONNRESET;
-		return RT_TRANSPORT;
-	}
-	rep = slim__reply__unpack(NULL, (size_t)n, msg_buf);
-	if (!rep) {
-		close_fds(fds, nfds);
-		snprintf(why, whylen, "undecodable reply");
-		return RT_PROTOCOL;
-	}
-	if (slim_validate_reply(rep, expected, why, whylen) != 0 ||
-	    (rep->error == 0 && (nfds != 1 || !reply_fd_fits(fds[0], expected)))) {
-		if (!why[0])
-			snprintf(why, whylen, "reply with %zu fds, or of the wrong kind", nfds);
-		close_fds(fds, nfds);
-		slim__reply__free_unpacked(rep, NULL);
-		return RT_PROTOCOL;
-	}
-	if (rep->error) {
-		close_fds(fds, nfds);
-		*rfd = -1;
-	} else {
-		*rfd = fds[0];
-	}
-	*out = rep;
-	return 0;
-}
-
-/* Field by field: memcmp would also compare the structs' padding bytes,
- * which are unspecified, and leak a snapshot per re-hello. */
-static bool same_routes(const struct route_set *a, const struct route_set *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (a->r[i].subnet != b->r[i].subnet || a->r[i].prefix_len != b->r[i].prefix_len ||
-		    a->r[i].underlay_ip != b->r[i].underlay_ip || a->r[i].port != b->r[i].port)
-			return false;
-	return true;
-}
-
-/* Publishes a new route snapshot. Old snapshots are never freed (a reader
- * may still hold one); they only change on a re-hello, which is rare. */
-static void install_routes(const Slim__HelloReply *h)
-{
-	struct route_set *cur = atomic_load(&routes), *rs;
-
-	rs = malloc(sizeof(*rs) + h->n_routes * sizeof(rs->r[0]));
-	if (!rs)
-		return; /* keep the old ones */
-	rs->n = h->n_routes;
-	for (size_t i = 0; i < h->n_routes; i++) {
-		const Slim__Route *r = h->routes[i];
-
-		rs->r[i] = (struct slim_route){.subnet = r->subnet,
-					       .prefix_len = (uint8_t)r->prefix_len,
-					       .underlay_ip = r->underlay_ip,
-					       .port = (uint16_t)r->port};
-	}
-	if (cur && same_routes(cur, rs)) {
-		free(rs);
-		return;
-	}
-	atomic_store(&routes, rs);
-}
-
-/* Our peer map fd if the number still holds the map we installed, else -1
- * (never installed, or the app closed or reused the number). Lock-free. */
-static int valid_peer_fd(void)
-{
-	int fd = atomic_load(&peer_fd);
-
-	return fd >= 0 && slim_bpf_map_id(fd) == atomic_load(&peer_id) ? fd : -1;
-}
-
-/* Keeps the peer map fd we have if it is still ours, else adopts mapfd
- * (a BPF map: roundtrip checked). Consumes mapfd. Under ipc_lock. */
-static void install_peer_map(int mapfd)
-{
-	if (valid_peer_fd() >= 0) {
-		real_close(mapfd);
-		return;
-	}
-	mapfd = move_high(mapfd);
-	/* id first: a lock-free reader that sees the new fd sees its id */
-	atomic_store(&peer_id, slim_bpf_map_id(mapfd));
-	atomic_store(&peer_fd, mapfd);
+	r = receive(fd, expected, 0, out, fds, &nfds, why, whylen);
+	if (r == 0)
+		*rfd = nfds ? fds[0] : -1;
+	return r;
 }
 
 /* Hello on fd. Returns 0 (slim active), RT_TRANSPORT (errno), or EC_GAVE_UP
@@ -372,10 +340,14 @@ static int hello(int fd)
 		slim__reply__free_unpacked(rep, NULL);
 		return EC_GAVE_UP;
 	}
-	install_routes(rep->hello);
 	atomic_store(&own_vip, rep->hello->vip);
-	install_peer_map(mapfd);
 	slim__reply__free_unpacked(rep, NULL);
+	if (slim_view_attach(mapfd) != 0) {
+		fall_back(ST_DISABLED,
+			  "libslim: cannot map the router's view: %s (using the container network)",
+			  strerror(errno));
+		return EC_GAVE_UP;
+	}
 	atomic_store(&state, ST_ACTIVE);
 	return 0;
 }
@@ -383,6 +355,7 @@ static int hello(int fd)
 /* Forgets the connection fd; closes it only if it is still ours. */
 static void drop_conn(int fd)
 {
+	pool_pending = false;
 	if (atomic_compare_exchange_strong(&conn_fd, &fd, -1) && fd_inode(fd) == conn_ino)
 		real_close(fd);
 }
@@ -397,6 +370,7 @@ static bool conn_alive(void)
 		return false;
 	if (fd_inode(fd) != conn_ino) {
 		atomic_compare_exchange_strong(&conn_fd, &fd, -1); /* not ours: no close */
+		pool_pending = false;
 		return false;
 	}
 	return true;
@@ -501,13 +475,153 @@ uint32_t slim_vip(void)
 	return atomic_load(&own_vip);
 }
 
-const struct slim_route *slim_route_for(uint32_t ip)
+/* The router of our view retired (stopped for good, its programs gone):
+ * forget the connection to it, so that the next slim_active() looks for a
+ * new router at once. */
+static void forget_retired_router(void)
 {
-	struct route_set *rs = atomic_load(&routes);
+	int cs;
 
-	if (!rs || atomic_load(&state) != ST_ACTIVE)
-		return NULL;
-	return slim_route_lookup(rs->r, rs->n, ip);
+	if (in_ipc)
+		return;
+	lock_ipc(&cs);
+	if (conn_alive())
+		drop_conn(atomic_load(&conn_fd));
+	if (atomic_load(&state) == ST_ACTIVE) {
+		atomic_store(&retry_at, 0);
+		atomic_store(&state, ST_AWAY);
+	}
+	unlock_ipc(cs);
+}
+
+bool slim_overlay(uint32_t ip, uint32_t *epoch)
+{
+	struct view_snap vs;
+
+	if (atomic_load(&state) != ST_ACTIVE)
+		return false;
+	slim_view_read(ip, &vs);
+	if (vs.state == SLIM_VIEW_RETIRED) {
+		/* Stamped sockets are useless without the programs. A new
+		 * router (new view) may already be there: ask at once. */
+		pool_drop_all();
+		forget_retired_router();
+		if (!slim_active())
+			return false;
+		slim_view_read(ip, &vs);
+		if (vs.state == SLIM_VIEW_RETIRED) {
+			fall_back(ST_AWAY,
+				  "libslim: router at %s stopped (using the container network "
+				  "until one is back)",
+				  path_shown);
+			return false;
+		}
+	}
+	*epoch = vs.epoch;
+	return vs.overlay && vs.state != SLIM_VIEW_EMPTY;
+}
+
+/* Reads the reply to the pool request in flight, if there is one, into the
+ * pool (waiting for it if block). Returns 0 (collected, none pending, or
+ * not there yet), RT_TRANSPORT (errno: the connection is unusable) or
+ * RT_PROTOCOL (why_buf). A refusal leaves the pool as it is: the next
+ * connect then takes the per-connect path, which reports it properly. Under
+ * ipc_lock. */
+static int collect_pool(int fd, bool block)
+{
+	int fds[SLIM_WIRE_MAX_FDS];
+	size_t nfds;
+	Slim__Reply *rep;
+	int r;
+
+	if (!pool_pending)
+		return 0;
+	r = receive(fd, SLIM__REQUEST__BODY_POOL, block ? 0 : MSG_DONTWAIT, &rep, fds, &nfds,
+		    why_buf, sizeof(why_buf));
+	if (r == RT_TRANSPORT && !block && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (r != 0)
+		return r;
+	pool_pending = false;
+	if (rep->error == 0)
+		pool_put(fds, nfds, rep->pool->epoch);
+	slim__reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+/* Sends a pool request for POOL_BATCH sockets. Returns 0 or RT_TRANSPORT
+ * (errno). Under ipc_lock, with no reply pending. */
+static int send_pool_request(int fd)
+{
+	Slim__Request req = SLIM__REQUEST__INIT;
+	Slim__PoolRequest p = SLIM__POOL_REQUEST__INIT;
+	size_t len;
+
+	p.count = POOL_BATCH;
+	req.body_case = SLIM__REQUEST__BODY_POOL;
+	req.pool = &p;
+	len = slim__request__get_packed_size(&req);
+	slim__request__pack(&req, msg_buf);
+	if (slim_wire_send(fd, msg_buf, len, NULL, 0) < 0)
+		return RT_TRANSPORT;
+	pool_pending = true;
+	return 0;
+}
+
+bool slim_fastpath(void)
+{
+	pthread_once(&init_once, init);
+	return fastpath;
+}
+
+void slim_pool_service(bool block)
+{
+	int cs, fd, e, saved = errno;
+
+	if (!fastpath || in_ipc || atomic_load(&state) != ST_ACTIVE)
+		return;
+	if (block) {
+		lock_ipc(&cs);
+	} else {
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
+		if (pthread_mutex_trylock(&ipc_lock) != 0) {
+			pthread_setcancelstate(cs, NULL);
+			return; /* another thread is talking to the router */
+		}
+		in_ipc = true;
+	}
+	if (!conn_alive()) {
+		/* Only a caller that is about to wait anyway reconnects. */
+		if (!block)
+			goto out;
+		e = ensure_conn();
+		if (e == RT_TRANSPORT)
+			fall_back(ST_AWAY,
+				  "libslim: router at %s unreachable: %s (using the container "
+				  "network until it is back)",
+				  path_shown, strerror(errno));
+		if (e != 0)
+			goto out;
+	}
+	fd = atomic_load(&conn_fd);
+	e = collect_pool(fd, block);
+	if (e == 0 && !pool_pending && pool_count() < POOL_LOW)
+		e = send_pool_request(fd);
+	if (e == 0 && block)
+		e = collect_pool(fd, true);
+	if (e == RT_PROTOCOL) {
+		fall_back(
+		    ST_DISABLED,
+		    "libslim: router at %s sent a bad reply: %s (using the container network)",
+		    path_shown, why_buf);
+		drop_conn(fd);
+	} else if (e == RT_TRANSPORT) {
+		/* The router went away (restart): the next request reconnects. */
+		drop_conn(fd);
+	}
+out:
+	unlock_ipc(cs);
+	errno = saved;
 }
 
 /* One request with one transparent reconnect. Returns 0 with *rep (and *rfd
@@ -533,7 +647,10 @@ static int request(const Slim__Request *req, Slim__Reply **rep, int *rfd)
 			break;
 		}
 		fd = atomic_load(&conn_fd);
-		e = roundtrip(fd, req, req->body_case, rep, rfd, why_buf, sizeof(why_buf));
+		/* A pool reply still on its way comes first. */
+		e = collect_pool(fd, true);
+		if (e == 0)
+			e = roundtrip(fd, req, req->body_case, rep, rfd, why_buf, sizeof(why_buf));
 		if (e == 0) {
 			r = 0;
 			break;
@@ -603,7 +720,8 @@ int slim_router_connect(struct slim_ep dst, struct slim_ep *underlay, int *hostf
 	return 0;
 }
 
-int slim_router_listen(uint16_t port, int backlog, struct slim_ep *vaddr, int *hostfd)
+int slim_router_listen(uint32_t bound_ip, uint16_t port, int backlog, struct slim_ep *vaddr,
+		       int *hostfd)
 {
 	Slim__Request req = SLIM__REQUEST__INIT;
 	Slim__ListenRequest l = SLIM__LISTEN_REQUEST__INIT;
@@ -612,6 +730,8 @@ int slim_router_listen(uint16_t port, int backlog, struct slim_ep *vaddr, int *h
 
 	l.port = port;
 	l.backlog = backlog;
+	l.has_bound_ip = true;
+	l.bound_ip = bound_ip;
 	req.body_case = SLIM__REQUEST__BODY_LISTEN;
 	req.listen = &l;
 	r = ask(&req, &rep, hostfd);
@@ -623,44 +743,11 @@ int slim_router_listen(uint16_t port, int backlog, struct slim_ep *vaddr, int *h
 	return 0;
 }
 
-int slim_peer_map_fd(void)
-{
-	return valid_peer_fd();
-}
-
-int slim_peer_map_refresh(void)
-{
-	int cs, cur, saved = errno;
-
-	if (in_ipc || slim_disabled())
-		return -1;
-	lock_ipc(&cs);
-	cur = valid_peer_fd();
-	if (cur < 0) {
-		atomic_store(&peer_fd, -1); /* not ours any more: no close */
-		/* hello again, on the live connection or a new one; a failed
-		 * re-hello leaves accept reporting real addresses meanwhile */
-		if (conn_alive()) {
-			int fd = atomic_load(&conn_fd);
-
-			if (hello(fd) != 0)
-				drop_conn(fd);
-		} else {
-			(void)ensure_conn();
-		}
-		cur = valid_peer_fd();
-	}
-	unlock_ipc(cs);
-	errno = saved;
-	return cur;
-}
-
 void slim_router_fd_closed(int fd)
 {
-	int c = fd, p = fd;
+	int c = fd;
 
 	if (fd < 0)
 		return;
 	atomic_compare_exchange_strong(&conn_fd, &c, -1);
-	atomic_compare_exchange_strong(&peer_fd, &p, -1);
 }

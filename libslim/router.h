@@ -24,29 +24,35 @@ bool slim_active(void);
 /* Own virtual IP (host byte order); only meaningful after slim_active(). */
 uint32_t slim_vip(void);
 
-/* The route holding ip, or NULL if ip is no overlay address (or slim is not
- * active). Lock-free. */
-const struct slim_route *slim_route_for(uint32_t ip);
+/* True if ip (host byte order) is an overlay address and slim is active;
+ * then *epoch is the view's epoch, which pool sockets must match. Reads the
+ * router's view: lock-free, no system call. A retired router puts the
+ * process back to "router away" and drops the pool. */
+bool slim_overlay(uint32_t ip, uint32_t *epoch);
 
-/* Asks for a host socket to reach dst. Returns 0 with *underlay (where to
- * connect it) and *hostfd (owned by the caller, O_CLOEXEC); a positive errno
- * the router refused with; or SLIM_FALLBACK. Blocks for one round trip; no
- * lock other than the IPC one is held. */
+/* False when SLIM_FASTPATH=0: every connect asks the router. */
+bool slim_fastpath(void);
+
+/* Keeps the pool filled: collects a pool reply that has arrived and asks
+ * for more when the pool runs low. Without block it never waits (and does
+ * nothing if another thread is talking to the router); with block it waits
+ * for the reply (the pool is empty and a connect needs a socket), and
+ * reconnects to the router if needed. Preserves errno. */
+void slim_pool_service(bool block);
+
+/* Asks for a host socket to reach dst (the per-connect path). Returns 0
+ * with *underlay (where the kernel will send it) and *hostfd (owned by the
+ * caller, O_CLOEXEC); a positive errno the router refused with; or
+ * SLIM_FALLBACK. Blocks for one round trip; no lock other than the IPC one
+ * is held. */
 int slim_router_connect(struct slim_ep dst, struct slim_ep *underlay, int *hostfd);
 
-/* Asks for a host listener for virtual port `port` of our vip. Returns 0
- * with *vaddr (the virtual ip:port) and *hostfd (caller owns), a positive
- * errno (e.g. EADDRINUSE), or SLIM_FALLBACK. */
-int slim_router_listen(uint16_t port, int backlog, struct slim_ep *vaddr, int *hostfd);
-
-/* The read-only peer map fd (owned by libslim), or -1 if there is none or
- * the number no longer holds our map (the app closed or reused it; checked
- * by BPF map id). Lock-free, one system call. */
-int slim_peer_map_fd(void);
-/* Like slim_peer_map_fd, but if there is no valid map fd, says hello again
- * to get a new one (one round trip under the IPC lock). Returns the fd or
- * -1. Preserves errno. */
-int slim_peer_map_refresh(void);
+/* Asks for a host listener for virtual port `port` of our vip, reporting
+ * bound_ip (0 or our vip) as its address. Returns 0 with *vaddr (the virtual
+ * ip:port) and *hostfd (caller owns), a positive errno (e.g. EADDRINUSE),
+ * or SLIM_FALLBACK. */
+int slim_router_listen(uint32_t bound_ip, uint16_t port, int backlog, struct slim_ep *vaddr,
+		       int *hostfd);
 
 /* Called by the close hook before the real close: if fd is one of ours (the
  * app closes it, e.g. in a close-all loop), forget it; it is re-opened on the

@@ -73,6 +73,11 @@ int slim_validate_request(const Slim__Request *req, char *why, size_t whylen)
 					 "listen: port %u out of range 1..65535",
 					 req->listen->port);
 		return 0;
+	case SLIM__REQUEST__BODY_POOL:
+		if (req->pool->count < 1 || req->pool->count > SLIM_POOL_MAX)
+			return slim_fail(EINVAL, why, whylen, "pool: count %u out of range 1..%d",
+					 req->pool->count, SLIM_POOL_MAX);
+		return 0;
 	case SLIM__REQUEST__BODY_CONTAINER_ADD: {
 		const Slim__ContainerAddRequest *a = req->container_add;
 		if (!slim_name_ok(a->name))
@@ -112,6 +117,8 @@ static Slim__Reply__BodyCase answer_to(Slim__Request__BodyCase req)
 		return SLIM__REPLY__BODY_LISTEN;
 	case SLIM__REQUEST__BODY_STATUS:
 		return SLIM__REPLY__BODY_STATUS;
+	case SLIM__REQUEST__BODY_POOL:
+		return SLIM__REPLY__BODY_POOL;
 	default:
 		return SLIM__REPLY__BODY__NOT_SET;
 	}
@@ -147,6 +154,11 @@ int slim_validate_reply(const Slim__Reply *rep, Slim__Request__BodyCase expected
 	case SLIM__REPLY__BODY_LISTEN:
 		if (rep->listen->vip == 0 || !valid_port(rep->listen->port))
 			return slim_fail(EPROTO, why, whylen, "listen reply: bad virtual endpoint");
+		return 0;
+	case SLIM__REPLY__BODY_POOL:
+		if (rep->pool->count < 1 || rep->pool->count > SLIM_POOL_MAX)
+			return slim_fail(EPROTO, why, whylen, "pool reply: count %u out of range",
+					 rep->pool->count);
 		return 0;
 	case SLIM__REPLY__BODY_STATUS:
 		for (size_t i = 0; i < rep->status->n_routes; i++)

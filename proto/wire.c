@@ -69,6 +69,12 @@ static void close_passed_fds(struct msghdr *msg)
 
 ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds)
 {
+	return slim_wire_recv_flags(sock, buf, cap, fds, nfds, maxfds, 0);
+}
+
+ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds,
+			     int flags)
+{
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * SLIM_WIRE_MAX_FDS)];
@@ -86,7 +92,7 @@ ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, 
 		msg.msg_iovlen = 1;
 		msg.msg_control = ctl.buf;
 		msg.msg_controllen = sizeof(ctl.buf);
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
 		if (n >= 0 || errno != EINTR)
 			break;
 	}

@@ -16,8 +16,9 @@
 /* Largest packet anyone sends: a status reply listing many containers. Only
  * slimctl receives packets this big. */
 #define SLIM_WIRE_MAX_REPLY 65536
-/* Most fds one packet may carry. */
-#define SLIM_WIRE_MAX_FDS 4
+/* Most fds one packet may carry: a full pool reply. */
+#define SLIM_POOL_MAX 64
+#define SLIM_WIRE_MAX_FDS SLIM_POOL_MAX
 
 /* Sends buf (len bytes) with nfds descriptors attached. Retries EINTR.
  * Returns 0, or -1 with errno set (EMSGSIZE if len > SLIM_WIRE_MAX_REPLY). The fds
@@ -31,6 +32,11 @@ int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t
  * closed with slim_wire_drop_fd and *nfds is 0). On success the caller owns
  * the fds. */
 ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds);
+
+/* slim_wire_recv with extra recvmsg flags (MSG_DONTWAIT: -1 with EAGAIN
+ * when no packet is waiting). */
+ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds,
+			     int flags);
 
 /* Closes a descriptor that an untrusted peer sent, without letting the
  * close block: a TCP socket with SO_LINGER set and unsent data would

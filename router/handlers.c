@@ -10,6 +10,7 @@
 #include "state.h"
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ void reply_init(struct reply_ctx *rc)
 {
 	slim__reply__init(&rc->rep);
 	rc->msg[0] = '\0';
-	rc->fd = -1;
+	rc->nfds = 0;
 }
 
 void reply_error(struct reply_ctx *rc, int err, const char *fmt, ...)
@@ -40,9 +41,15 @@ void reply_error(struct reply_ctx *rc, int err, const char *fmt, ...)
 
 void reply_done(struct reply_ctx *rc)
 {
-	if (rc->fd >= 0)
-		close(rc->fd);
-	rc->fd = -1;
+	for (size_t i = 0; i < rc->nfds; i++)
+		close(rc->fds[i]);
+	rc->nfds = 0;
+}
+
+/* Adds fd to the reply (which then owns it). */
+static void reply_fd(struct reply_ctx *rc, int fd)
+{
+	rc->fds[rc->nfds++] = fd;
 }
 
 static bool is_admin(const struct router *r, const struct peer_id *p)
@@ -82,9 +89,10 @@ static void do_hello(struct router *r, const struct peer_id *p, struct reply_ctx
 
 	if (!c)
 		return;
-	int fd = slim_bpf_map_fd_rdonly(r->bpf, SLIM_MAP_PEER);
+	int fd = view_reader_fd(r->view);
 	if (fd < 0) {
-		reply_error(rc, errno, "cannot open the peer map read-only: %s", strerror(errno));
+		reply_error(rc, errno, "cannot open the view file %s: %s", r->view_path,
+			    strerror(errno));
 		return;
 	}
 	slim__hello_reply__init(&rc->hello);
@@ -93,7 +101,7 @@ static void do_hello(struct router *r, const struct peer_id *p, struct reply_ctx
 	fill_routes(r, rc, &rc->hello.n_routes, &rc->hello.routes);
 	rc->rep.body_case = SLIM__REPLY__BODY_HELLO;
 	rc->rep.hello = &rc->hello;
-	rc->fd = fd;
+	reply_fd(rc, fd);
 }
 
 /* The do_* handlers below get requests that passed slim_validate_request
@@ -115,8 +123,7 @@ static void do_connect(struct router *r, const struct peer_id *p, const Slim__Co
 		reply_error(rc, EHOSTUNREACH, "%s is not an overlay address", ip_str(q->vip));
 		return;
 	}
-	e = hostsock_client(r->owner_fd, r->intent_fd, c->vip, c->id, q->vip, (uint16_t)q->port,
-			    &fd, &what);
+	e = hostsock_client(r->owner_fd, c->vip, c->id, &fd, &what);
 	if (e) {
 		reply_error(rc, e, "connect: %s: %s", what, strerror(e));
 		return;
@@ -126,18 +133,24 @@ static void do_connect(struct router *r, const struct peer_id *p, const Slim__Co
 	rc->connect.port = rt->port;
 	rc->rep.body_case = SLIM__REPLY__BODY_CONNECT;
 	rc->rep.connect = &rc->connect;
-	rc->fd = fd;
+	reply_fd(rc, fd);
 }
 
 static void do_listen(struct router *r, const struct peer_id *p, const Slim__ListenRequest *q,
 		      struct reply_ctx *rc)
 {
 	const struct container *c = caller_container(r, p, rc);
+	struct slim_vaddr bound;
 	const char *what;
 	int fd, e, backlog = q->backlog;
 
 	if (!c)
 		return;
+	if (q->has_bound_ip && q->bound_ip != 0 && q->bound_ip != c->vip) {
+		reply_error(rc, EADDRNOTAVAIL, "listen: %s is not the container's address %s",
+			    ip_str(q->bound_ip), ip_str(c->vip));
+		return;
+	}
 	/* Like listen(2), but a negative or zero backlog still gets one slot. */
 	if (backlog < 1)
 		backlog = 1;
@@ -147,6 +160,15 @@ static void do_listen(struct router *r, const struct peer_id *p, const Slim__Lis
 			      c->id, &fd, &what);
 	if (e) {
 		reply_error(rc, e, "listen: %s: %s", what, strerror(e));
+		return;
+	}
+	/* What getsockname reports on it (the getsockname4 program). */
+	bound = (struct slim_vaddr){.ip = htonl(q->has_bound_ip ? q->bound_ip : 0),
+				    .port = htons((uint16_t)q->port)};
+	if (bpf_map_update_elem(r->intent_fd, &fd, &bound, BPF_ANY) != 0) {
+		e = errno;
+		close(fd);
+		reply_error(rc, e, "listen: intent storage: %s", strerror(e));
 		return;
 	}
 	e = lmap_insert(&r->listeners, c->vip, (uint16_t)q->port, fd);
@@ -163,8 +185,37 @@ static void do_listen(struct router *r, const struct peer_id *p, const Slim__Lis
 	rc->listen.port = q->port;
 	rc->rep.body_case = SLIM__REPLY__BODY_LISTEN;
 	rc->rep.listen = &rc->listen;
-	rc->fd = fd; /* our copy is closed after sending: the app owns the listener */
+	reply_fd(rc, fd); /* our copy is closed after sending: the app owns the listener */
 	rlog("container %s listens on %s:%u", c->name, ip_str(c->vip), q->port);
+}
+
+/* count fresh client sockets stamped for the caller, for its pool. A
+ * partial batch is sent as it is (the pool takes what comes); none at all
+ * is an error reply. */
+static void do_pool(struct router *r, const struct peer_id *p, const Slim__PoolRequest *q,
+		    struct reply_ctx *rc)
+{
+	const struct container *c = caller_container(r, p, rc);
+	const char *what = "";
+	int fd, e = 0;
+
+	if (!c)
+		return;
+	while (rc->nfds < q->count) {
+		e = hostsock_client(r->owner_fd, c->vip, c->id, &fd, &what);
+		if (e)
+			break;
+		reply_fd(rc, fd);
+	}
+	if (rc->nfds == 0) {
+		reply_error(rc, e, "pool: %s: %s", what, strerror(e));
+		return;
+	}
+	slim__pool_reply__init(&rc->pool);
+	rc->pool.count = (uint32_t)rc->nfds;
+	rc->pool.epoch = r->epoch;
+	rc->rep.body_case = SLIM__REPLY__BODY_POOL;
+	rc->rep.pool = &rc->pool;
 }
 
 int router_add_container(struct router *r, const char *name, uint32_t vip, const char *netns,
@@ -276,6 +327,9 @@ static void dispatch(struct router *r, const struct peer_id *caller, const Slim_
 		return;
 	case SLIM__REQUEST__BODY_LISTEN:
 		do_listen(r, caller, req->listen, rc);
+		return;
+	case SLIM__REQUEST__BODY_POOL:
+		do_pool(r, caller, req->pool, rc);
 		return;
 	default:
 		break;

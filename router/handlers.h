@@ -20,22 +20,24 @@ struct reply_ctx {
 	Slim__ConnectReply connect;
 	Slim__ListenReply listen;
 	Slim__StatusReply status;
+	Slim__PoolReply pool;
 	Slim__Route routes[CLUSTER_MAX_HOSTS];
 	Slim__Route *route_ptrs[CLUSTER_MAX_HOSTS];
 	Slim__ContainerStatus cs[REG_MAX];
 	Slim__ContainerStatus *cs_ptrs[REG_MAX];
 	char msg[256];
-	int fd; /* passed with the reply, then closed; -1 if none */
+	int fds[SLIM_POOL_MAX]; /* passed with the reply, then closed */
+	size_t nfds;
 };
 
-/* Resets rc to an empty success reply with no fd. */
+/* Resets rc to an empty success reply with no fds. */
 void reply_init(struct reply_ctx *rc);
 
-/* Turns rc into an error reply (drops and closes any fd already set). */
+/* Turns rc into an error reply (closes any fds already set). */
 void reply_error(struct reply_ctx *rc, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Closes the fd the reply carried, if any. */
+/* Closes the fds the reply carried, if any. */
 void reply_done(struct reply_ctx *rc);
 
 /* Registers a container after every check of `container add`: the netns

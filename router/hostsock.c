@@ -169,10 +169,8 @@ int hostsock_stamp_owner(int owner_map, int sock, uint32_t vip, uint32_t id)
 	return 0;
 }
 
-int hostsock_client(int owner_map, int intent_map, uint32_t vip, uint32_t id, uint32_t dst,
-		    uint16_t dport, int *out, const char **what)
+int hostsock_client(int owner_map, uint32_t vip, uint32_t id, int *out, const char **what)
 {
-	struct slim_vaddr intent = {.ip = htonl(dst), .port = htons(dport), .pad = 0};
 	int fd, e;
 
 	*what = "socket";
@@ -184,9 +182,6 @@ int hostsock_client(int owner_map, int intent_map, uint32_t vip, uint32_t id, ui
 		close(fd);
 		return e;
 	}
-	*what = "intent storage";
-	if (bpf_map_update_elem(intent_map, &fd, &intent, BPF_ANY) != 0)
-		return fail_close(fd);
 	*out = fd;
 	return 0;
 }

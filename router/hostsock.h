@@ -24,11 +24,11 @@ int hostsock_anchor(uint32_t ip, uint16_t port, int prog_fd, bool may_join, bool
  * a positive errno. */
 int hostsock_stamp_owner(int owner_map, int sock, uint32_t vip, uint32_t id);
 
-/* A fresh client socket stamped with its owner and the intent dst:dport.
- * Returns 0 and the fd in *out (caller owns), or a positive errno with the
- * failed step in *what. */
-int hostsock_client(int owner_map, int intent_map, uint32_t vip, uint32_t id, uint32_t dst,
-		    uint16_t dport, int *out, const char **what);
+/* A fresh client socket stamped with its owner; its destination is stamped
+ * later by the connect4 program, from the app's own connect(). Returns 0 and
+ * the fd in *out (caller owns), or a positive errno with the failed step in
+ * *what. */
+int hostsock_client(int owner_map, uint32_t vip, uint32_t id, int *out, const char **what);
 
 /* A listening socket on ip:port (the reserved port, joining the anchor's
  * reuseport group) with TCP_SAVE_SYN, stamped with its owner. Returns 0 and

@@ -13,8 +13,12 @@
 #include "router.h"
 #include "sandbox.h"
 #include "server.h"
+#include "redirect.h"
 #include "slim_bpf.h"
 #include "state.h"
+#include "view.h"
+
+#include <bpf/bpf.h>
 
 #include <errno.h>
 #include <ev.h>
@@ -36,29 +40,38 @@ struct opts {
 	const char *cgroup;
 	const char *pin_dir;
 	const char *state;
+	int redirect; /* --redirect: same-host sockmap redirect */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " --cluster FILE --host NAME [--socket PATH] [--cgroup DIR] "
-		   "[--pin-dir DIR] [--state FILE]\n"
+		   "[--pin-dir DIR] [--state FILE] [--redirect]\n"
 		   "  --cluster FILE  lines: host NAME UNDERLAY_IP VIRTUAL_SUBNET [RESERVED_PORT]\n"
 		   "  --host NAME     which host of the cluster file this router serves\n"
 		   "  --socket PATH   unix socket to serve (default /run/slim/slim.sock)\n"
 		   "  --cgroup DIR    the router's cgroup v2 (default <cgroup2 mount>/slim-NAME)\n"
 		   "  --pin-dir DIR   where maps are pinned (default /sys/fs/bpf/slim-NAME)\n"
 		   "  --state FILE    the container registry, kept across restarts\n"
-		   "                  (default /run/slim/NAME.containers)\n");
+		   "                  (default /run/slim/NAME.containers)\n"
+		   "  --redirect      same-host pairs: hand data from one end's send straight to\n"
+		   "                  the other end's receive queue (sockmap), skipping TCP/IP\n");
 }
 
 /* Returns 0, or -1 after printing one line; *help set for --help. */
 static int parse_args(int argc, char **argv, struct opts *o, int *help)
 {
 	static const struct option longopts[] = {
-	    {"cluster", required_argument, NULL, 'c'}, {"host", required_argument, NULL, 'H'},
-	    {"socket", required_argument, NULL, 's'},  {"cgroup", required_argument, NULL, 'g'},
-	    {"pin-dir", required_argument, NULL, 'p'}, {"state", required_argument, NULL, 'S'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0}};
+	    {"cluster", required_argument, NULL, 'c'},
+	    {"host", required_argument, NULL, 'H'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"cgroup", required_argument, NULL, 'g'},
+	    {"pin-dir", required_argument, NULL, 'p'},
+	    {"state", required_argument, NULL, 'S'},
+	    {"redirect", no_argument, NULL, 'R'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -83,6 +96,9 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 			break;
 		case 'S':
 			o->state = optarg;
+			break;
+		case 'R':
+			o->redirect = 1;
 			break;
 		case 'h':
 			*help = 1;
@@ -174,11 +190,24 @@ static size_t listeners_open(struct router *r, bool lmap_ok)
 	return n;
 }
 
+/* The BPF id of a map (0 if it cannot be read). */
+static uint32_t map_id(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct router r; /* large (registry); one per process */
+	struct view view = {0};
+	bool retire = false;
 	char err[512], cg_default[4200], pin_default[256], state_default[256];
 	struct server *srv = NULL;
+	struct slim_redirect *redirect = NULL;
 	struct ev_loop *loop = NULL;
 	ev_signal sig_int, sig_term, sig_hup;
 	bool cg_entered = false, pinned = false, lmap_ok = false, joined = false;
@@ -233,6 +262,10 @@ int main(int argc, char **argv)
 	r.socket_path = o.socket ? o.socket : "/run/slim/slim.sock";
 	r.pin_dir = o.pin_dir ? o.pin_dir : pin_default;
 	r.state_path = o.state ? o.state : state_default;
+	if (view_path_for(r.state_path, r.view_path, sizeof(r.view_path)) != 0) {
+		fprintf(stderr, PROG ": --state path too long\n");
+		return 1;
+	}
 	if (snprintf(r.cg.dir, sizeof(r.cg.dir), "%s", o.cgroup ? o.cgroup : cg_default) >=
 	    (int)sizeof(r.cg.dir)) {
 		fprintf(stderr, PROG ": --cgroup path too long\n");
@@ -277,11 +310,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s: %s\n", r.cg.dir, err);
 		goto out;
 	}
+	if (o.redirect) {
+		redirect = slim_redirect_start(r.cg.fd, r.self->port, err, sizeof(err));
+		if (!redirect) {
+			fprintf(stderr, PROG ": %s: %s\n", r.cg.dir, err);
+			goto out;
+		}
+		rlog("same-host sockmap redirect on (--redirect)");
+	}
 	if (slim_bpf_pin(r.bpf, r.pin_dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
 	pinned = true;
+	/* The programs stay attached whatever happens to this process: host
+	 * sockets that apps hold keep working while no router runs. */
+	if (slim_bpf_keep_attached(r.bpf, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
 	if (lmap_init(&r.listeners, slim_bpf_map_fd(r.bpf, SLIM_MAP_LISTENERS), err, sizeof(err)) !=
 	    0) {
 		fprintf(stderr, PROG ": %s (rebuild slim-router and the BPF objects together)\n",
@@ -294,6 +341,14 @@ int main(int argc, char **argv)
 		     listeners_open(&r, lmap_ok));
 	r.owner_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_OWNER);
 	r.intent_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_INTENT);
+	r.epoch = map_id(r.owner_fd);
+	r.view = &view;
+	if (view_open(&view, r.view_path, err, sizeof(err)) != 0 ||
+	    view_publish(&view, slim_bpf_map_fd(r.bpf, SLIM_MAP_ROUTES), r.routes, r.nroutes,
+			 r.epoch, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
 
 	/* anchor */
 	/* Joining the port's existing reuseport group is safe only if it is
@@ -343,19 +398,33 @@ out:
 		size_t left = listeners_open(&r, lmap_ok);
 		/* Apps still listen: keep the maps (and the cgroup their sockets
 		 * belong to) for the next router of this host. */
+		/* ...and the programs stay attached (pinned at start), so
+		 * their connections keep their virtual addresses while no
+		 * router runs. */
 		if (left > 0) {
 			rlog("keeping maps pinned in %s: %zu listener%s still open", r.pin_dir,
 			     left, left == 1 ? "" : "s");
 			r.cg.keep = true;
-			/* ...and sockops attached, so their new connections
-			 * still learn the virtual peer while no router runs. */
-			if (slim_bpf_keep_attached(r.bpf, err, sizeof(err)) != 0)
-				rlog("%s (until the next router starts, servers see host "
-				     "addresses)",
-				     err);
+			view_set_state(&view, SLIM_VIEW_AWAY);
 		} else {
+			/* Sockets stamped so far lose their programs with our
+			 * links: tell every libslim to drop its pool. */
+			view_set_state(&view, SLIM_VIEW_RETIRED);
+			retire = true;
 			slim_bpf_unpin(r.bpf);
 		}
+	}
+	view_close(&view, retire);
+	if (redirect) {
+		struct slim_rd_stats rs;
+		if (slim_redirect_stats(redirect, &rs) == 0)
+			rlog("redirect: %llu sockets, %llu messages (%llu bytes) redirected, "
+			     "%llu through TCP, %llu fallbacks",
+			     (unsigned long long)rs.inserted,
+			     (unsigned long long)rs.redirected_msgs,
+			     (unsigned long long)rs.redirected_bytes,
+			     (unsigned long long)rs.tcp_msgs, (unsigned long long)rs.fallbacks);
+		slim_redirect_destroy(redirect);
 	}
 	slim_bpf_destroy(r.bpf);
 	if (cg_entered && cg_leave(&r.cg) != 0)

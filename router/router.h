@@ -3,6 +3,7 @@
 #ifndef SLIM_ROUTER_ROUTER_H
 #define SLIM_ROUTER_ROUTER_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -10,6 +11,7 @@
 #include "containers.h"
 #include "listeners.h"
 #include "routes.h"
+#include "view.h"
 
 struct slim_bpf;
 
@@ -23,9 +25,12 @@ struct router {
 	struct slim_bpf *bpf;
 	struct lmap listeners;
 	int owner_fd, intent_fd; /* owned by bpf */
+	uint32_t epoch;		 /* the view's epoch: the owner map's id */
+	struct view *view;
 	const char *socket_path;
 	const char *pin_dir;
 	const char *state_path; /* the container registry on disk (state.h) */
+	char view_path[4096];	/* the view file (view.h), beside the state file */
 	dev_t ns_dev;		/* the router's own network namespace */
 	ino_t ns_ino;
 };

@@ -215,7 +215,7 @@ static void log_refusing(struct server *s, const char *why)
 	rlog("%s: refusing new clients until some disconnect", why);
 }
 
-/* Sends rc to c and releases rc's fd. Never blocks: client sockets are
+/* Sends rc to c and releases rc's fds. Never blocks: client sockets are
  * non-blocking (accept4 SOCK_NONBLOCK), so a client that does not read its
  * replies fills its buffer and gets EAGAIN here. Returns 0, or -1 when the
  * client has to go (gone, or not reading). */
@@ -227,9 +227,7 @@ static int send_reply(struct client *c, struct reply_ctx *rc)
 	    rc->rep.body_case == SLIM__REPLY__BODY_STATUS ? SLIM_WIRE_MAX_REPLY : SLIM_WIRE_MAX;
 	if (slim__reply__get_packed_size(&rc->rep) > cap)
 		reply_error(rc, EMSGSIZE, "reply does not fit in one %zu-byte packet", cap);
-	int fds[1] = {rc->fd};
-	size_t nfds = rc->fd >= 0 ? 1 : 0;
-	int rcode = slim_wire_send_reply(c->w.fd, &rc->rep, fds, nfds);
+	int rcode = slim_wire_send_reply(c->w.fd, &rc->rep, rc->fds, rc->nfds);
 	if (rcode != 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		rlog("pid %d: does not read its replies (socket buffer full): client dropped",
 		     (int)c->id.pid);

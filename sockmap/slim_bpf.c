@@ -25,16 +25,61 @@ struct slim_bpf {
 	char reuse_dir[PATH_MAX]; /* set when loaded against pinned maps */
 };
 
-/* Pin name of the sockops cgroup link, kept only across a router restart. */
-#define LINK_PIN_NAME "sockops-link"
+/* The programs attached to the router's cgroup, and the pin names of their
+ * links (kept across router restarts). */
+enum cg_prog { CG_SOCKOPS, CG_CONNECT4, CG_GETSOCKNAME4, CG_GETPEERNAME4, CG_COUNT };
+static const char *const link_names[CG_COUNT] = {
+    [CG_SOCKOPS] = "link-sockops",
+    [CG_CONNECT4] = "link-connect4",
+    [CG_GETSOCKNAME4] = "link-getsockname4",
+    [CG_GETPEERNAME4] = "link-getpeername4",
+};
 
 /* Pin file names under the pin directory, indexed by enum slim_map. */
 static const char *const map_names[SLIM_MAP_COUNT] = {
-    [SLIM_MAP_LISTENERS] = "listeners",
-    [SLIM_MAP_OWNER] = "owner",
-    [SLIM_MAP_INTENT] = "intent",
-    [SLIM_MAP_PEER] = "peer",
+    [SLIM_MAP_LISTENERS] = "listeners", [SLIM_MAP_OWNER] = "owner",   [SLIM_MAP_INTENT] = "intent",
+    [SLIM_MAP_PEER] = "peer",		[SLIM_MAP_ROUTES] = "routes",
 };
+
+static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
+{
+	switch (p) {
+	case CG_SOCKOPS:
+		return b->skel->progs.slim_sockops;
+	case CG_CONNECT4:
+		return b->skel->progs.slim_connect4;
+	case CG_GETSOCKNAME4:
+		return b->skel->progs.slim_getsockname4;
+	default:
+		return b->skel->progs.slim_getpeername4;
+	}
+}
+
+static struct bpf_link **link_of(const struct slim_bpf *b, enum cg_prog p)
+{
+	switch (p) {
+	case CG_SOCKOPS:
+		return &b->skel->links.slim_sockops;
+	case CG_CONNECT4:
+		return &b->skel->links.slim_connect4;
+	case CG_GETSOCKNAME4:
+		return &b->skel->links.slim_getsockname4;
+	default:
+		return &b->skel->links.slim_getpeername4;
+	}
+}
+
+/* dir/name into out. Returns 0, or -1 (ENAMETOOLONG). */
+static int join_path(char *out, size_t outlen, const char *dir, const char *name)
+{
+	int n = snprintf(out, outlen, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= outlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
 
 /* libbpf prints debug and info chatter by default; keep warnings and errors
  * (they carry the verifier log when a program is rejected). */
@@ -58,6 +103,8 @@ static struct bpf_map *map_of(const struct slim_bpf *b, enum slim_map m)
 		return b->skel->maps.intent;
 	case SLIM_MAP_PEER:
 		return b->skel->maps.peer;
+	case SLIM_MAP_ROUTES:
+		return b->skel->maps.routes;
 	default:
 		return NULL;
 	}
@@ -202,20 +249,20 @@ struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, ch
 			if (pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0)
 				unlink(path);
 	}
-	/* A kept sockops link without its maps is of no use: unpinning it
-	 * detaches its program. */
-	if (snprintf(path, sizeof(path), "%s/" LINK_PIN_NAME, dir) < (int)sizeof(path))
-		unlink(path);
+	/* Kept links without their maps are of no use: unpinning them
+	 * detaches their programs. */
+	for (int p = 0; p < CG_COUNT; p++)
+		if (join_path(path, sizeof(path), dir, link_names[p]) == 0)
+			unlink(path);
 	return load(NULL, err, errlen);
 }
 
-/* The sockops link a previous router pinned in the pin dir we reuse (see
- * slim_bpf_keep_attached), now running our program, or NULL. Swapping the
- * program inside the live link (BPF_LINK_UPDATE) leaves no instant without
- * sockops on the cgroup. The pin is removed: the link is ours again and goes
- * away with this process unless we keep it too. A link we cannot update is
- * released (unpinned and closed, which detaches it). */
-static struct bpf_link *adopt_kept_link(struct slim_bpf *b, int cgroup_fd)
+/* The link of program p that a previous router pinned in the pin dir we
+ * reuse (see slim_bpf_keep_attached), now running our program, or NULL.
+ * Swapping the program inside the live link (BPF_LINK_UPDATE) leaves no
+ * instant without it on the cgroup. The link stays pinned. A link we cannot
+ * update is released (unpinned and closed, which detaches it). */
+static struct bpf_link *adopt_kept_link(struct slim_bpf *b, int cgroup_fd, enum cg_prog p)
 {
 	struct bpf_link_info info;
 	__u32 len = sizeof(info);
@@ -223,8 +270,7 @@ static struct bpf_link *adopt_kept_link(struct slim_bpf *b, int cgroup_fd)
 	struct bpf_link *link;
 	struct stat st;
 
-	if (!b->reuse_dir[0] ||
-	    snprintf(path, sizeof(path), "%s/" LINK_PIN_NAME, b->reuse_dir) >= (int)sizeof(path))
+	if (!b->reuse_dir[0] || join_path(path, sizeof(path), b->reuse_dir, link_names[p]))
 		return NULL;
 	link = bpf_link__open(path);
 	if (!link)
@@ -234,39 +280,43 @@ static struct bpf_link *adopt_kept_link(struct slim_bpf *b, int cgroup_fd)
 	if (fstat(cgroup_fd, &st) != 0 ||
 	    bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len) != 0 ||
 	    info.type != BPF_LINK_TYPE_CGROUP || info.cgroup.cgroup_id != (__u64)st.st_ino ||
-	    bpf_link__update_program(link, b->skel->progs.slim_sockops) != 0) {
+	    bpf_link__update_program(link, prog_of(b, p)) != 0) {
 		bpf_link__unpin(link);
 		bpf_link__destroy(link);
 		return NULL;
 	}
-	bpf_link__unpin(link);
 	return link;
 }
 
 int slim_bpf_attach_cgroup(struct slim_bpf *b, int cgroup_fd, char *err, size_t errlen)
 {
-	struct bpf_link *link;
-
 	if (!b || !b->skel) {
-		snprintf(err, errlen, "cannot attach sockops: %s (load first)", strerror(EINVAL));
+		snprintf(err, errlen, "cannot attach to the cgroup: %s (load first)",
+			 strerror(EINVAL));
 		return -1;
 	}
-	if (b->skel->links.slim_sockops) {
-		snprintf(err, errlen, "cannot attach sockops: %s (already attached)",
-			 strerror(EBUSY));
-		return -1;
+	for (int p = 0; p < CG_COUNT; p++) {
+		struct bpf_link **slot = link_of(b, (enum cg_prog)p), *link;
+		const char *what = bpf_program__name(prog_of(b, (enum cg_prog)p));
+
+		if (*slot) {
+			snprintf(err, errlen, "cannot attach %s: %s (already attached)", what,
+				 strerror(EBUSY));
+			return -1;
+		}
+		link = adopt_kept_link(b, cgroup_fd, (enum cg_prog)p);
+		if (!link)
+			link = bpf_program__attach_cgroup(prog_of(b, (enum cg_prog)p), cgroup_fd);
+		if (!link) {
+			int e = errno;
+			snprintf(err, errlen, "cannot attach %s to the cgroup: %s (%s)", what,
+				 strerror(e),
+				 e == EBADF || e == ENOTDIR ? "pass an fd of a cgroup v2 directory"
+							    : load_hint(e));
+			return -1;
+		}
+		*slot = link;
 	}
-	link = adopt_kept_link(b, cgroup_fd);
-	if (!link)
-		link = bpf_program__attach_cgroup(b->skel->progs.slim_sockops, cgroup_fd);
-	if (!link) {
-		int e = errno;
-		snprintf(err, errlen, "cannot attach sockops to the cgroup: %s (%s)", strerror(e),
-			 e == EBADF || e == ENOTDIR ? "pass an fd of a cgroup v2 directory"
-						    : load_hint(e));
-		return -1;
-	}
-	b->skel->links.slim_sockops = link;
 	return 0;
 }
 
@@ -297,13 +347,7 @@ static int mkdir_p(const char *dir)
 
 static int pin_path(char *out, size_t outlen, const char *dir, enum slim_map m)
 {
-	int n = snprintf(out, outlen, "%s/%s", dir, map_names[m]);
-
-	if (n < 0 || (size_t)n >= outlen) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
+	return join_path(out, outlen, dir, map_names[m]);
 }
 
 /* Unlinks the pins under dir (ignoring missing ones) and the directory if it
@@ -316,8 +360,9 @@ static void unpin_dir(const char *dir)
 	for (m = 0; m < SLIM_MAP_COUNT; m++)
 		if (pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0)
 			unlink(path);
-	if (snprintf(path, sizeof(path), "%s/" LINK_PIN_NAME, dir) < (int)sizeof(path))
-		unlink(path);
+	for (int p = 0; p < CG_COUNT; p++)
+		if (join_path(path, sizeof(path), dir, link_names[p]) == 0)
+			unlink(path);
 	rmdir(dir);
 }
 
@@ -379,22 +424,26 @@ int slim_bpf_pin(struct slim_bpf *b, const char *dir, char *err, size_t errlen)
 }
 
 /* bpf_obj_pin rather than bpf_link__pin: the latter mkdirs the parent,
- * which the router's seccomp filter refuses at shutdown (the dir exists). */
+ * which the router's seccomp filter would refuse (the dir exists). */
 int slim_bpf_keep_attached(struct slim_bpf *b, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	struct bpf_link *link = b && b->skel ? b->skel->links.slim_sockops : NULL;
 
-	if (!link || !b->pinned) {
-		snprintf(err, errlen, "cannot keep sockops attached: %s (attach and pin first)",
+	if (!b || !b->skel || !b->pinned) {
+		snprintf(err, errlen,
+			 "cannot keep the programs attached: %s (attach and pin first)",
 			 strerror(EINVAL));
 		return -1;
 	}
-	if (snprintf(path, sizeof(path), "%s/" LINK_PIN_NAME, b->pin_dir) >= (int)sizeof(path) ||
-	    (unlink(path) && errno != ENOENT) || bpf_obj_pin(bpf_link__fd(link), path) != 0) {
-		snprintf(err, errlen, "cannot pin the sockops link at %s: %s", path,
-			 strerror(errno));
-		return -1;
+	for (int p = 0; p < CG_COUNT; p++) {
+		struct bpf_link *link = *link_of(b, (enum cg_prog)p);
+
+		if (!link || join_path(path, sizeof(path), b->pin_dir, link_names[p]) ||
+		    (unlink(path) && errno != ENOENT) || bpf_obj_pin(bpf_link__fd(link), path)) {
+			snprintf(err, errlen, "cannot pin the cgroup link at %s: %s", path,
+				 link ? strerror(errno) : "not attached");
+			return -1;
+		}
 	}
 	return 0;
 }

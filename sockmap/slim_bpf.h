@@ -12,6 +12,7 @@ enum slim_map {
 	SLIM_MAP_OWNER,	    /* sk_storage slim_owner */
 	SLIM_MAP_INTENT,    /* sk_storage slim_vaddr */
 	SLIM_MAP_PEER,	    /* sk_storage slim_peer */
+	SLIM_MAP_ROUTES,    /* LPM trie slim_route_key -> slim_route_val */
 	SLIM_MAP_COUNT
 };
 
@@ -22,11 +23,11 @@ struct slim_bpf *slim_bpf_load(char *err, size_t errlen);
 /* What slim_bpf_load_reusing found in the pin directory. */
 enum slim_pins {
 	SLIM_PINS_NONE,	   /* no pins: fresh maps */
-	SLIM_PINS_REUSED,  /* all four pins: their maps are used */
+	SLIM_PINS_REUSED,  /* every map pinned: their maps are used */
 	SLIM_PINS_PARTIAL, /* some but not all: removed, fresh maps */
 };
 
-/* Like slim_bpf_load, but if dir already holds the pins of all four maps
+/* Like slim_bpf_load, but if dir already holds the pins of all the maps
  * (a previous router of this host left them because apps still listen),
  * the programs are loaded against those very maps (bpf_map__reuse_fd before
  * load), so existing listeners, owner and peer storage stay valid. Each
@@ -37,23 +38,29 @@ enum slim_pins {
 struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, char *err,
 				       size_t errlen);
 
-/* Attaches the sockops program to the cgroup (a bpf_link: it goes away when
- * the process exits). Returns 0, or -1 with a reason in err. */
+/* Attaches the cgroup programs (sockops, connect4, getsockname4,
+ * getpeername4) to the cgroup, each by a bpf_link that goes away when the
+ * process exits unless pinned (slim_bpf_keep_attached). Links a previous
+ * router pinned in the reused pin dir are taken over in place, so the
+ * cgroup is never without them. Returns 0, or -1 with a reason in err. */
 int slim_bpf_attach_cgroup(struct slim_bpf *b, int cgroup_fd, char *err, size_t errlen);
 
 /* Pins every map under dir (created if missing; stale pins of the same
  * names replaced). Returns 0, or -1 with a reason in err. */
 int slim_bpf_pin(struct slim_bpf *b, const char *dir, char *err, size_t errlen);
 
-/* Pins the sockops cgroup link under the pin dir, so the program stays
- * attached after this process exits: connections to listeners a stopped
- * router leaves behind then still get their virtual peer. The next
- * slim_bpf_load_reusing + slim_bpf_attach_cgroup of that dir takes the link
- * over. Call after slim_bpf_attach_cgroup and slim_bpf_pin. Returns 0, or -1
- * with a reason in err. */
+/* Pins the cgroup links under the pin dir, so the programs stay attached
+ * after this process exits (stopped or killed): host sockets that apps
+ * still hold keep connecting and naming their virtual addresses while no
+ * router runs. The next slim_bpf_load_reusing + slim_bpf_attach_cgroup of
+ * that dir takes the links over; slim_bpf_unpin releases them. Call after
+ * slim_bpf_attach_cgroup and slim_bpf_pin. Returns 0, or -1 with a reason
+ * in err. */
 int slim_bpf_keep_attached(struct slim_bpf *b, char *err, size_t errlen);
 
-/* Removes the pins made by slim_bpf_pin and the directory if empty. */
+/* Removes the pins made by slim_bpf_pin and slim_bpf_keep_attached (the
+ * programs then detach when this process closes its links) and the
+ * directory if empty. */
 void slim_bpf_unpin(struct slim_bpf *b);
 
 /* The map's fd, owned by b. */

@@ -10,7 +10,7 @@
 /* RFC 6994 experimental option: kind 253 + 2-byte ExID. */
 #define SLIM_OPT_KIND 253
 #define SLIM_OPT_EXID 0x534c /* "SL" */
-#define SLIM_OPT_LEN 14      /* kind, len, exid(2), src(4), dst(4), dport(2) */
+#define SLIM_OPT_LEN 14	     /* kind, len, exid(2), src(4), dst(4), dport(2) */
 
 /* The option as it appears in the SYN. */
 struct slim_tcp_opt {
@@ -49,5 +49,49 @@ struct slim_peer {
 };
 
 #define SLIM_MAX_LISTENERS 65536
+
+/* routes LPM trie: virtual subnet -> the host that owns it. Written by the
+ * router, read by the connect4 program. */
+#define SLIM_MAX_ROUTES 128
+struct slim_route_key {
+	__u32 prefixlen; /* LPM trie keys start with the prefix length */
+	__u32 subnet;
+};
+struct slim_route_val {
+	__u32 underlay_ip;
+	__u16 port;
+	__u16 pad;
+};
+
+/* The view: a small file (on tmpfs, beside the router's state file) that
+ * the router maps read-write and every libslim maps read-only through an fd
+ * the router opened O_RDONLY for it, so libslim resolves virtual IPs and
+ * learns the router's state without a system call. (A BPF array map would
+ * not do: the kernel refuses to mmap a map through a read-only fd.) The
+ * file outlives router restarts like the pinned maps. The router writes it
+ * under a seqlock: seq is odd while a write is in progress; a reader
+ * retries until it sees the same even seq before and after its read. Host
+ * byte order (user space only). */
+enum slim_view_state {
+	SLIM_VIEW_EMPTY = 0,   /* never written */
+	SLIM_VIEW_RUNNING = 1, /* a router serves this host */
+	SLIM_VIEW_AWAY = 2,    /* stopped, maps and programs kept for the next one */
+	SLIM_VIEW_RETIRED = 3, /* stopped for good: sockets it stamped are useless */
+};
+struct slim_view_route {
+	__u32 subnet;
+	__u32 prefix_len;
+	__u32 underlay_ip;
+	__u32 port;
+};
+struct slim_view {
+	__u32 seq;
+	__u32 state; /* enum slim_view_state */
+	/* Changes whenever the owner stamps of earlier sockets stop being
+	 * valid (new maps): libslim drops its pool of pre-stamped sockets. */
+	__u32 epoch;
+	__u32 n_routes;
+	struct slim_view_route routes[SLIM_MAX_ROUTES];
+};
 
 #endif

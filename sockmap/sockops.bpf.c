@@ -9,33 +9,13 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "slim_maps.h"
+#include "storage.bpf.h"
 
 /* Not in vmlinux.h (they are macros in the uapi headers). */
 #define SOL_TCP 6
 #define TCP_SAVE_SYN 27
 #define TCPHDR_SYN 0x02
 #define TCPHDR_ACK 0x10
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct slim_owner);
-} owner SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct slim_vaddr);
-} intent SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct slim_peer);
-} peer SEC(".maps");
 
 /* Fills opt from the socket's owner and intent storage. Returns 0, or -1 if
  * the socket is not a stamped overlay client. */

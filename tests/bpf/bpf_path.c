@@ -392,8 +392,9 @@ static void check_duplicate_insert(void)
 		pass("BPF_NOEXIST on a taken virtual key fails with EEXIST");
 }
 
-/* A client socket; stamped with owner (if owner) and intent (if dst). */
-static int client(int owner, const char *dst_vip)
+/* A client socket, stamped with its owner if owner (its intent comes from
+ * connect() through the connect4 program). */
+static int client(int owner)
 {
 	struct timeval tv = {.tv_sec = 3};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -414,16 +415,6 @@ static int client(int owner, const char *dst_vip)
 			return -1;
 		}
 	}
-	if (dst_vip) {
-		struct slim_vaddr in = vaddr(dst_vip, 80);
-
-		if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_INTENT), &fd, &in,
-					BPF_ANY)) {
-			fail("stamp intent: %s", strerror(errno));
-			close(fd);
-			return -1;
-		}
-	}
 	return fd;
 }
 
@@ -435,11 +426,17 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* connect() to 127.0.0.1:PORT. Returns 0 or the errno, and the time taken. */
-static int do_connect(int fd, double *secs)
+/* connect() to dst_vip:80, or to 127.0.0.1:PORT (the reserved port itself)
+ * if dst_vip is NULL. Returns 0 or the errno, and the time taken. */
+static int do_connect(int fd, const char *dst_vip, double *secs)
 {
 	struct sockaddr_in a = loopback();
 	double t0 = now();
+
+	if (dst_vip) {
+		a.sin_port = htons(80);
+		inet_pton(AF_INET, dst_vip, &a.sin_addr);
+	}
 	int r = connect(fd, (struct sockaddr *)&a, sizeof(a));
 	int e = errno;
 
@@ -476,6 +473,48 @@ static int accept_from(int want)
 	return got;
 }
 
+/* ip:port of fd from getsockname (peer 0) or getpeername (peer 1). */
+static int name_of(int fd, int peer, char *out, size_t outlen)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	char ip[INET_ADDRSTRLEN];
+	int r = peer ? getpeername(fd, (struct sockaddr *)&a, &len)
+		     : getsockname(fd, (struct sockaddr *)&a, &len);
+
+	if (r != 0 || len != sizeof(a) || !inet_ntop(AF_INET, &a.sin_addr, ip, sizeof(ip)))
+		return -1;
+	snprintf(out, outlen, "%s:%u", ip, ntohs(a.sin_port));
+	return 0;
+}
+
+/* The getsockname4/getpeername4 programs report the virtual addresses on
+ * both ends, and connect4 recorded the client's intent. */
+static void check_names(int accepted, int client_fd, const char *local_vip)
+{
+	char want[64], got[64], cport[64];
+	struct slim_vaddr in, want_in = vaddr(local_vip, 80);
+
+	if (name_of(client_fd, 0, got, sizeof(got)) || strncmp(got, CLIENT_VIP ":", 11) != 0) {
+		fail("client getsockname: %s, want " CLIENT_VIP ":<port>", got);
+		return;
+	}
+	snprintf(cport, sizeof(cport), "%s", got + strlen(CLIENT_VIP) + 1);
+	snprintf(want, sizeof(want), "%s:80", local_vip);
+	if (name_of(client_fd, 1, got, sizeof(got)) || strcmp(got, want) != 0)
+		fail("client getpeername: %s, want %s", got, want);
+	else if (name_of(accepted, 0, got, sizeof(got)) || strcmp(got, want) != 0)
+		fail("accepted getsockname: %s, want %s", got, want);
+	else if (snprintf(want, sizeof(want), CLIENT_VIP ":%s", cport) < 0 ||
+		 name_of(accepted, 1, got, sizeof(got)) || strcmp(got, want) != 0)
+		fail("accepted getpeername: %s, want %s", got, want);
+	else
+		pass("getsockname/getpeername report virtual addresses on both ends");
+	if (bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_INTENT), &client_fd, &in) ||
+	    in.ip != want_in.ip || in.port != want_in.port)
+		fail("client intent storage does not hold %s:80", local_vip);
+}
+
 static void check_peer(int accepted, int client_fd, const char *local_vip)
 {
 	struct slim_peer p, want;
@@ -500,6 +539,7 @@ static void check_peer(int accepted, int client_fd, const char *local_vip)
 	if (getsockname(client_fd, (struct sockaddr *)&cl, &l1) ||
 	    getpeername(accepted, (struct sockaddr *)&pr, &l2) || cl.sin_port != pr.sin_port)
 		fail("accepted socket's peer port differs from the client's local port");
+	check_names(accepted, client_fd, local_vip);
 
 	if (ro < 0) {
 		fail("read-only peer map fd: %s", strerror(errno));
@@ -535,13 +575,13 @@ static void check_data(int cfd, int afd)
 /* A stamped client for dst_vip must land in listener idx. */
 static void check_lands(const char *dst_vip, int idx)
 {
-	int fd = client(1, dst_vip);
+	int fd = client(1);
 	double secs;
 	int e, acc;
 
 	if (fd < 0)
 		return;
-	e = do_connect(fd, &secs);
+	e = do_connect(fd, dst_vip, &secs);
 	if (e) {
 		fail("connect for %s:80: %s", dst_vip, strerror(e));
 		close(fd);
@@ -557,22 +597,24 @@ static void check_lands(const char *dst_vip, int idx)
 	close(fd);
 }
 
-/* A client that must be refused at once (RST from SK_DROP). */
-static void check_refused(const char *what, int owner, const char *dst_vip)
+/* A client that must be refused at once with want_err: ECONNREFUSED (RST
+ * from SK_DROP) or EPERM (connect4 refuses a non-overlay destination). */
+static void check_refused(const char *what, int owner, const char *dst_vip, int want_err)
 {
-	int fd = client(owner, dst_vip);
+	int fd = client(owner);
 	double secs;
 	int e;
 
 	if (fd < 0)
 		return;
-	e = do_connect(fd, &secs);
-	if (e != ECONNREFUSED)
-		fail("%s: connect gave %s, want ECONNREFUSED", what, e ? strerror(e) : "success");
+	e = do_connect(fd, dst_vip, &secs);
+	if (e != want_err)
+		fail("%s: connect gave %s, want %s", what, e ? strerror(e) : "success",
+		     strerror(want_err));
 	else if (secs > 1.0)
 		fail("%s: refused only after %.1f s", what, secs);
 	else
-		printf("%s: ok: %s: ECONNREFUSED in %.3f ms\n", prog, what, secs * 1e3);
+		printf("%s: ok: %s: %s in %.3f ms\n", prog, what, strerror(e), secs * 1e3);
 	accept_from(-2); /* nothing may have landed anywhere */
 	close(fd);
 }
@@ -580,7 +622,7 @@ static void check_refused(const char *what, int owner, const char *dst_vip)
 static void check_pins(void)
 {
 	char dir[128], path[192], err[256] = "";
-	static const char *const names[] = {"listeners", "owner", "intent", "peer"};
+	static const char *const names[] = {"listeners", "owner", "intent", "peer", "routes"};
 	struct stat st;
 	size_t i;
 
@@ -645,7 +687,8 @@ static void check_closed_listener_leaves(void)
 		fail("closed listener still in the listeners SOCKHASH");
 	else
 		pass("a closed listener leaves the SOCKHASH by itself");
-	check_refused("client for the closed listener 10.244.1.2:80", 1, "10.244.1.2");
+	check_refused("client for the closed listener 10.244.1.2:80", 1, "10.244.1.2",
+		      ECONNREFUSED);
 }
 
 /* With SYN cookies forced, the server keeps no SYN: the client's repeat of
@@ -666,6 +709,21 @@ static void check_syncookies(void)
 		fail("cannot restore %s", knob);
 }
 
+/* 10.244.1.0/24 lives on "this host": the reserved port on loopback. */
+static int add_route(void)
+{
+	struct slim_route_key k = {.prefixlen = 24};
+	struct slim_route_val v = {.port = htons(PORT)};
+
+	inet_pton(AF_INET, "10.244.1.0", &k.subnet);
+	inet_pton(AF_INET, "127.0.0.1", &v.underlay_ip);
+	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_ROUTES), &k, &v, BPF_ANY)) {
+		fail("routes map: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int run(void)
 {
 	char err[256] = "";
@@ -684,6 +742,8 @@ static int run(void)
 	if (slim_bpf_attach_cgroup(T.bpf, T.cg_fd, err, sizeof(err)) == 0)
 		fail("second attach succeeded");
 	pass("loaded and attached to the test cgroup");
+	if (add_route())
+		return -1;
 	check_pins();
 	if (setup_group())
 		return -1;
@@ -693,10 +753,10 @@ static int run(void)
 	check_lands("10.244.1.3", 1);
 	check_lands("10.244.1.2", 0);
 	check_syncookies();
-	check_refused("client for 10.244.1.4:80 (nobody listens)", 1, "10.244.1.4");
-	check_refused("unstamped client", 0, NULL);
-	check_refused("client with intent but no owner", 0, "10.244.1.2");
-	check_refused("client with owner but no intent", 1, NULL);
+	check_refused("client for 10.244.1.4:80 (nobody listens)", 1, "10.244.1.4", ECONNREFUSED);
+	check_refused("unstamped client straight to the reserved port", 0, NULL, ECONNREFUSED);
+	check_refused("stamped client to a non-overlay address", 1, NULL, EPERM);
+	check_refused("stamped client to 10.9.9.9 (no route)", 1, "10.9.9.9", EPERM);
 	check_closed_listener_leaves();
 	return 0;
 }

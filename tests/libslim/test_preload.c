@@ -1,25 +1,28 @@
 /* libslim inside a program, against a fake router: no testbed, no BPF
- * programs. The test process starts a fake router (a plain process), then
- * re-executes itself with libslim preloaded as the "app", which checks:
+ * programs. In a network namespace of its own where the "virtual" peer
+ * 10.99.0.5 is simply an address on lo (so host sockets connected to it
+ * arrive without the connect4 program), the test process starts a fake
+ * router (a plain process, which refuses pool requests, so every connect
+ * takes the per-connect path), then re-executes itself with libslim
+ * preloaded as the "app", which checks:
  *  - a non-blocking overlay connect: same fd, EINPROGRESS, O_NONBLOCK and
- *    FD_CLOEXEC kept, virtual names, errno untouched on success paths;
+ *    FD_CLOEXEC kept, errno untouched on success paths;
  *  - a refusal that carries an fd anyway leaks nothing;
  *  - connect on an unbound listening candidate fails as Linux says, no swap;
  *  - the app closing libslim's own fds (close_range) and putting a pipe on
  *    their numbers: libslim reconnects and never writes into the pipe;
- *    the same with a BPF map of the app's there: never used as the peer map;
  *  - fork while another thread waits for the router: no deadlock, the child
  *    gets its own connection;
  *  - a reply whose fd is no TCP socket: closed, slim disabled, the app's fd
  *    still its own socket.
- * Usage: test_preload PATH_TO_LIBSLIM. Needs root (creates a BPF map);
+ * Usage: test_preload PATH_TO_LIBSLIM. Needs root (a network namespace);
  * exits 77 (skipped) without. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/bpf.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -34,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "slim_maps.h"
 #include "wire.h"
 
 #define VIP 0x0a630002u	 /* 10.99.0.2, the app's own */
@@ -67,7 +71,7 @@ static void reply(int c, Slim__Reply *rep, int fd)
 }
 
 /* One client connection: answers until it closes. */
-static void serve(int c, int mapfd, uint16_t uport)
+static void serve(int c, const char *view_path, uint16_t uport)
 {
 	uint8_t buf[SLIM_WIRE_MAX];
 	int fds[SLIM_WIRE_MAX_FDS];
@@ -95,9 +99,12 @@ static void serve(int c, int mapfd, uint16_t uport)
 			h.vip = VIP;
 			h.n_routes = 1;
 			h.routes = &rp;
+			int vfd = open(view_path, O_RDONLY | O_CLOEXEC);
+
 			rep.body_case = SLIM__REPLY__BODY_HELLO;
 			rep.hello = &h;
-			reply(c, &rep, mapfd);
+			reply(c, &rep, vfd);
+			close(vfd);
 		} else if (req->body_case == SLIM__REQUEST__BODY_CONNECT) {
 			Slim__ConnectReply cr = SLIM__CONNECT_REPLY__INIT;
 			int p[2] = {-1, -1}, fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -139,6 +146,10 @@ static void serve(int c, int mapfd, uint16_t uport)
 			rep.listen = &lr;
 			reply(c, &rep, fd);
 			close(fd);
+		} else if (req->body_case == SLIM__REQUEST__BODY_POOL) {
+			rep.error = ENOBUFS;
+			rep.message = "no pool in this test";
+			reply(c, &rep, -1);
 		} else {
 			rep.error = EINVAL;
 			reply(c, &rep, -1);
@@ -147,7 +158,7 @@ static void serve(int c, int mapfd, uint16_t uport)
 	}
 }
 
-static void fake_router(int ls, int mapfd, uint16_t uport)
+static void fake_router(int ls, const char *view_path, uint16_t uport)
 {
 	signal(SIGCHLD, SIG_IGN);
 	for (;;) {
@@ -157,7 +168,7 @@ static void fake_router(int ls, int mapfd, uint16_t uport)
 			continue;
 		if (fork() == 0) {
 			close(ls);
-			serve(c, mapfd, uport);
+			serve(c, view_path, uport);
 		}
 		close(c);
 	}
@@ -194,19 +205,6 @@ static int app_fds(void)
 	if (d)
 		closedir(d);
 	return n;
-}
-
-/* A new BPF array map with 4-byte keys, or -1 (errno). */
-static int array_map(unsigned value_size, unsigned entries)
-{
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = BPF_MAP_TYPE_ARRAY;
-	attr.key_size = 4;
-	attr.value_size = value_size;
-	attr.max_entries = entries;
-	return (int)syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
 }
 
 /* The open fds at 900 and up (libslim's own), at most 8, into high. */
@@ -247,9 +245,6 @@ static void test_overlay_connect(int lfd)
 	errno = 4242;
 	CHECK(getpeername(fd, (struct sockaddr *)&a, &al) == 0 && errno == 4242);
 	CHECK(a.sin_addr.s_addr == htonl(PEER) && a.sin_port == htons(P_OK));
-	al = sizeof(a);
-	CHECK(getsockname(fd, (struct sockaddr *)&a, &al) == 0 && errno == 4242);
-	CHECK(a.sin_addr.s_addr == htonl(VIP));
 	/* a short buffer: min(len, size) copied, full length reported */
 	al = 4;
 	memset(&a, 0xee, sizeof(a));
@@ -311,39 +306,6 @@ static void test_fds_taken(int lfd)
 	close(c);
 }
 
-/* Same, but the app puts its own BPF map (values far bigger than libslim's
- * peer entry) on the numbers: every BPF map fd has the same inode number,
- * so only the map id tells it from libslim's peer map. A lookup through it
- * would write 4 KiB into a 12-byte buffer on accept. */
-static void test_peer_map_taken(void)
-{
-	struct sockaddr_in a = sin_of(0, 8080), real;
-	socklen_t rl = sizeof(real), al = sizeof(a);
-	int m = array_map(4096, 1024), ls, c, s, high[8], n = high_fds(high);
-
-	CHECK(m >= 0);
-	CHECK(syscall(SYS_close_range, 900, ~0U, 0) == 0);
-	for (int i = 0; i < n; i++)
-		CHECK(dup2(m, high[i]) == high[i]);
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK(bind(ls, (struct sockaddr *)&a, sizeof(a)) == 0);
-	CHECK(listen(ls, 4) == 0);
-	/* the host listener's real address, past the getsockname hook */
-	CHECK(syscall(SYS_getsockname, ls, &real, &rl) == 0);
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK(connect(c, (struct sockaddr *)&real, sizeof(real)) == 0);
-	s = accept(ls, (struct sockaddr *)&a, &al);
-	CHECK(s >= 0);
-	/* no peer entry: the real address, as accept.c documents */
-	CHECK(a.sin_addr.s_addr == htonl(LOCALHOST));
-	for (int i = 0; i < n; i++)
-		close(high[i]);
-	close(m);
-	close(s);
-	close(c);
-	close(ls);
-}
-
 static void *slow_connect(void *arg)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -372,12 +334,13 @@ static void test_fork_during_roundtrip(int lfd)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	pthread_join(t, NULL);
 	CHECK(r == 0);
-	/* the connections reached the underlay listener */
-	for (int i = 0; i < 2; i++) {
-		c = accept(lfd, NULL, NULL);
-		CHECK(c >= 0);
-		close(c);
-	}
+	/* both connections arrived (P_SLOW's listener is lfd's sibling) */
+	c = accept(lfd, NULL, NULL);
+	CHECK(c >= 0);
+	close(c);
+	c = accept(atoi(getenv("SLIM_TEST_SLOWFD")), NULL, NULL);
+	CHECK(c >= 0);
+	close(c);
 }
 
 static void test_wrong_fd_kind(void)
@@ -403,7 +366,6 @@ static int app(void)
 	test_refused_with_fd();
 	test_listening_candidate(uport);
 	test_fds_taken(lfd);
-	test_peer_map_taken();
 	test_fork_during_roundtrip(lfd);
 	test_wrong_fd_kind(); /* last: it disables slim */
 	if (failures)
@@ -411,14 +373,49 @@ static int app(void)
 	return failures ? 1 : 0;
 }
 
+/* A listener on PEER:port in the test's namespace. Returns the fd or -1. */
+static int peer_listener(uint16_t port)
+{
+	struct sockaddr_in a = sin_of(PEER, port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
+		perror("test_preload: peer listener");
+		return -1;
+	}
+	return fd;
+}
+
+/* The view file the fake router hands out: running, one route (NET). */
+static int write_view(const char *path, uint16_t uport)
+{
+	struct slim_view v;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	memset(&v, 0, sizeof(v));
+	v.state = SLIM_VIEW_RUNNING;
+	v.epoch = 1;
+	v.n_routes = 1;
+	v.routes[0] = (struct slim_view_route){
+	    .subnet = NET, .prefix_len = 16, .underlay_ip = LOCALHOST, .port = uport};
+	if (fd < 0 || write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+		perror("test_preload: view file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct sockaddr_in ua = sin_of(LOCALHOST, 0);
 	socklen_t ul = sizeof(ua);
-	int ls, lfd, mapfd, status;
+	int ls, lfd, slowfd, status;
 	pid_t router, child;
-	char v[32];
+	char v[32], view_path[64];
 
 	if (getenv("SLIM_TEST_CHILD"))
 		return app();
@@ -426,29 +423,44 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: test_preload PATH_TO_LIBSLIM\n");
 		return 2;
 	}
-	mapfd = array_map(12, 1);
-	if (mapfd < 0) {
-		fprintf(stderr, "test_preload: cannot create a BPF map (%s): skipped\n",
+	if (unshare(CLONE_NEWNET) != 0) {
+		fprintf(stderr, "test_preload: cannot make a network namespace (%s): skipped\n",
 			strerror(errno));
 		return 77;
 	}
-	/* the "underlay": where every host socket connects */
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&ua, sizeof(ua)) < 0 || listen(lfd, 16) < 0 ||
-	    getsockname(lfd, (struct sockaddr *)&ua, &ul) < 0) {
-		perror("test_preload: underlay listener");
+	if (system("ip link set lo up && ip addr add 10.99.0.5/32 dev lo") != 0) {
+		fprintf(stderr, "test_preload: cannot set up lo in the test namespace\n");
 		return 1;
 	}
+	lfd = peer_listener(P_OK);
+	slowfd = peer_listener(P_SLOW);
+	if (lfd < 0 || slowfd < 0)
+		return 1;
+	/* uport: a port nothing listens on, for the listening-candidate case */
+	{
+		int u = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (u < 0 || bind(u, (struct sockaddr *)&ua, sizeof(ua)) < 0 ||
+		    getsockname(u, (struct sockaddr *)&ua, &ul) < 0) {
+			perror("test_preload: port");
+			return 1;
+		}
+		close(u);
+	}
+	snprintf(view_path, sizeof(view_path), "/tmp/slim-test-preload-%d.view", (int)getpid());
+	if (write_view(view_path, ntohs(ua.sin_port)) != 0)
+		return 1;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "/tmp/slim-test-preload-%d.sock",
 		 (int)getpid());
 	ls = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (ls < 0 || bind(ls, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(ls, 16) < 0) {
 		perror("test_preload: router socket");
+		unlink(view_path);
 		return 1;
 	}
 	router = fork();
 	if (router == 0)
-		fake_router(ls, mapfd, ntohs(ua.sin_port));
+		fake_router(ls, view_path, ntohs(ua.sin_port));
 	child = fork();
 	if (child == 0) {
 		setenv("LD_PRELOAD", argv[1], 1);
@@ -456,6 +468,8 @@ int main(int argc, char **argv)
 		setenv("SLIM_TEST_CHILD", "1", 1);
 		snprintf(v, sizeof(v), "%d", lfd);
 		setenv("SLIM_TEST_LFD", v, 1);
+		snprintf(v, sizeof(v), "%d", slowfd);
+		setenv("SLIM_TEST_SLOWFD", v, 1);
 		snprintf(v, sizeof(v), "%u", ntohs(ua.sin_port));
 		setenv("SLIM_TEST_UPORT", v, 1);
 		execv("/proc/self/exe", argv);
@@ -467,6 +481,7 @@ int main(int argc, char **argv)
 	kill(router, SIGKILL);
 	waitpid(router, NULL, 0);
 	unlink(sun.sun_path);
+	unlink(view_path);
 	if (WIFSIGNALED(status)) {
 		fprintf(stderr, "test_preload: app killed by signal %d\n", WTERMSIG(status));
 		return 1;

@@ -1,0 +1,116 @@
+/* cgroup sock_addr programs, attached to the router's cgroup. A cgroup's
+ * sock_addr programs run for the sockets its processes CREATED, wherever
+ * those sockets are used later: so they run for every host socket the
+ * router hands to a container, and for nothing else.
+ *
+ * connect4: the app connects its (swapped-in) host socket to the virtual
+ *   destination itself; the kernel records that destination as the
+ *   socket's intent and sends the SYN to the owning host's reserved port.
+ *   No router round trip, and the app can only ever stamp its own socket.
+ * getsockname4 / getpeername4: report the virtual addresses, for every
+ *   copy of the fd (dup, fork, exec) and for accept()'s peer address,
+ *   without libslim tracking the socket at all. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "slim_maps.h"
+#include "storage.bpf.h"
+
+/* Runs before tcp_v4_connect. Returns 1 to let the connect go on (to the
+ * rewritten address), 0 to refuse it with EPERM: a host socket the router
+ * stamped for a container may only reach overlay destinations. Sockets
+ * without an owner stamp (the router's own) are left alone. */
+SEC("cgroup/connect4")
+int slim_connect4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct slim_route_key key = {.prefixlen = 32};
+	struct slim_route_val *rv;
+	struct slim_vaddr *in;
+
+	if (!sk || !bpf_sk_storage_get(&owner, sk, 0, 0))
+		return 1;
+	key.subnet = ctx->user_ip4;
+	rv = bpf_map_lookup_elem(&routes, &key);
+	if (!rv)
+		return 0;
+	in = bpf_sk_storage_get(&intent, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!in)
+		return 0;
+	/* Only a socket that is not connecting or connected takes a new
+	 * destination: a second connect() while in progress must leave the
+	 * first one's intent (the kernel then answers EALREADY/EISCONN). */
+	if (sk->state == BPF_TCP_CLOSE) {
+		in->ip = ctx->user_ip4;
+		in->port = (__u16)ctx->user_port;
+		in->pad = 0;
+	}
+	ctx->user_ip4 = rv->underlay_ip;
+	ctx->user_port = rv->port;
+	return 1;
+}
+
+/* Accepted socket: the virtual peer (the port is the real one, which the
+ * client reports from its own getsockname). Client: its virtual
+ * destination. Listeners and everything else: unchanged. */
+SEC("cgroup/getpeername4")
+int slim_getpeername4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct slim_peer *p;
+	struct slim_vaddr *in;
+
+	if (!sk)
+		return 1;
+	p = bpf_sk_storage_get(&peer, sk, 0, 0);
+	if (p) {
+		ctx->user_ip4 = p->peer_ip;
+		return 1;
+	}
+	if (sk->state == BPF_TCP_LISTEN || !bpf_sk_storage_get(&owner, sk, 0, 0))
+		return 1;
+	in = bpf_sk_storage_get(&intent, sk, 0, 0);
+	if (in) {
+		ctx->user_ip4 = in->ip;
+		ctx->user_port = in->port;
+	}
+	return 1;
+}
+
+/* Accepted socket: the virtual address the client connected to. Listener:
+ * the address the app bound (0.0.0.0 or its vip) and the virtual port.
+ * Client: its own vip with the real port, once it has a local address (an
+ * unbound or failed one reports 0.0.0.0 as Linux does). */
+SEC("cgroup/getsockname4")
+int slim_getsockname4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct slim_owner *o;
+	struct slim_peer *p;
+	struct slim_vaddr *in;
+
+	if (!sk)
+		return 1;
+	p = bpf_sk_storage_get(&peer, sk, 0, 0);
+	if (p) {
+		ctx->user_ip4 = p->local_ip;
+		ctx->user_port = p->local_port;
+		return 1;
+	}
+	o = bpf_sk_storage_get(&owner, sk, 0, 0);
+	if (!o)
+		return 1;
+	if (sk->state == BPF_TCP_LISTEN) {
+		in = bpf_sk_storage_get(&intent, sk, 0, 0);
+		if (in) {
+			ctx->user_ip4 = in->ip;
+			ctx->user_port = in->port;
+		}
+		return 1;
+	}
+	if (ctx->user_ip4)
+		ctx->user_ip4 = o->vip;
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";

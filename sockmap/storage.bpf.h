@@ -1,0 +1,43 @@
+/* The socket-storage maps and the routes trie, shared by the BPF objects
+ * that bpftool links into one. Each object that includes this header
+ * declares them; the definitions are weak so the linker merges them into
+ * one map each instead of refusing duplicate symbols. */
+#ifndef SLIM_STORAGE_BPF_H
+#define SLIM_STORAGE_BPF_H
+
+/* owner: the container a host socket was created for (router only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct slim_owner);
+} owner SEC(".maps") __weak;
+
+/* intent: a client socket's virtual destination (written by the connect4
+ * program from the app's own connect()), or a listener's virtual bound
+ * address (written by the router). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct slim_vaddr);
+} intent SEC(".maps") __weak;
+
+/* peer: an accepted socket's virtual peer and local address (sockops). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct slim_peer);
+} peer SEC(".maps") __weak;
+
+/* routes: virtual subnet -> owning host (router writes, connect4 reads). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SLIM_MAX_ROUTES);
+	__type(key, struct slim_route_key);
+	__type(value, struct slim_route_val);
+} routes SEC(".maps") __weak;
+
+#endif
