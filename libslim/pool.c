@@ -23,7 +23,9 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct entry ents[POOL_CAP];
 static _Atomic size_t count;
 
-/* True if fd is a TCP socket (what pool replies must carry). */
+/* True if fd is a TCP socket (what pool replies must carry). Checked once
+ * per batch, on its first socket: a router that sends the wrong thing
+ * sends it for the whole batch. */
 static bool is_tcp(int fd)
 {
 	int v;
@@ -62,11 +64,13 @@ int pool_take(uint32_t epoch, uint64_t *ino)
 
 void pool_put(const int *fds, size_t n, uint32_t epoch)
 {
+	bool tcp = n > 0 && is_tcp(fds[0]);
+
 	for (size_t i = 0; i < n; i++) {
 		struct entry e = {.fd = fds[i], .epoch = epoch, .ino = fd_inode(fds[i])};
 		bool kept = false;
 
-		if (e.ino && is_tcp(e.fd)) {
+		if (e.ino && tcp) {
 			pthread_mutex_lock(&mu);
 			size_t c = atomic_load_explicit(&count, memory_order_relaxed);
 			if (c < POOL_CAP) {

@@ -62,6 +62,11 @@ static bool fastpath = true;
  * the connection, so whoever uses the connection next collects it first.
  * Under ipc_lock. */
 static bool pool_pending;
+/* The next pool request's size: it starts small, so a process that makes
+ * one connection costs the router two sockets, not a full batch, and
+ * doubles with each reply up to POOL_BATCH. Under ipc_lock. */
+#define POOL_FIRST 2
+static uint32_t next_batch = POOL_FIRST;
 static atomic_flag warned = ATOMIC_FLAG_INIT;
 static _Atomic long long retry_at; /* ST_AWAY: CLOCK_MONOTONIC ns of the next try */
 /* Message buffers for the one request/reply in flight, under ipc_lock: app
@@ -99,6 +104,7 @@ static void atfork_child(void)
 	int fd = atomic_exchange(&conn_fd, -1);
 
 	pool_pending = false;
+	next_batch = POOL_FIRST;
 	pool_forget_in_child();
 
 	if (fork_locked) {
@@ -543,13 +549,16 @@ static int collect_pool(int fd, bool block)
 	if (r != 0)
 		return r;
 	pool_pending = false;
-	if (rep->error == 0)
+	if (rep->error == 0) {
 		pool_put(fds, nfds, rep->pool->epoch);
+		if (next_batch < POOL_BATCH)
+			next_batch *= 2;
+	}
 	slim__reply__free_unpacked(rep, NULL);
 	return 0;
 }
 
-/* Sends a pool request for POOL_BATCH sockets. Returns 0 or RT_TRANSPORT
+/* Sends a pool request for next_batch sockets. Returns 0 or RT_TRANSPORT
  * (errno). Under ipc_lock, with no reply pending. */
 static int send_pool_request(int fd)
 {
@@ -557,7 +566,7 @@ static int send_pool_request(int fd)
 	Slim__PoolRequest p = SLIM__POOL_REQUEST__INIT;
 	size_t len;
 
-	p.count = POOL_BATCH;
+	p.count = next_batch;
 	req.body_case = SLIM__REQUEST__BODY_POOL;
 	req.pool = &p;
 	len = slim__request__get_packed_size(&req);

@@ -2,9 +2,36 @@
 #include "uaddr.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+/* getpid() costs a system call per peek (glibc no longer caches it): keep
+ * it, and forget it in a forked child. */
+static _Atomic pid_t own_pid;
+
+static void forget_pid(void)
+{
+	atomic_store(&own_pid, 0);
+}
+
+__attribute__((constructor)) static void uaddr_ctor(void)
+{
+	pthread_atfork(NULL, NULL, forget_pid);
+}
+
+static pid_t self_pid(void)
+{
+	pid_t p = atomic_load(&own_pid);
+
+	if (p == 0) {
+		p = getpid();
+		atomic_store(&own_pid, p);
+	}
+	return p;
+}
 
 int slim_peek(void *dst, const void *src, size_t n)
 {
@@ -17,7 +44,7 @@ int slim_peek(void *dst, const void *src, size_t n)
 		errno = EFAULT;
 		return -1;
 	}
-	got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	got = process_vm_readv(self_pid(), &local, 1, &remote, 1, 0);
 	if (got == (ssize_t)n) {
 		errno = saved;
 		return 0;
@@ -57,13 +84,4 @@ struct sockaddr_in slim_sin(struct slim_ep ep)
 	sin.sin_addr.s_addr = htonl(ep.ip);
 	sin.sin_port = htons(ep.port);
 	return sin;
-}
-
-void slim_rewrite_addr(struct sockaddr *addr, socklen_t orig, struct slim_ep ep)
-{
-	struct sockaddr_in sin = slim_sin(ep);
-	size_t n = orig < sizeof(sin) ? orig : sizeof(sin);
-
-	if (addr && n)
-		memcpy(addr, &sin, n);
 }

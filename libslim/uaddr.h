@@ -23,10 +23,4 @@ int slim_read_sin(const struct sockaddr *addr, socklen_t len, struct slim_ep *ep
 /* ep as a sockaddr_in (network byte order inside). */
 struct sockaddr_in slim_sin(struct slim_ep ep);
 
-/* After a successful real getsockname/getpeername/accept that wrote into the
- * app's (addr, *len) with the app's original buffer size orig: overwrites
- * the same min(orig, sizeof(sockaddr_in)) bytes with ep. The kernel has
- * already set *len to the full length and proved the buffer writable. */
-void slim_rewrite_addr(struct sockaddr *addr, socklen_t orig, struct slim_ep ep);
-
 #endif

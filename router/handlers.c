@@ -118,6 +118,7 @@ static void do_connect(struct router *r, const struct peer_id *p, const Slim__Co
 
 	if (!c)
 		return;
+	r->connect_requests++;
 	rt = slim_route_lookup(r->routes, r->nroutes, q->vip);
 	if (!rt) {
 		reply_error(rc, EHOSTUNREACH, "%s is not an overlay address", ip_str(q->vip));
@@ -201,6 +202,7 @@ static void do_pool(struct router *r, const struct peer_id *p, const Slim__PoolR
 
 	if (!c)
 		return;
+	r->pool_requests++;
 	while (rc->nfds < q->count) {
 		e = hostsock_client(r->owner_fd, c->vip, c->id, &fd, &what);
 		if (e)
@@ -213,6 +215,7 @@ static void do_pool(struct router *r, const struct peer_id *p, const Slim__PoolR
 	}
 	slim__pool_reply__init(&rc->pool);
 	rc->pool.count = (uint32_t)rc->nfds;
+	r->pool_sockets += rc->nfds;
 	rc->pool.epoch = r->epoch;
 	rc->rep.body_case = SLIM__REPLY__BODY_POOL;
 	rc->rep.pool = &rc->pool;
@@ -310,6 +313,10 @@ static void do_status(struct router *r, struct reply_ctx *rc)
 	s->n_containers = r->reg.n;
 	s->containers = rc->cs_ptrs;
 	fill_routes(r, rc, &s->n_routes, &s->routes);
+	s->has_connect_requests = s->has_pool_requests = s->has_pool_sockets = true;
+	s->connect_requests = r->connect_requests;
+	s->pool_requests = r->pool_requests;
+	s->pool_sockets = r->pool_sockets;
 	rc->rep.body_case = SLIM__REPLY__BODY_STATUS;
 	rc->rep.status = s;
 }

@@ -27,6 +27,7 @@ struct router {
 	int owner_fd, intent_fd; /* owned by bpf */
 	uint32_t epoch;		 /* the view's epoch: the owner map's id */
 	struct view *view;
+	uint64_t connect_requests, pool_requests, pool_sockets; /* for status */
 	const char *socket_path;
 	const char *pin_dir;
 	const char *state_path; /* the container registry on disk (state.h) */

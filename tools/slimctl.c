@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,8 @@ static void print_status_text(const Slim__StatusReply *s)
 		snprintf(sub, sizeof(sub), "%s/%u", ip_s(r->subnet, a), r->prefix_len);
 		printf("  %-18s %-15s %5u\n", sub, ip_s(r->underlay_ip, b), r->port);
 	}
+	printf("requests:   %" PRIu64 " connect, %" PRIu64 " pool (%" PRIu64 " sockets)\n",
+	       s->connect_requests, s->pool_requests, s->pool_sockets);
 }
 
 static void print_status_json(const Slim__StatusReply *s)
@@ -223,7 +226,9 @@ static void print_status_json(const Slim__StatusReply *s)
 		printf("%s{\"subnet\":\"%s/%u\"", i ? "," : "", ip_s(r->subnet, a), r->prefix_len);
 		printf(",\"underlay_ip\":\"%s\",\"port\":%u}", ip_s(r->underlay_ip, a), r->port);
 	}
-	printf("]}\n");
+	printf("],\"connect_requests\":%" PRIu64 ",\"pool_requests\":%" PRIu64
+	       ",\"pool_sockets\":%" PRIu64 "}\n",
+	       s->connect_requests, s->pool_requests, s->pool_sockets);
 }
 
 /* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i. */

@@ -195,6 +195,14 @@ start_echo() {
 	ok "echo server $name: $(head -n 1 "$WORK/$name.out")"
 }
 
+# no_warning NAME: the process's stderr has no libslim warning (it stayed on slim).
+no_warning() {
+	if grep -q 'libslim' "$WORK/$1.err"; then
+		fail "$1: libslim warned: $(cat "$WORK/$1.err")"
+	fi
+	ok "$1: no libslim warning"
+}
+
 # field FILE KEY [N]: the value of the N-th (default 1st) line "KEY value".
 field() {
 	awk -v k="$2" -v n="${3:-1}" '$1 == k && ++c == n { print $2; exit }' "$1"

@@ -15,14 +15,6 @@ it_start rr
 
 PORT=5002
 
-# no_warning NAME: the process's stderr has no libslim warning (it stayed on slim).
-no_warning() {
-	if grep -q 'libslim' "$WORK/$1.err"; then
-		fail "$1: libslim warned: $(cat "$WORK/$1.err")"
-	fi
-	ok "$1: no libslim warning"
-}
-
 # c1_exchange N TAG: one checked exchange from c1 to the server (connection N).
 c1_exchange() {
 	check_exchange "$1" "$TB_C1" "$TB_C1_IP" "$TB_H1" "$TB_H1_IP" "$TB_H2" "$TB_H2_IP" \
