@@ -4,15 +4,18 @@
 # slim paths, routers started by slim-env.sh).
 #
 #   bench.sh PREFIX [--rounds R] [--seconds S] [--conns N] [--modes LIST]
+#                   [--listeners N] [--report-all]
 #
 # Paths (LIST is comma separated; "all" = every path below, the routers must
 # answer; default "auto": all if the routers answer, else without the slim ones):
-#   host         client in h1 -> server in h2 bound to h2's underlay IP (no overlay)
-#   vxlan        client in c1 -> server in c2 over the VXLAN fallback (no preload)
-#   slim         client in c1 -> server in c2, both under slim-run
-#   host-local   client in h1 -> server on 127.0.0.1 in h1
-#   bridge-local client in c1 -> server in c3 through h1's bridge (no preload)
-#   slim-local   client in c1 -> server in c3, both under slim-run
+#   host           client in h1 -> server in h2 bound to h2's underlay IP (no overlay)
+#   vxlan          client in c1 -> server in c2 over the VXLAN fallback (no preload)
+#   slim           client in c1 -> server in c2, both under slim-run
+#   slim-ipc       as slim with SLIM_FASTPATH=0: a router request per connect
+#   host-local     client in h1 -> server on 127.0.0.1 in h1
+#   bridge-local   client in c1 -> server in c3 through h1's bridge (no preload)
+#   slim-local     client in c1 -> server in c3, both under slim-run
+#   slim-ipc-local as slim-local with SLIM_FASTPATH=0
 # Rounds alternate the paths (round 1: all paths, round 2: all paths, ...), so
 # slow drift of the machine hits every path alike. Each run is S seconds of
 # slim-setup-bench (new connection, 1 byte each way, close). The table shows
@@ -22,27 +25,42 @@
 # own eth0 (tx) during the path's runs. The slim paths must show 0 in both
 # columns: a slim path that fell back to the container network measured
 # VXLAN or the bridge, not slim. Then one "BENCH path=..." line per path.
+# --listeners N: N listening sockets on the server side while measuring (the
+# benchmark server and N-1 more from slim-listen-many on other ports, in the
+# same namespace and, for the slim paths, registered with the same router).
+# --report-all: print the BENCH lines even when the run is not a fair
+# comparison (then valid=0 on the bad paths' lines; the exit status is still 1).
 # Exit status: 0; or 1 if a client run failed outright, or (after the table,
-# without BENCH lines) if any path had failed transactions or a slim path fell
-# back: the table is then not a fair comparison.
-# Programs: SLIM_SETUP_BENCH, SLIM_RUN, SLIMCTL or SLIM_BIN_DIR (see lib.sh).
+# without BENCH lines unless --report-all) if any path had failed transactions
+# or a slim path fell back: the table is then not a fair comparison.
+# Programs: SLIM_SETUP_BENCH, SLIM_RUN, SLIMCTL, SLIM_LISTEN_MANY or
+# SLIM_BIN_DIR (see lib.sh).
 set -euo pipefail
 TB_PROG=bench.sh
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=bench-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 
 usage() {
-	echo "usage: bench.sh PREFIX [--rounds R] [--seconds S] [--conns N] [--modes LIST]" >&2
+	echo "usage: bench.sh PREFIX [--rounds R] [--seconds S] [--conns N] [--modes LIST]" \
+		"[--listeners N] [--report-all]" >&2
 	exit 1
 }
 
 [[ $# -ge 1 ]] || usage
 tb_vars "$1"
 shift
-ROUNDS=3 SECONDS_PER_RUN=3 CONNS=1 MODES=auto
+ROUNDS=3 SECONDS_PER_RUN=3 CONNS=1 MODES=auto LISTENERS=1 REPORT_ALL=0
 while [[ $# -gt 0 ]]; do
+	if [[ $1 == --report-all ]]; then
+		REPORT_ALL=1
+		shift
+		continue
+	fi
 	[[ $# -ge 2 ]] || usage
 	case $1 in
+	--listeners) LISTENERS=$2 ;;
 	--rounds) ROUNDS=$2 ;;
 	--seconds) SECONDS_PER_RUN=$2 ;;
 	--conns) CONNS=$2 ;;
@@ -53,6 +71,9 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ && $SECONDS_PER_RUN =~ ^[1-9][0-9]*$ && $CONNS =~ ^[1-9][0-9]*$ ]] ||
 	die "--rounds, --seconds and --conns must be positive integers"
+if ! [[ $LISTENERS =~ ^[1-9][0-9]*$ ]] || ((LISTENERS > 20000)); then
+	die "--listeners must be an integer in 1..20000"
+fi
 [[ $(id -u) == 0 ]] || die "must run as root (enters network namespaces)"
 [[ -e /run/netns/$TB_H1 && -f $TB_CLUSTER ]] ||
 	die "testbed $TB_PREFIX is not up (run: testbed.sh up $TB_PREFIX)"
@@ -64,7 +85,7 @@ slim_up() {
 		in_ns "$TB_H2" "$SLIMCTL" --socket "$TB_SOCK2" status >/dev/null 2>&1
 }
 
-ALL_MODES=host,vxlan,slim,host-local,bridge-local,slim-local
+ALL_MODES=host,vxlan,slim,slim-ipc,host-local,bridge-local,slim-local,slim-ipc-local
 case $MODES in
 auto)
 	if slim_up; then
@@ -81,50 +102,13 @@ all)
 esac
 IFS=, read -r -a MODE_LIST <<<"$MODES"
 for m in "${MODE_LIST[@]}"; do
-	case $m in
-	slim | slim-local) need_bins SLIM_RUN=slim-run ;;
-	host | vxlan | host-local | bridge-local) ;;
-	*) die "unknown mode '$m' (host vxlan slim host-local bridge-local slim-local)" ;;
-	esac
+	bl_known "$m" || die "unknown mode '$m' (one of: $BL_MODES)"
+	if bl_is_slim "$m"; then need_bins SLIM_RUN=slim-run; fi
 done
+((LISTENERS == 1)) || need_bins SLIM_LISTEN_MANY=slim-listen-many
 
-# mode_info MODE: sets SRV_NS SRV_SOCK SRV_BIND CLI_NS CLI_SOCK DST PORT BASE
-# (SOCK empty = no slim-run).
-mode_info() {
-	SRV_SOCK="" CLI_SOCK="" SRV_BIND=""
-	case $1 in
-	host) SRV_NS=$TB_H2 SRV_BIND=$TB_H2_IP CLI_NS=$TB_H1 DST=$TB_H2_IP PORT=9101 BASE=host ;;
-	vxlan) SRV_NS=$TB_C2 CLI_NS=$TB_C1 DST=$TB_C2_IP PORT=9102 BASE=host ;;
-	slim) SRV_NS=$TB_C2 SRV_SOCK=$TB_SOCK2 CLI_NS=$TB_C1 CLI_SOCK=$TB_SOCK1 DST=$TB_C2_IP \
-		PORT=9103 BASE=host ;;
-	host-local) SRV_NS=$TB_H1 SRV_BIND=127.0.0.1 CLI_NS=$TB_H1 DST=127.0.0.1 PORT=9104 \
-		BASE=host-local ;;
-	bridge-local) SRV_NS=$TB_C3 CLI_NS=$TB_C1 DST=$TB_C3_IP PORT=9105 BASE=host-local ;;
-	slim-local) SRV_NS=$TB_C3 SRV_SOCK=$TB_SOCK1 CLI_NS=$TB_C1 CLI_SOCK=$TB_SOCK1 DST=$TB_C3_IP \
-		PORT=9106 BASE=host-local ;;
-	esac
-}
-
-# ns_cmd NETNS SOCK: sets CMD to the command prefix that runs a program in
-# NETNS, under slim-run if SOCK is set (nsenter and slim-run exec, no shell).
-ns_cmd() {
-	CMD=(nsenter --net="/run/netns/$1" --)
-	if [[ -n $2 ]]; then CMD+=("$SLIM_RUN" --socket "$2" --); fi
-}
-
-# tx_pkts NETNS:DEV...: the sum of the devices' transmitted packets.
-tx_pkts() {
-	local total=0 nd n
-	for nd in "$@"; do
-		n=$(ip -n "${nd%%:*}" -j -s link show "${nd#*:}" |
-			python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])') ||
-			die "cannot read the packet counters of ${nd#*:} in ${nd%%:*}"
-		total=$((total + n))
-	done
-	echo "$total"
-}
-vxlan_tx() { tx_pkts "$TB_H1:vxlan0" "$TB_H2:vxlan0"; }
-c1_tx() { tx_pkts "$TB_C1:eth0"; }
+# The setup benchmark's server port for MODE (after bl_mode): one per path.
+port_of() { echo $((9101 + IDX)); }
 
 WORK=$(mktemp -d /tmp/slim-bench.XXXXXX)
 SERVER_PIDS=()
@@ -136,11 +120,39 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The extra listeners: one slim-listen-many per server side (namespace and
+# router), shared by the paths with the same server side (slim and slim-ipc
+# register with the same router, so one set counts for both), each on its
+# own port range so that two sets in one namespace never collide.
+declare -A EXTRA
+next_port=12000
 for m in "${MODE_LIST[@]}"; do
-	mode_info "$m"
+	((LISTENERS > 1)) || break
+	bl_mode "$m"
+	key="$SRV_NS|$SRV_SOCK"
+	[[ -z ${EXTRA[$key]:-} ]] || continue
+	EXTRA[$key]=1
+	n=$((LISTENERS - 1))
+	((next_port + n - 1 <= 65535)) ||
+		die "--listeners $LISTENERS: not enough free ports for every path's server side (measure fewer paths at once)"
+	args=(--base "$next_port" --count "$n")
+	[[ -n $SRV_BIND ]] && args+=(--bind "$SRV_BIND")
+	bl_srv_cmd "$m"
+	"${CMD[@]}" "$SLIM_LISTEN_MANY" "${args[@]}" </dev/null >"$WORK/extra-$m.out" 2>"$WORK/extra-$m.err" &
+	SERVER_PIDS+=($!)
+	next_port=$((next_port + n))
+	if ! wait_until 120 "$n extra listeners of path $m" grep -q '^listening' "$WORK/extra-$m.out"; then
+		cat "$WORK/extra-$m.err" >&2
+		die "slim-listen-many for path $m did not get its $n listeners"
+	fi
+done
+
+for m in "${MODE_LIST[@]}"; do
+	bl_mode "$m"
+	PORT=$(port_of)
 	args=(server --threads 4)
 	[[ -n $SRV_BIND ]] && args+=(--bind "$SRV_BIND")
-	ns_cmd "$SRV_NS" "$SRV_SOCK"
+	bl_srv_cmd "$m"
 	"${CMD[@]}" "$SLIM_SETUP_BENCH" "${args[@]}" "$PORT" </dev/null >"$WORK/srv-$m.out" 2>"$WORK/srv-$m.err" &
 	SERVER_PIDS+=($!)
 	if ! wait_until 10 "the $m server to listen" grep -q '^listening' "$WORK/srv-$m.out"; then
@@ -150,7 +162,7 @@ for m in "${MODE_LIST[@]}"; do
 done
 
 echo "bench: testbed $TB_PREFIX, ${ROUNDS} rounds x ${SECONDS_PER_RUN}s, $CONNS connection(s) at a time," \
-	"paths: ${MODE_LIST[*]}"
+	"$LISTENERS listener(s) per server side, paths: ${MODE_LIST[*]}"
 declare -A RATES P50S P99S VX C1 ERRS
 # result_field LINE KEY: the number after " KEY=" in a RESULT line (dies if absent).
 result_field() {
@@ -161,10 +173,9 @@ result_field() {
 }
 for ((r = 1; r <= ROUNDS; r++)); do
 	for m in "${MODE_LIST[@]}"; do
-		mode_info "$m"
-		vx_before=$(vxlan_tx)
-		c1_before=$(c1_tx)
-		ns_cmd "$CLI_NS" "$CLI_SOCK"
+		read -r vx_before c1_before < <(bl_fallback_pkts)
+		bl_cli_cmd "$m"
+		PORT=$(port_of)
 		# Exit 3: some transactions failed; counted and reported below.
 		rc=0
 		out=$(timeout $((SECONDS_PER_RUN + 30)) "${CMD[@]}" "$SLIM_SETUP_BENCH" client \
@@ -173,8 +184,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			cat "$WORK/cli.err" >&2
 			die "client run failed on path $m (round $r, exit $rc)"
 		fi
-		vx_after=$(vxlan_tx)
-		c1_after=$(c1_tx)
+		read -r vx_after c1_after < <(bl_fallback_pkts)
 		line=$(grep '^RESULT' <<<"$out") || die "no RESULT line from client on path $m (round $r)"
 		[[ -s $WORK/cli.err ]] && sed "s/^/  [$m] /" "$WORK/cli.err" >&2
 		rate=$(result_field "$line" rate)
@@ -191,12 +201,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
-# median WORDS...: median of the numbers (lower middle for an even count).
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-minmax() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+median() { bl_median "$@"; }
+minmax() { bl_minmax "$@"; }
 
 echo
-FMT='%-13s %9s %13s %8s %7s %7s %7s %10s %9s\n'
+FMT='%-15s %9s %13s %8s %7s %7s %7s %10s %9s\n'
 # shellcheck disable=SC2059 # one format for header and rows
 printf "$FMT" path "rate/s" "min-max" "vs host" "p50 us" "p99 us" errors "vxlan pkts" "c1 pkts"
 declare -A MED
@@ -204,8 +213,17 @@ for m in "${MODE_LIST[@]}"; do
 	# shellcheck disable=SC2086 # word lists on purpose
 	MED[$m]=$(median ${RATES[$m]})
 done
+# invalid MODE: the reason MODE's numbers are not a fair measurement, or nothing.
+invalid() {
+	((${ERRS[$1]} == 0)) || { echo "$1: ${ERRS[$1]} failed transactions (see the client's messages above)"; return; }
+	if bl_is_slim "$1" && ((${VX[$1]} != 0 || ${C1[$1]} != 0)); then
+		echo "$1: ${VX[$1]} packets on vxlan0 and ${C1[$1]} on c1's eth0: it fell back to the container network (is c1 registered with its router? see slim-env.sh status $TB_PREFIX)"
+	fi
+}
 for m in "${MODE_LIST[@]}"; do
-	mode_info "$m"
+	bl_mode "$m"
+	valid=1
+	[[ -z $(invalid "$m") ]] || valid=0
 	ratio="-"
 	if [[ -n ${MED[$BASE]:-} && ${MED[$BASE]} -gt 0 ]]; then
 		ratio=$(awk -v a="${MED[$m]}" -v b="${MED[$BASE]}" 'BEGIN { printf "%.2f", a / b }')
@@ -215,21 +233,25 @@ for m in "${MODE_LIST[@]}"; do
 		"$ratio" "$(median ${P50S[$m]})" "$(median ${P99S[$m]})" "${ERRS[$m]}" "${VX[$m]}" "${C1[$m]}"
 	# shellcheck disable=SC2086
 	echo "BENCH path=$m median_rate=${MED[$m]} minmax=$(minmax ${RATES[$m]}) ratio=$ratio" \
+		"rates=$(tr ' ' , <<<"${RATES[$m]% }") p50s=$(tr ' ' , <<<"${P50S[$m]% }")" \
+		"p99s=$(tr ' ' , <<<"${P99S[$m]% }")" \
 		"p50_us=$(median ${P50S[$m]}) p99_us=$(median ${P99S[$m]}) errors=${ERRS[$m]}" \
-		"vxlan_pkts=${VX[$m]} c1_pkts=${C1[$m]}" >>"$WORK/summary"
+		"vxlan_pkts=${VX[$m]} c1_pkts=${C1[$m]} listeners=$LISTENERS valid=$valid" >>"$WORK/summary"
 done
 echo "(vs host: ratio of median rates to 'host' for cross-host paths, to 'host-local' for same-host"
 echo " paths; vxlan pkts: sent on vxlan0 by h1 and h2, c1 pkts: sent on c1's eth0, during the path's runs)"
 
 bad=()
 for m in "${MODE_LIST[@]}"; do
-	((${ERRS[$m]} == 0)) || bad+=("$m: ${ERRS[$m]} failed transactions (see the client's messages above)")
-	if [[ $m == slim* ]] && ((${VX[$m]} != 0 || ${C1[$m]} != 0)); then
-		bad+=("$m: ${VX[$m]} packets on vxlan0 and ${C1[$m]} on c1's eth0: it fell back to the container network (is c1 registered with its router? see slim-env.sh status $TB_PREFIX)")
-	fi
+	why=$(invalid "$m")
+	[[ -z $why ]] || bad+=("$why")
 done
 if ((${#bad[@]})); then
 	printf 'bench.sh: FAILED: %s\n' "${bad[@]}" >&2
+	if ((REPORT_ALL)); then
+		cat "$WORK/summary"
+		die "the table above is not a fair comparison (valid=0 on the BENCH lines of the paths named above)"
+	fi
 	die "the table above is not a fair comparison (no BENCH lines printed)"
 fi
 # Machine-readable results, only for a clean run.

@@ -21,7 +21,12 @@ SLIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	int r, saved;
 
 	fdtable_lookup(fd, &st);
-	if (st.kind != FD_CANDIDATE || slim_read_sin(addr, len, &ep) < 0)
+	if (st.kind != FD_CANDIDATE)
+		return real_bind(fd, addr, len);
+	/* A host socket from socket(): the app binds in its container. */
+	if (st.host && slim_unswap(fd, &st) < 0)
+		return -1;
+	if (slim_read_sin(addr, len, &ep) < 0)
 		return real_bind(fd, addr, len);
 	r = real_bind(fd, addr, len);
 	if (r == 0) {
@@ -61,6 +66,8 @@ SLIM_EXPORT int listen(int fd, int backlog)
 	fdtable_lookup(fd, &st);
 	if (st.kind != FD_CANDIDATE)
 		return real_listen(fd, backlog);
+	if (st.host && slim_unswap(fd, &st) < 0)
+		return -1;
 	if (!st.bound || !slim_active() || (st.aux.ip != INADDR_ANY && st.aux.ip != slim_vip()))
 		return plain_listen(fd, backlog);
 	if (real_getsockname(fd, (struct sockaddr *)&sin, &sl) < 0 || sin.sin_family != AF_INET)

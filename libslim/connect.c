@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "common.h"
@@ -124,6 +125,50 @@ static int client_connect(int fd, struct slim_ep dst, const struct sockaddr *add
 	return candidate_connect(fd, &cand, dst, addr, len);
 }
 
+/* A candidate that socket() made a host socket from the pool: the kernel
+ * decides. The connect4 program takes an overlay destination (the connect
+ * goes on, or fails as TCP fails) and refuses anything else with EPERM; only
+ * then does the app's address need reading, to tell a destination outside
+ * the overlay (a container socket takes over and connects plainly) from an
+ * overlay one the host refused. The address is read only after the kernel
+ * copied it without EFAULT, so no system call is spent on reading it
+ * safely. If the router's stamps changed since socket() (another epoch),
+ * the socket starts over as a container socket. */
+static int eager_connect(int fd, struct fd_state *cand, const struct sockaddr *addr, socklen_t len)
+{
+	struct fd_state st = {.kind = FD_CLIENT};
+	struct sockaddr_in sin;
+	uint32_t epoch;
+	int r, e;
+
+	if (!slim_epoch(&epoch) || epoch != cand->aux.ip) {
+		if (slim_unswap(fd, cand) < 0)
+			return -1;
+		return -2; /* the caller goes on with a container candidate */
+	}
+	r = real_connect(fd, addr, len);
+	e = errno;
+	if ((r != 0 && (e == EFAULT || e == EINVAL)) || len < sizeof(sin) ||
+	    addr->sa_family != AF_INET)
+		return r; /* the kernel's verdict on the arguments, or not IPv4 */
+	memcpy(&sin, addr, sizeof(sin));
+	if (r == 0 || e != EPERM) {
+		st.ino = cand->ino;
+		st.peer = (struct slim_ep){ntohl(sin.sin_addr.s_addr), ntohs(sin.sin_port)};
+		fdtable_set(fd, &st);
+		errno = e;
+		return r;
+	}
+	if (!is_loopback(ntohl(sin.sin_addr.s_addr)) &&
+	    slim_overlay(ntohl(sin.sin_addr.s_addr), &epoch)) {
+		errno = e; /* an overlay destination the host refused */
+		return r;
+	}
+	if (slim_unswap(fd, cand) < 0)
+		return -1;
+	return plain_connect(fd, addr, len);
+}
+
 SLIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct fd_state st;
@@ -132,6 +177,12 @@ SLIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	fdtable_lookup(fd, &st);
 	if (st.kind != FD_CANDIDATE && st.kind != FD_CLIENT)
 		return real_connect(fd, addr, len);
+	if (st.kind == FD_CANDIDATE && st.host) {
+		int r = eager_connect(fd, &st, addr, len);
+
+		if (r != -2)
+			return r;
+	}
 	/* NULL, short, unreadable, not AF_INET: the kernel says what is wrong. */
 	if (slim_read_sin(addr, len, &dst) < 0)
 		return real_connect(fd, addr, len);

@@ -29,13 +29,14 @@
 
 struct fd_entry {
 	_Atomic uint32_t gen;
-	_Atomic uint32_t kind; /* enum fd_kind; bit 8: bound, bit 9: opts_set */
+	_Atomic uint32_t kind; /* enum fd_kind; bit 8: bound, 9: opts_set, 10: host */
 	_Atomic uint64_t ino;
 	_Atomic uint64_t local, peer, aux; /* ip << 16 | port */
 };
 
 #define FDT_BOUND 0x100u
 #define FDT_OPTS_SET 0x200u
+#define FDT_HOST 0x400u
 
 typedef _Atomic(struct fd_entry *) chunk_ptr;
 /* Published with release after top_len is set. */
@@ -165,7 +166,7 @@ int fdtable_set(int fd, const struct fd_state *st)
 	atomic_store_explicit(&e->aux, pack(st->aux), memory_order_relaxed);
 	atomic_store_explicit(&e->kind,
 			      (uint32_t)st->kind | (st->bound ? FDT_BOUND : 0) |
-				  (st->opts_set ? FDT_OPTS_SET : 0),
+				  (st->opts_set ? FDT_OPTS_SET : 0) | (st->host ? FDT_HOST : 0),
 			      memory_order_relaxed);
 	atomic_store_explicit(&e->gen, (g | 1) + 1, memory_order_release);
 	atomic_signal_fence(memory_order_seq_cst);
@@ -203,6 +204,7 @@ void fdtable_get(int fd, struct fd_state *st)
 		st->kind = (enum fd_kind)(k & 0xff);
 		st->bound = (k & FDT_BOUND) != 0;
 		st->opts_set = (k & FDT_OPTS_SET) != 0;
+		st->host = (k & FDT_HOST) != 0;
 		return;
 	}
 	*st = (struct fd_state){.kind = FD_PLAIN};

@@ -15,7 +15,11 @@ enum fd_kind {
 };
 
 /* One fd's state. Which fields mean something depends on kind:
- *  CANDIDATE: bound (and then aux = the address the app bound to)
+ *  CANDIDATE: host: the app's socket() already got a host socket from the
+ *             pool (an overlay connect then needs no swap; anything else
+ *             swaps a container socket in first; aux.ip = the view epoch
+ *             of its stamps); bound (and then aux = the address the app
+ *             bound to; never with host)
  *  CLIENT:    peer = virtual destination
  *  LISTENER:  local = the address the app bound (0.0.0.0 or vip):vport
  * Accepted sockets are not tracked: the kernel reports their virtual
@@ -24,6 +28,7 @@ struct fd_state {
 	enum fd_kind kind;
 	bool bound;
 	bool opts_set; /* CANDIDATE: the app called setsockopt on it */
+	bool host;     /* CANDIDATE: it is a host socket from the pool */
 	uint64_t ino;  /* socket inode when the state was recorded */
 	struct slim_ep local, peer, aux;
 };

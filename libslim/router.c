@@ -62,6 +62,16 @@ static bool fastpath = true;
  * the connection, so whoever uses the connection next collects it first.
  * Under ipc_lock. */
 static bool pool_pending;
+
+/* pool_pending for lock-free readers (a hint: decisions are re-taken under
+ * ipc_lock). */
+static _Atomic bool pending_hint;
+
+static void set_pending(bool p)
+{
+	pool_pending = p;
+	atomic_store_explicit(&pending_hint, p, memory_order_relaxed);
+}
 /* The next pool request's size: it starts small, so a process that makes
  * one connection costs the router two sockets, not a full batch, and
  * doubles with each reply up to POOL_BATCH. Under ipc_lock. */
@@ -103,7 +113,7 @@ static void atfork_child(void)
 {
 	int fd = atomic_exchange(&conn_fd, -1);
 
-	pool_pending = false;
+	set_pending(false);
 	next_batch = POOL_FIRST;
 	pool_forget_in_child();
 
@@ -361,7 +371,7 @@ static int hello(int fd)
 /* Forgets the connection fd; closes it only if it is still ours. */
 static void drop_conn(int fd)
 {
-	pool_pending = false;
+	set_pending(false);
 	if (atomic_compare_exchange_strong(&conn_fd, &fd, -1) && fd_inode(fd) == conn_ino)
 		real_close(fd);
 }
@@ -376,7 +386,7 @@ static bool conn_alive(void)
 		return false;
 	if (fd_inode(fd) != conn_ino) {
 		atomic_compare_exchange_strong(&conn_fd, &fd, -1); /* not ours: no close */
-		pool_pending = false;
+		set_pending(false);
 		return false;
 	}
 	return true;
@@ -527,6 +537,17 @@ bool slim_overlay(uint32_t ip, uint32_t *epoch)
 	return vs.overlay && vs.state != SLIM_VIEW_EMPTY;
 }
 
+bool slim_epoch(uint32_t *epoch)
+{
+	struct view_snap vs;
+
+	if (atomic_load(&state) != ST_ACTIVE)
+		return false;
+	slim_view_read(0, &vs);
+	*epoch = vs.epoch;
+	return vs.state == SLIM_VIEW_RUNNING || vs.state == SLIM_VIEW_AWAY;
+}
+
 /* Reads the reply to the pool request in flight, if there is one, into the
  * pool (waiting for it if block). Returns 0 (collected, none pending, or
  * not there yet), RT_TRANSPORT (errno: the connection is unusable) or
@@ -548,7 +569,7 @@ static int collect_pool(int fd, bool block)
 		return 0;
 	if (r != 0)
 		return r;
-	pool_pending = false;
+	set_pending(false);
 	if (rep->error == 0) {
 		pool_put(fds, nfds, rep->pool->epoch);
 		if (next_batch < POOL_BATCH)
@@ -573,7 +594,7 @@ static int send_pool_request(int fd)
 	slim__request__pack(&req, msg_buf);
 	if (slim_wire_send(fd, msg_buf, len, NULL, 0) < 0)
 		return RT_TRANSPORT;
-	pool_pending = true;
+	set_pending(true);
 	return 0;
 }
 
@@ -588,6 +609,10 @@ void slim_pool_service(bool block)
 	int cs, fd, e, saved = errno;
 
 	if (!fastpath || in_ipc || atomic_load(&state) != ST_ACTIVE)
+		return;
+	/* The common case: enough sockets, nothing on its way. */
+	if (!block && !atomic_load_explicit(&pending_hint, memory_order_relaxed) &&
+	    pool_count() >= POOL_LOW)
 		return;
 	if (block) {
 		lock_ipc(&cs);

@@ -30,6 +30,11 @@ uint32_t slim_vip(void);
  * process back to "router away" and drops the pool. */
 bool slim_overlay(uint32_t ip, uint32_t *epoch);
 
+/* True if slim is active and its router's stamps are in force (view
+ * running, or away with the programs kept); then *epoch is the view's
+ * epoch. Lock-free, no system call. */
+bool slim_epoch(uint32_t *epoch);
+
 /* False when SLIM_FASTPATH=0: every connect asks the router. */
 bool slim_fastpath(void);
 

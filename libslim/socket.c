@@ -1,25 +1,72 @@
-/* socket(): AF_INET TCP sockets become overlay candidates. */
+/* socket(): AF_INET TCP sockets become overlay candidates. When the pool
+ * has one, the app gets a host socket stamped for its container right away
+ * (under the lowest free fd number, as socket() promises): an overlay
+ * connect then needs no swap at all, and the socket's creation cost was
+ * paid ahead of time by the router. A socket used for anything else (bind,
+ * a connect outside the overlay) gets a container socket swapped in first. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "fdtable.h"
+#include "pool.h"
 #include "real.h"
 #include "router.h"
 
+/* A pool socket as the app asked for it (flags), on the lowest free fd.
+ * Returns the fd and the epoch of its stamps, or -1 (errno kept) when the
+ * pool has none or the fd cannot be placed: then the caller makes a
+ * container socket. */
+static int eager_socket(int type, uint64_t *ino, uint32_t *epoch_out)
+{
+	int saved = errno, hostfd, fd;
+	uint32_t epoch;
+
+	if (!slim_fastpath() || !slim_active() || !slim_epoch(&epoch))
+		return -1;
+	hostfd = pool_take(epoch, ino);
+	slim_pool_service(false);
+	if (hostfd < 0)
+		return -1;
+	fd = fcntl(hostfd, (type & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	real_close(hostfd);
+	if (fd >= 0 && (type & SOCK_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		real_close(fd);
+		fd = -1;
+	}
+	*epoch_out = epoch;
+	errno = saved;
+	return fd;
+}
+
 SLIM_EXPORT int socket(int domain, int type, int protocol)
 {
-	int fd = real_socket(domain, type, protocol);
 	struct fd_state st = {.kind = FD_PLAIN};
+	uint64_t ino = 0;
+	uint32_t epoch = 0;
+	int fd;
 
-	if (fd < 0)
-		return fd;
 	if (domain == AF_INET && (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM &&
 	    (protocol == 0 || protocol == IPPROTO_TCP) && !slim_disabled()) {
 		st.kind = FD_CANDIDATE;
-		st.ino = fd_inode(fd);
+		fd = eager_socket(type, &ino, &epoch);
+		if (fd >= 0) {
+			st.host = true;
+			st.ino = ino;
+			st.aux.ip = epoch; /* the stamps it carries */
+			fdtable_set(fd, &st);
+			return fd;
+		}
 	}
+	fd = real_socket(domain, type, protocol);
+	if (fd < 0)
+		return fd;
+	if (st.kind == FD_CANDIDATE)
+		st.ino = fd_inode(fd);
 	/* Also overwrites whatever a previous fd with this number left. */
 	fdtable_set(fd, &st);
 	return fd;

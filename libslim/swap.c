@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fdtable.h"
 #include "real.h"
 
 /* Options the app may have set on the container socket before connect or
@@ -92,4 +93,19 @@ fail:
 	real_close(host_fd);
 	errno = e;
 	return -1;
+}
+
+int slim_unswap(int fd, struct fd_state *st)
+{
+	int fresh = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fresh < 0)
+		return -1;
+	/* The app's options sit on the host socket: carry them back. */
+	if (slim_swap(fd, fresh, st->opts_set) < 0)
+		return -1;
+	st->host = false;
+	st->ino = fd_inode(fd);
+	fdtable_set(fd, st);
+	return 0;
 }

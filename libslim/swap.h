@@ -12,4 +12,13 @@
  * in every case. Returns 0, or -1 with errno (app_fd is then unchanged). */
 int slim_swap(int app_fd, int host_fd, bool copy_opts);
 
+struct fd_state;
+
+/* The reverse, for a candidate that got a host socket at socket() (st->host)
+ * but is used for something else than an overlay connect (bind, a plain
+ * connect, listen): a fresh container socket takes its place, with the
+ * app's flags and options; *st and the fd table are updated (host false).
+ * Returns 0, or -1 with errno (fd unchanged). */
+int slim_unswap(int fd, struct fd_state *st);
+
 #endif
