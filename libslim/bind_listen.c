@@ -81,7 +81,7 @@ SLIM_EXPORT int listen(int fd, int backlog)
 		errno = r; /* e.g. EADDRINUSE: another process has vip:port */
 		return -1;
 	}
-	if (slim_swap(fd, hostfd, st.opts_set) < 0)
+	if (slim_swap(fd, hostfd, st.opts) < 0)
 		return -1;
 	/* getsockname shows the address the app bound to (0.0.0.0 stays
 	 * 0.0.0.0) with the virtual port: the getsockname4 program. */

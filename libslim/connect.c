@@ -37,8 +37,9 @@ static int plain_connect(int fd, const struct sockaddr *addr, socklen_t len)
 }
 
 /* A host socket for this process's container: from the pool (the fast
- * path: no router round trip), else asked for (a cold process, a pool the
- * router could not refill, SLIM_FASTPATH=0). Returns 0 with *hostfd and
+ * path: no router round trip; a cold process waits once for its first,
+ * small pool reply), else asked for with a connect request (the router
+ * could not fill the pool, or SLIM_FASTPATH=0). Returns 0 with *hostfd and
  * *ino (0 if unknown); a positive errno the router refused with; or
  * SLIM_FALLBACK. */
 static int host_socket(struct slim_ep dst, uint32_t epoch, int *hostfd, uint64_t *ino)
@@ -86,9 +87,18 @@ static int candidate_connect(int fd, const struct fd_state *cand, struct slim_ep
 		errno = r;
 		return -1;
 	}
-	if (slim_swap(fd, hostfd, cand->opts_set) < 0)
+	if (slim_swap(fd, hostfd, cand->opts) < 0)
 		return -1;
+	/* The app chose its source port: the host socket uses the same one
+	 * (getsockname4 then shows vip:port, as the app expects). */
+	if (cand->bound && cand->aux.port) {
+		struct sockaddr_in src = slim_sin((struct slim_ep){INADDR_ANY, cand->aux.port});
+
+		if (real_bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
+			return -1;
+	}
 	st.ino = ino ? ino : fd_inode(fd);
+	st.opts = cand->opts;
 	st.peer = dst;
 	fdtable_set(fd, &st);
 	return real_connect(fd, addr, len);
@@ -100,7 +110,8 @@ static int candidate_connect(int fd, const struct fd_state *cand, struct slim_ep
  * destination only from a closed socket). Elsewhere: refused like Linux
  * does while connecting or connected; after a failure the app may start
  * over, on a new container socket as if it had a fresh one. */
-static int client_connect(int fd, struct slim_ep dst, const struct sockaddr *addr, socklen_t len)
+static int client_connect(int fd, const struct fd_state *cl, struct slim_ep dst,
+			  const struct sockaddr *addr, socklen_t len)
 {
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
@@ -117,10 +128,10 @@ static int client_connect(int fd, struct slim_ep dst, const struct sockaddr *add
 	fresh = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fresh < 0)
 		return -1;
-	if (slim_swap(fd, fresh, true) < 0)
+	if (slim_swap(fd, fresh, cl->opts) < 0)
 		return -1;
 	cand.ino = fd_inode(fd);
-	cand.opts_set = true; /* the options now sit on the fresh socket */
+	cand.opts = cl->opts; /* the options now sit on the fresh socket */
 	fdtable_set(fd, &cand);
 	return candidate_connect(fd, &cand, dst, addr, len);
 }
@@ -154,6 +165,7 @@ static int eager_connect(int fd, struct fd_state *cand, const struct sockaddr *a
 	memcpy(&sin, addr, sizeof(sin));
 	if (r == 0 || e != EPERM) {
 		st.ino = cand->ino;
+		st.opts = cand->opts;
 		st.peer = (struct slim_ep){ntohl(sin.sin_addr.s_addr), ntohs(sin.sin_port)};
 		fdtable_set(fd, &st);
 		errno = e;
@@ -187,6 +199,6 @@ SLIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (slim_read_sin(addr, len, &dst) < 0)
 		return real_connect(fd, addr, len);
 	if (st.kind == FD_CLIENT)
-		return client_connect(fd, dst, addr, len);
+		return client_connect(fd, &st, dst, addr, len);
 	return candidate_connect(fd, &st, dst, addr, len);
 }

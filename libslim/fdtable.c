@@ -29,14 +29,15 @@
 
 struct fd_entry {
 	_Atomic uint32_t gen;
-	_Atomic uint32_t kind; /* enum fd_kind; bit 8: bound, 9: opts_set, 10: host */
+	/* enum fd_kind; bit 8: bound, 10: host, bits 12..31: opts */
+	_Atomic uint32_t kind;
 	_Atomic uint64_t ino;
 	_Atomic uint64_t local, peer, aux; /* ip << 16 | port */
 };
 
 #define FDT_BOUND 0x100u
-#define FDT_OPTS_SET 0x200u
 #define FDT_HOST 0x400u
+#define FDT_OPTS_SHIFT 12
 
 typedef _Atomic(struct fd_entry *) chunk_ptr;
 /* Published with release after top_len is set. */
@@ -166,7 +167,7 @@ int fdtable_set(int fd, const struct fd_state *st)
 	atomic_store_explicit(&e->aux, pack(st->aux), memory_order_relaxed);
 	atomic_store_explicit(&e->kind,
 			      (uint32_t)st->kind | (st->bound ? FDT_BOUND : 0) |
-				  (st->opts_set ? FDT_OPTS_SET : 0) | (st->host ? FDT_HOST : 0),
+				  (st->host ? FDT_HOST : 0) | (st->opts << FDT_OPTS_SHIFT),
 			      memory_order_relaxed);
 	atomic_store_explicit(&e->gen, (g | 1) + 1, memory_order_release);
 	atomic_signal_fence(memory_order_seq_cst);
@@ -203,7 +204,7 @@ void fdtable_get(int fd, struct fd_state *st)
 			continue;
 		st->kind = (enum fd_kind)(k & 0xff);
 		st->bound = (k & FDT_BOUND) != 0;
-		st->opts_set = (k & FDT_OPTS_SET) != 0;
+		st->opts = k >> FDT_OPTS_SHIFT;
 		st->host = (k & FDT_HOST) != 0;
 		return;
 	}

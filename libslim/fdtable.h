@@ -27,7 +27,7 @@ enum fd_kind {
 struct fd_state {
 	enum fd_kind kind;
 	bool bound;
-	bool opts_set; /* CANDIDATE: the app called setsockopt on it */
+	uint32_t opts; /* CANDIDATE, CLIENT: carried options the app set (swap.h) */
 	bool host;     /* CANDIDATE: it is a host socket from the pool */
 	uint64_t ino;  /* socket inode when the state was recorded */
 	struct slim_ep local, peer, aux;

@@ -29,7 +29,14 @@ static int eager_socket(int type, uint64_t *ino, uint32_t *epoch_out)
 	if (!slim_fastpath() || !slim_active() || !slim_epoch(&epoch))
 		return -1;
 	hostfd = pool_take(epoch, ino);
-	slim_pool_service(false);
+	if (hostfd < 0) {
+		/* A cold process (or a burst beyond the pool): wait once for
+		 * the router's reply, as the connect would have anyway. */
+		slim_pool_service(true);
+		hostfd = pool_take(epoch, ino);
+	} else {
+		slim_pool_service(false); /* refill ahead of need */
+	}
 	if (hostfd < 0)
 		return -1;
 	fd = fcntl(hostfd, (type & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);

@@ -7,51 +7,88 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "fdtable.h"
 #include "real.h"
 
-/* Options the app may have set on the container socket before connect or
- * listen; copied only where they differ, failures ignored (the router's
- * policy may forbid some on host sockets). Options set after the swap go
- * straight to the host socket anyway. */
+/* The options a swap carries over, in the order they are replayed (IP_TOS
+ * before SO_PRIORITY: setting the TOS also sets the priority). Only those
+ * the app set are copied: copying a default would pin it (a SO_SNDBUF
+ * copied from the container's defaults would turn off autotuning), and
+ * SO_REUSEADDR/SO_REUSEPORT are not carried at all (they matter for bind,
+ * which the container socket or the router already did). */
+enum opt_kind { O_INT, O_BUF, O_TIMEVAL, O_LINGER, O_NAME };
 static const struct {
 	int level, name;
-} int_opts[] = {
-    {SOL_SOCKET, SO_KEEPALIVE}, {SOL_SOCKET, SO_PRIORITY},	 {IPPROTO_IP, IP_TOS},
-    {IPPROTO_TCP, TCP_NODELAY}, {IPPROTO_TCP, TCP_KEEPIDLE},	 {IPPROTO_TCP, TCP_KEEPINTVL},
-    {IPPROTO_TCP, TCP_KEEPCNT}, {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_TCP, TCP_QUICKACK},
+	enum opt_kind kind;
+} opts[] = {
+    {SOL_SOCKET, SO_KEEPALIVE, O_INT},	      {IPPROTO_IP, IP_TOS, O_INT},
+    {SOL_SOCKET, SO_PRIORITY, O_INT},	      {IPPROTO_TCP, TCP_NODELAY, O_INT},
+    {IPPROTO_TCP, TCP_KEEPIDLE, O_INT},	      {IPPROTO_TCP, TCP_KEEPINTVL, O_INT},
+    {IPPROTO_TCP, TCP_KEEPCNT, O_INT},	      {IPPROTO_TCP, TCP_USER_TIMEOUT, O_INT},
+    {SOL_SOCKET, SO_LINGER, O_LINGER},	      {SOL_SOCKET, SO_SNDBUF, O_BUF},
+    {SOL_SOCKET, SO_RCVBUF, O_BUF},	      {SOL_SOCKET, SO_RCVTIMEO, O_TIMEVAL},
+    {SOL_SOCKET, SO_SNDTIMEO, O_TIMEVAL},     {IPPROTO_TCP, TCP_CONGESTION, O_NAME},
+    {IPPROTO_TCP, TCP_NOTSENT_LOWAT, O_INT}, {IPPROTO_IP, IP_TTL, O_INT},
+    {SOL_SOCKET, SO_RCVLOWAT, O_INT},	      {SOL_SOCKET, SO_OOBINLINE, O_INT},
+    {IPPROTO_TCP, TCP_MAXSEG, O_INT},	      {IPPROTO_TCP, TCP_DEFER_ACCEPT, O_INT},
 };
+_Static_assert(sizeof(opts) / sizeof(opts[0]) <= 20, "fd table keeps 20 option bits");
 
-/* Copies the options of int_opts and SO_LINGER from socket `from` to `to`
- * where they differ. Best effort: errno may change. Uses real_setsockopt,
- * not our hook, which would mark whatever stale record `to` has. */
-static void copy_sockopts(int from, int to)
+uint32_t slim_opt_bit(int level, int name)
 {
-	struct linger la, lb;
-	socklen_t len;
-
-	for (size_t i = 0; i < sizeof(int_opts) / sizeof(int_opts[0]); i++) {
-		int a, b;
-		socklen_t la_len = sizeof(a), lb_len = sizeof(b);
-
-		if (getsockopt(from, int_opts[i].level, int_opts[i].name, &a, &la_len) == 0 &&
-		    getsockopt(to, int_opts[i].level, int_opts[i].name, &b, &lb_len) == 0 && a != b)
-			(void)real_setsockopt(to, int_opts[i].level, int_opts[i].name, &a,
-					      sizeof(a));
-	}
-	len = sizeof(la);
-	if (getsockopt(from, SOL_SOCKET, SO_LINGER, &la, &len) == 0 && la.l_onoff) {
-		len = sizeof(lb);
-		if (getsockopt(to, SOL_SOCKET, SO_LINGER, &lb, &len) != 0 ||
-		    lb.l_onoff != la.l_onoff || lb.l_linger != la.l_linger)
-			(void)real_setsockopt(to, SOL_SOCKET, SO_LINGER, &la, sizeof(la));
-	}
+	/* SO_RCVTIMEO/SO_SNDTIMEO have _NEW/_OLD variants on some ABIs:
+	 * libc maps them; on x86-64 the names are the ones above. */
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (opts[i].level == level && opts[i].name == name)
+			return 1u << i;
+	return 0;
 }
 
-int slim_swap(int app_fd, int host_fd, bool copy_opts)
+/* Copies option i from socket `from` to `to`. Best effort. Uses
+ * real_setsockopt, not our hook, which would mark whatever stale record
+ * `to` has. */
+static void copy_opt(size_t i, int from, int to)
+{
+	union {
+		int i;
+		struct timeval tv;
+		struct linger l;
+		char name[32];
+	} v;
+	socklen_t len = sizeof(v);
+
+	memset(&v, 0, sizeof(v));
+	if (getsockopt(from, opts[i].level, opts[i].name, &v, &len) != 0)
+		return;
+	switch (opts[i].kind) {
+	case O_BUF:
+		/* The kernel reports twice what was set (its bookkeeping
+		 * overhead) and doubles what it is given. */
+		v.i /= 2;
+		len = sizeof(v.i);
+		break;
+	case O_NAME:
+		len = (socklen_t)strnlen(v.name, sizeof(v.name));
+		break;
+	default:
+		break;
+	}
+	(void)real_setsockopt(to, opts[i].level, opts[i].name, &v, len);
+}
+
+static void copy_sockopts(int from, int to, uint32_t mask)
+{
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (mask & (1u << i))
+			copy_opt(i, from, to);
+}
+
+int slim_swap(int app_fd, int host_fd, uint32_t opt_mask)
 {
 	int fl, fdfl, saved = errno, e, tries = 0;
 
@@ -61,8 +98,8 @@ int slim_swap(int app_fd, int host_fd, bool copy_opts)
 		goto fail;
 	/* Probing costs about twenty syscalls: only when there is
 	 * something to find. */
-	if (copy_opts)
-		copy_sockopts(app_fd, host_fd);
+	if (opt_mask)
+		copy_sockopts(app_fd, host_fd, opt_mask);
 	/* Status flags live in the open file description, which the two fds
 	 * share after dup3: set them first, so the app never sees its fd
 	 * without O_NONBLOCK. */
@@ -102,7 +139,7 @@ int slim_unswap(int fd, struct fd_state *st)
 	if (fresh < 0)
 		return -1;
 	/* The app's options sit on the host socket: carry them back. */
-	if (slim_swap(fd, fresh, st->opts_set) < 0)
+	if (slim_swap(fd, fresh, st->opts) < 0)
 		return -1;
 	st->host = false;
 	st->ino = fd_inode(fd);

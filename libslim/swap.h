@@ -3,14 +3,19 @@
 #define LIBSLIM_SWAP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Makes app_fd refer to host_fd's socket, as the app set app_fd up: file
  * status flags (O_NONBLOCK, O_ASYNC with its owner and signal), FD_CLOEXEC,
- * and, when copy_opts (the app called setsockopt before), the common socket
- * options (TCP_NODELAY, keepalive, linger, TOS, user timeout). The container
- * socket that app_fd referred to is closed by the swap. host_fd is consumed
- * in every case. Returns 0, or -1 with errno (app_fd is then unchanged). */
-int slim_swap(int app_fd, int host_fd, bool copy_opts);
+ * and the socket options in opt_mask (bits from slim_opt_bit: the ones the
+ * app set). The socket that app_fd referred to is closed by the swap.
+ * host_fd is consumed in every case. Returns 0, or -1 with errno (app_fd is
+ * then unchanged). */
+int slim_swap(int app_fd, int host_fd, uint32_t opt_mask);
+
+/* The bit that records option (level, name) in fd_state.opts, or 0 for an
+ * option a swap does not carry. */
+uint32_t slim_opt_bit(int level, int name);
 
 struct fd_state;
 
