@@ -9,7 +9,8 @@
 
 #include "slim.pb-c.h"
 
-#define SLIM_PROTO_VERSION 1
+/* 2: hello hands out the view file (was: the peer map); pool requests. */
+#define SLIM_PROTO_VERSION 2
 /* Largest request the router accepts, and largest reply libslim accepts
  * (hello, connect, listen). A bigger one is refused with EMSGSIZE. */
 #define SLIM_WIRE_MAX 4096

@@ -55,7 +55,7 @@ def ip_host_order(dotted):
 
 
 # Request bodies (oneof field numbers from slim.proto).
-def req_hello(version=1):
+def req_hello(version=2):
     return f_bytes(1, f_varint(1, version))
 
 
@@ -241,7 +241,7 @@ def main():
         if mode == "malformed":
             malformed(path)
         elif mode == "hello":
-            check(path, "hello from pid %d" % os.getpid(), req_hello(1), want or {0})
+            check(path, "hello from pid %d" % os.getpid(), req_hello(), want or {0})
         elif mode == "connect":
             check(path, "connect 10.244.2.2:80 from pid %d" % os.getpid(),
                   req_connect("10.244.2.2", 80), want or {0})
