@@ -94,6 +94,11 @@ static int candidate_connect(int fd, const struct fd_state *cand, struct slim_ep
 	if (cand->bound && cand->aux.port) {
 		struct sockaddr_in src = slim_sin((struct slim_ep){INADDR_ANY, cand->aux.port});
 
+		int one = 1;
+
+		/* Host ports are shared by every container of the host: a
+		 * TIME_WAIT left by another connection must not block it. */
+		(void)real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (real_bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
 			return -1;
 	}

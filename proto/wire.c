@@ -110,7 +110,10 @@ ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *
 	}
 	if (bad || got > maxfds) {
 		close_passed_fds(&msg);
-		errno = EMSGSIZE;
+		/* Only the fds were cut short (the packet itself fit): the
+		 * receiver had no free fd numbers for them (or the sender sent
+		 * more than the control buffer holds). */
+		errno = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC ? EMFILE : EMSGSIZE;
 		return -1;
 	}
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {

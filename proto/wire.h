@@ -29,7 +29,8 @@ int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t
 /* Receives one packet into buf (cap bytes) and up to maxfds descriptors into
  * fds (received with MSG_CMSG_CLOEXEC), setting *nfds. Retries EINTR.
  * Returns the packet length (0 means the peer closed), or -1 with errno:
- * EMSGSIZE if the packet or its fds did not fit (any fds that did arrive are
+ * EMSGSIZE if the packet or its fds did not fit, EMFILE if only the fds were
+ * cut short (no free fd numbers here, usually; any fds that did arrive are
  * closed with slim_wire_drop_fd and *nfds is 0). On success the caller owns
  * the fds. */
 ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds);

@@ -152,9 +152,10 @@ static void do_listen(struct router *r, const struct peer_id *p, const Slim__Lis
 			    ip_str(q->bound_ip), ip_str(c->vip));
 		return;
 	}
-	/* Like listen(2), but a negative or zero backlog still gets one slot. */
-	if (backlog < 1)
-		backlog = 1;
+	/* Like listen(2): a negative backlog means the most allowed
+	 * (libslim sends SOMAXCONN for it), zero stays zero. */
+	if (backlog < 0)
+		backlog = SOMAXCONN;
 	if (backlog > SOMAXCONN)
 		backlog = SOMAXCONN;
 	e = hostsock_listener(r->self->underlay_ip, r->self->port, backlog, r->owner_fd, c->vip,

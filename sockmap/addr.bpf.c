@@ -28,7 +28,9 @@ int slim_connect4(struct bpf_sock_addr *ctx)
 	struct slim_route_val *rv;
 	struct slim_vaddr *in;
 
-	if (!sk || !bpf_sk_storage_get(&owner, sk, 0, 0))
+	/* Not AF_INET (an AF_INET6 address on this socket): the kernel
+	 * answers EAFNOSUPPORT as it would without us. */
+	if (!sk || ctx->user_family != 2 || !bpf_sk_storage_get(&owner, sk, 0, 0))
 		return 1;
 	key.subnet = ctx->user_ip4;
 	rv = bpf_map_lookup_elem(&routes, &key);
