@@ -63,7 +63,7 @@ static int host_socket(struct slim_ep dst, uint32_t epoch, int *hostfd, uint64_t
 
 /* The candidate path: overlay if dst is in a route, else plain. The host
  * socket is connected to the virtual address itself: the connect4 program
- * records it as the socket's intent and sends the SYN to the owning host. */
+ * records it as the socket's destination and sends the SYN to the owning host. */
 static int candidate_connect(int fd, const struct fd_state *cand, struct slim_ep dst,
 			     const struct sockaddr *addr, socklen_t len)
 {

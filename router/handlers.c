@@ -141,7 +141,6 @@ static void do_listen(struct router *r, const struct peer_id *p, const Slim__Lis
 		      struct reply_ctx *rc)
 {
 	const struct container *c = caller_container(r, p, rc);
-	struct slim_vaddr bound;
 	const char *what;
 	int fd, e, backlog = q->backlog;
 
@@ -158,19 +157,13 @@ static void do_listen(struct router *r, const struct peer_id *p, const Slim__Lis
 		backlog = SOMAXCONN;
 	if (backlog > SOMAXCONN)
 		backlog = SOMAXCONN;
+	/* Its owner storage also holds what getsockname reports on it (the
+	 * getsockname4 program): the address the app bound, the virtual port. */
 	e = hostsock_listener(r->self->underlay_ip, r->self->port, backlog, r->owner_fd, c->vip,
-			      c->id, &fd, &what);
+			      c->id, q->has_bound_ip ? q->bound_ip : 0, (uint16_t)q->port, &fd,
+			      &what);
 	if (e) {
 		reply_error(rc, e, "listen: %s: %s", what, strerror(e));
-		return;
-	}
-	/* What getsockname reports on it (the getsockname4 program). */
-	bound = (struct slim_vaddr){.ip = htonl(q->has_bound_ip ? q->bound_ip : 0),
-				    .port = htons((uint16_t)q->port)};
-	if (bpf_map_update_elem(r->intent_fd, &fd, &bound, BPF_ANY) != 0) {
-		e = errno;
-		close(fd);
-		reply_error(rc, e, "listen: intent storage: %s", strerror(e));
 		return;
 	}
 	e = lmap_insert(&r->listeners, c->vip, (uint16_t)q->port, fd);

@@ -160,9 +160,13 @@ fail:
 	return -1;
 }
 
-int hostsock_stamp_owner(int owner_map, int sock, uint32_t vip, uint32_t id)
+int hostsock_stamp_owner(int owner_map, int sock, uint32_t vip, uint32_t id, uint32_t dst_ip,
+			 uint16_t dst_port)
 {
-	struct slim_owner o = {.vip = htonl(vip), .container_id = htonl(id)};
+	struct slim_owner o = {.vip = htonl(vip),
+			       .container_id = htonl(id),
+			       .dst_ip = htonl(dst_ip),
+			       .dst_port = htons(dst_port)};
 
 	if (bpf_map_update_elem(owner_map, &sock, &o, BPF_ANY) != 0)
 		return errno;
@@ -178,7 +182,7 @@ int hostsock_client(int owner_map, uint32_t vip, uint32_t id, int *out, const ch
 	if (fd < 0)
 		return errno;
 	*what = "owner storage";
-	if ((e = hostsock_stamp_owner(owner_map, fd, vip, id)) != 0) {
+	if ((e = hostsock_stamp_owner(owner_map, fd, vip, id, 0, 0)) != 0) {
 		close(fd);
 		return e;
 	}
@@ -187,7 +191,7 @@ int hostsock_client(int owner_map, uint32_t vip, uint32_t id, int *out, const ch
 }
 
 int hostsock_listener(uint32_t ip, uint16_t port, int backlog, int owner_map, uint32_t vip,
-		      uint32_t id, int *out, const char **what)
+		      uint32_t id, uint32_t bound_ip, uint16_t vport, int *out, const char **what)
 {
 	struct sockaddr_in a = sin_of(ip, port);
 	int fd, e;
@@ -208,7 +212,7 @@ int hostsock_listener(uint32_t ip, uint16_t port, int backlog, int owner_map, ui
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
 		return fail_close(fd);
 	*what = "owner storage";
-	if ((e = hostsock_stamp_owner(owner_map, fd, vip, id)) != 0) {
+	if ((e = hostsock_stamp_owner(owner_map, fd, vip, id, bound_ip, vport)) != 0) {
 		close(fd);
 		return e;
 	}

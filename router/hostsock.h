@@ -20,9 +20,10 @@
 int hostsock_anchor(uint32_t ip, uint16_t port, int prog_fd, bool may_join, bool *joined, char *err,
 		    size_t errlen);
 
-/* Stamps owner storage {vip, id} (network byte order) on sock. Returns 0 or
- * a positive errno. */
-int hostsock_stamp_owner(int owner_map, int sock, uint32_t vip, uint32_t id);
+/* Stamps owner storage {vip, id, dst_ip:dst_port} on sock (arguments in host
+ * byte order, stored in network order). Returns 0 or a positive errno. */
+int hostsock_stamp_owner(int owner_map, int sock, uint32_t vip, uint32_t id, uint32_t dst_ip,
+			 uint16_t dst_port);
 
 /* A fresh client socket stamped with its owner; its destination is stamped
  * later by the connect4 program, from the app's own connect(). Returns 0 and
@@ -31,9 +32,10 @@ int hostsock_stamp_owner(int owner_map, int sock, uint32_t vip, uint32_t id);
 int hostsock_client(int owner_map, uint32_t vip, uint32_t id, int *out, const char **what);
 
 /* A listening socket on ip:port (the reserved port, joining the anchor's
- * reuseport group) with TCP_SAVE_SYN, stamped with its owner. Returns 0 and
- * the fd in *out, or a positive errno with the failed step in *what. */
+ * reuseport group) with TCP_SAVE_SYN, stamped with its owner and the
+ * virtual address bound_ip:vport it stands for. Returns 0 and the fd in
+ * *out, or a positive errno with the failed step in *what. */
 int hostsock_listener(uint32_t ip, uint16_t port, int backlog, int owner_map, uint32_t vip,
-		      uint32_t id, int *out, const char **what);
+		      uint32_t id, uint32_t bound_ip, uint16_t vport, int *out, const char **what);
 
 #endif

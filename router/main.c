@@ -340,7 +340,6 @@ int main(int argc, char **argv)
 		rlog("reusing maps pinned in %s (%zu listeners)", r.pin_dir,
 		     listeners_open(&r, lmap_ok));
 	r.owner_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_OWNER);
-	r.intent_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_INTENT);
 	r.epoch = map_id(r.owner_fd);
 	r.view = &view;
 	if (view_open(&view, r.view_path, err, sizeof(err)) != 0 ||

@@ -24,8 +24,8 @@ struct router {
 	struct cg cg;
 	struct slim_bpf *bpf;
 	struct lmap listeners;
-	int owner_fd, intent_fd; /* owned by bpf */
-	uint32_t epoch;		 /* the view's epoch: the owner map's id */
+	int owner_fd;	/* owned by bpf */
+	uint32_t epoch; /* the view's epoch: the owner map's id */
 	struct view *view;
 	uint64_t connect_requests, pool_requests, pool_sockets; /* for status */
 	const char *socket_path;

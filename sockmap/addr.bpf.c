@@ -5,8 +5,9 @@
  *
  * connect4: the app connects its (swapped-in) host socket to the virtual
  *   destination itself; the kernel records that destination as the
- *   socket's intent and sends the SYN to the owning host's reserved port.
- *   No router round trip, and the app can only ever stamp its own socket.
+ *   socket's destination (owner storage) and sends the SYN to the owning host's reserved port.
+ *   No router round trip, and the app can only ever stamp its own socket
+ *   (in its owner storage, whose identity part only the router writes).
  * getsockname4 / getpeername4: report the virtual addresses, for every
  *   copy of the fd (dup, fork, exec) and for accept()'s peer address,
  *   without libslim tracking the socket at all. */
@@ -26,26 +27,25 @@ int slim_connect4(struct bpf_sock_addr *ctx)
 	struct bpf_sock *sk = ctx->sk;
 	struct slim_route_key key = {.prefixlen = 32};
 	struct slim_route_val *rv;
-	struct slim_vaddr *in;
+	struct slim_owner *o;
 
 	/* Not AF_INET (an AF_INET6 address on this socket): the kernel
 	 * answers EAFNOSUPPORT as it would without us. */
-	if (!sk || ctx->user_family != 2 || !bpf_sk_storage_get(&owner, sk, 0, 0))
+	if (!sk || ctx->user_family != 2)
+		return 1;
+	o = bpf_sk_storage_get(&owner, sk, 0, 0);
+	if (!o)
 		return 1;
 	key.subnet = ctx->user_ip4;
 	rv = bpf_map_lookup_elem(&routes, &key);
 	if (!rv)
 		return 0;
-	in = bpf_sk_storage_get(&intent, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!in)
-		return 0;
 	/* Only a socket that is not connecting or connected takes a new
 	 * destination: a second connect() while in progress must leave the
-	 * first one's intent (the kernel then answers EALREADY/EISCONN). */
+	 * first one's (the kernel then answers EALREADY/EISCONN). */
 	if (sk->state == BPF_TCP_CLOSE) {
-		in->ip = ctx->user_ip4;
-		in->port = (__u16)ctx->user_port;
-		in->pad = 0;
+		o->dst_ip = ctx->user_ip4;
+		o->dst_port = (__u16)ctx->user_port;
 	}
 	ctx->user_ip4 = rv->underlay_ip;
 	ctx->user_port = rv->port;
@@ -59,8 +59,8 @@ SEC("cgroup/getpeername4")
 int slim_getpeername4(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
+	struct slim_owner *o;
 	struct slim_peer *p;
-	struct slim_vaddr *in;
 
 	if (!sk)
 		return 1;
@@ -69,12 +69,12 @@ int slim_getpeername4(struct bpf_sock_addr *ctx)
 		ctx->user_ip4 = p->peer_ip;
 		return 1;
 	}
-	if (sk->state == BPF_TCP_LISTEN || !bpf_sk_storage_get(&owner, sk, 0, 0))
+	if (sk->state == BPF_TCP_LISTEN)
 		return 1;
-	in = bpf_sk_storage_get(&intent, sk, 0, 0);
-	if (in) {
-		ctx->user_ip4 = in->ip;
-		ctx->user_port = in->port;
+	o = bpf_sk_storage_get(&owner, sk, 0, 0);
+	if (o && o->dst_ip) {
+		ctx->user_ip4 = o->dst_ip;
+		ctx->user_port = o->dst_port;
 	}
 	return 1;
 }
@@ -89,7 +89,6 @@ int slim_getsockname4(struct bpf_sock_addr *ctx)
 	struct bpf_sock *sk = ctx->sk;
 	struct slim_owner *o;
 	struct slim_peer *p;
-	struct slim_vaddr *in;
 
 	if (!sk)
 		return 1;
@@ -103,11 +102,8 @@ int slim_getsockname4(struct bpf_sock_addr *ctx)
 	if (!o)
 		return 1;
 	if (sk->state == BPF_TCP_LISTEN) {
-		in = bpf_sk_storage_get(&intent, sk, 0, 0);
-		if (in) {
-			ctx->user_ip4 = in->ip;
-			ctx->user_port = in->port;
-		}
+		ctx->user_ip4 = o->dst_ip;
+		ctx->user_port = o->dst_port;
 		return 1;
 	}
 	if (ctx->user_ip4)

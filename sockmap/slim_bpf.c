@@ -41,8 +41,10 @@ static const char *const link_names[CG_COUNT] = {
 
 /* Pin file names under the pin directory, indexed by enum slim_map. */
 static const char *const map_names[SLIM_MAP_COUNT] = {
-    [SLIM_MAP_LISTENERS] = "listeners", [SLIM_MAP_OWNER] = "owner",   [SLIM_MAP_INTENT] = "intent",
-    [SLIM_MAP_PEER] = "peer",		[SLIM_MAP_ROUTES] = "routes",
+    [SLIM_MAP_LISTENERS] = "listeners",
+    [SLIM_MAP_OWNER] = "owner",
+    [SLIM_MAP_PEER] = "peer",
+    [SLIM_MAP_ROUTES] = "routes",
 };
 
 static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
@@ -103,8 +105,6 @@ static struct bpf_map *map_of(const struct slim_bpf *b, enum slim_map m)
 		return b->skel->maps.listeners;
 	case SLIM_MAP_OWNER:
 		return b->skel->maps.owner;
-	case SLIM_MAP_INTENT:
-		return b->skel->maps.intent;
 	case SLIM_MAP_PEER:
 		return b->skel->maps.peer;
 	case SLIM_MAP_ROUTES:

@@ -9,8 +9,7 @@ struct slim_bpf;
 
 enum slim_map {
 	SLIM_MAP_LISTENERS, /* SOCKHASH slim_vaddr -> listening socket */
-	SLIM_MAP_OWNER,	    /* sk_storage slim_owner */
-	SLIM_MAP_INTENT,    /* sk_storage slim_vaddr */
+	SLIM_MAP_OWNER,	    /* sk_storage slim_owner (identity + destination) */
 	SLIM_MAP_PEER,	    /* sk_storage slim_peer */
 	SLIM_MAP_ROUTES,    /* LPM trie slim_route_key -> slim_route_val */
 	SLIM_MAP_COUNT

@@ -22,19 +22,26 @@ struct slim_tcp_opt {
 	__u16 dst_port;
 } __attribute__((packed));
 
-/* A virtual endpoint: the key of the listeners SOCKHASH, the value of the
- * intent storage. */
+/* A virtual endpoint: the key of the listeners SOCKHASH. */
 struct slim_vaddr {
 	__u32 ip;
 	__u16 port;
 	__u16 pad; /* always 0: part of the hash key */
 };
 
-/* owner sk_storage: written by the router only, on every host socket it
- * hands out. The virtual source on the wire comes from here. */
+/* owner sk_storage, on every host socket the router hands out. vip and
+ * container_id are written by the router only: the virtual source on the
+ * wire comes from here. dst is a client's virtual destination, written by
+ * the connect4 program from the app's own connect() (0 until then), or a
+ * listener's virtual address as the app bound it (0.0.0.0 or its vip, and
+ * the virtual port), written by the router. One storage per socket: one
+ * allocation, one lookup per sockops callback. */
 struct slim_owner {
 	__u32 vip;
 	__u32 container_id;
+	__u32 dst_ip;
+	__u16 dst_port;
+	__u16 pad;
 };
 
 /* peer sk_storage: created by sockops at PASSIVE_ESTABLISHED on an accepted

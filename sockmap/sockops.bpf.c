@@ -1,6 +1,7 @@
 /* sockops program, attached to the router's cgroup.
  *
- * Active side: a host socket the router stamped with owner + intent storage
+ * Active side: a host socket the router stamped (owner storage) and whose
+ * destination the connect4 program recorded there
  * carries the overlay option (struct slim_tcp_opt) in its SYN.
  * Passive side: an accepted socket whose saved SYN carries a valid option
  * gets the virtual peer in its peer storage.
@@ -17,25 +18,23 @@
 #define TCPHDR_SYN 0x02
 #define TCPHDR_ACK 0x10
 
-/* Fills opt from the socket's owner and intent storage. Returns 0, or -1 if
- * the socket is not a stamped overlay client. */
+/* Fills opt from the socket's owner storage. Returns 0, or -1 if the socket
+ * is not a stamped overlay client with a destination. */
 static __always_inline int client_opt(struct bpf_sock *sk, struct slim_tcp_opt *opt)
 {
 	struct slim_owner *o;
-	struct slim_vaddr *in;
 
 	if (!sk)
 		return -1;
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
-	in = bpf_sk_storage_get(&intent, sk, 0, 0);
-	if (!o || !in)
+	if (!o || !o->dst_ip)
 		return -1;
 	opt->kind = SLIM_OPT_KIND;
 	opt->len = SLIM_OPT_LEN;
 	opt->exid = bpf_htons(SLIM_OPT_EXID);
 	opt->src_ip = o->vip;
-	opt->dst_ip = in->ip;
-	opt->dst_port = in->port;
+	opt->dst_ip = o->dst_ip;
+	opt->dst_port = o->dst_port;
 	return 0;
 }
 

@@ -5,23 +5,14 @@
 #ifndef SLIM_STORAGE_BPF_H
 #define SLIM_STORAGE_BPF_H
 
-/* owner: the container a host socket was created for (router only). */
+/* owner: the container a host socket was created for, and its virtual
+ * destination or bound address (struct slim_owner). */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct slim_owner);
 } owner SEC(".maps") __weak;
-
-/* intent: a client socket's virtual destination (written by the connect4
- * program from the app's own connect()), or a listener's virtual bound
- * address (written by the router). */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct slim_vaddr);
-} intent SEC(".maps") __weak;
 
 /* peer: an accepted socket's virtual peer and local address (sockops). */
 struct {

@@ -392,8 +392,8 @@ static void check_duplicate_insert(void)
 		pass("BPF_NOEXIST on a taken virtual key fails with EEXIST");
 }
 
-/* A client socket, stamped with its owner if owner (its intent comes from
- * connect() through the connect4 program). */
+/* A client socket, stamped with its owner if owner (its destination comes
+ * from connect() through the connect4 program). */
 static int client(int owner)
 {
 	struct timeval tv = {.tv_sec = 3};
@@ -489,11 +489,12 @@ static int name_of(int fd, int peer, char *out, size_t outlen)
 }
 
 /* The getsockname4/getpeername4 programs report the virtual addresses on
- * both ends, and connect4 recorded the client's intent. */
+ * both ends, and connect4 recorded the client's destination. */
 static void check_names(int accepted, int client_fd, const char *local_vip)
 {
 	char want[64], got[64], cport[64];
-	struct slim_vaddr in, want_in = vaddr(local_vip, 80);
+	struct slim_owner o;
+	struct slim_vaddr want_in = vaddr(local_vip, 80);
 
 	if (name_of(client_fd, 0, got, sizeof(got)) || strncmp(got, CLIENT_VIP ":", 11) != 0) {
 		fail("client getsockname: %s, want " CLIENT_VIP ":<port>", got);
@@ -510,9 +511,9 @@ static void check_names(int accepted, int client_fd, const char *local_vip)
 		fail("accepted getpeername: %s, want %s", got, want);
 	else
 		pass("getsockname/getpeername report virtual addresses on both ends");
-	if (bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_INTENT), &client_fd, &in) ||
-	    in.ip != want_in.ip || in.port != want_in.port)
-		fail("client intent storage does not hold %s:80", local_vip);
+	if (bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), &client_fd, &o) ||
+	    o.dst_ip != want_in.ip || o.dst_port != want_in.port)
+		fail("client owner storage does not hold the destination %s:80", local_vip);
 }
 
 static void check_peer(int accepted, int client_fd, const char *local_vip)
@@ -622,7 +623,7 @@ static void check_refused(const char *what, int owner, const char *dst_vip, int 
 static void check_pins(void)
 {
 	char dir[128], path[192], err[256] = "";
-	static const char *const names[] = {"listeners", "owner", "intent", "peer", "routes"};
+	static const char *const names[] = {"listeners", "owner", "peer", "routes"};
 	struct stat st;
 	size_t i;
 
