@@ -579,15 +579,18 @@ static int collect_pool(int fd, bool block)
 	return 0;
 }
 
-/* Sends a pool request for next_batch sockets. Returns 0 or RT_TRANSPORT
- * (errno). Under ipc_lock, with no reply pending. */
-static int send_pool_request(int fd)
+/* Sends a pool request for next_batch sockets (urgent: the caller will
+ * wait for it). Returns 0 or RT_TRANSPORT (errno). Under ipc_lock, with no
+ * reply pending. */
+static int send_pool_request(int fd, bool urgent)
 {
 	Slim__Request req = SLIM__REQUEST__INIT;
 	Slim__PoolRequest p = SLIM__POOL_REQUEST__INIT;
 	size_t len;
 
 	p.count = next_batch;
+	p.has_urgent = urgent;
+	p.urgent = urgent;
 	req.body_case = SLIM__REQUEST__BODY_POOL;
 	req.pool = &p;
 	len = slim__request__get_packed_size(&req);
@@ -640,7 +643,7 @@ void slim_pool_service(bool block)
 	fd = atomic_load(&conn_fd);
 	e = collect_pool(fd, block);
 	if (e == 0 && !pool_pending && pool_count() < POOL_LOW)
-		e = send_pool_request(fd);
+		e = send_pool_request(fd, block && pool_count() == 0);
 	if (e == 0 && block)
 		e = collect_pool(fd, true);
 	if (e == RT_PROTOCOL) {

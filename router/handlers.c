@@ -1,6 +1,7 @@
 /* Request handlers. The caller's identity comes from the connection
  * (SO_PEERCRED at accept); whether it is a registered container is looked up
  * again on every request, since a container can be deleted meanwhile. */
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include "handlers.h"
 #include "hostsock.h"
 #include "listeners.h"
@@ -12,6 +13,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +186,15 @@ static void do_listen(struct router *r, const struct peer_id *p, const Slim__Lis
 	rlog("container %s listens on %s:%u", c->name, ip_str(c->vip), q->port);
 }
 
+/* Moves the router's thread to SCHED_IDLE (on) or back to SCHED_OTHER.
+ * Best effort: a refusal only costs the apps some latency. */
+static void sched_idle(bool on)
+{
+	struct sched_param sp = {.sched_priority = 0};
+
+	(void)sched_setscheduler(0, on ? SCHED_IDLE : SCHED_OTHER, &sp);
+}
+
 /* count fresh client sockets stamped for the caller, for its pool. A
  * partial batch is sent as it is (the pool takes what comes); none at all
  * is an error reply. */
@@ -197,12 +208,19 @@ static void do_pool(struct router *r, const struct peer_id *p, const Slim__PoolR
 	if (!c)
 		return;
 	r->pool_requests++;
+	/* Ahead of need: build the batch at idle priority, so that creating
+	 * a few dozen sockets never delays an app's wake-up on a busy CPU
+	 * (it showed as a doubled p99 of connection setup). */
+	if (!q->urgent)
+		sched_idle(true);
 	while (rc->nfds < q->count) {
 		e = hostsock_client(r->owner_fd, c->vip, c->id, &fd, &what);
 		if (e)
 			break;
 		reply_fd(rc, fd);
 	}
+	if (!q->urgent)
+		sched_idle(false);
 	if (rc->nfds == 0) {
 		reply_error(rc, e, "pool: %s: %s", what, strerror(e));
 		return;

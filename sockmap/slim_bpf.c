@@ -28,10 +28,10 @@ struct slim_bpf {
 /* The programs attached to the router's cgroup, and the pin names of their
  * links (kept across router restarts). */
 enum cg_prog { CG_SOCKOPS, CG_CONNECT4, CG_GETSOCKNAME4, CG_GETPEERNAME4, CG_COUNT };
-/* The sockops link pin of routers before the fast path (kept only at a
- * clean stop): removed wherever we clean up, so an upgrade does not leave
- * the old program attached. */
-#define LEGACY_LINK "sockops-link"
+/* Pins of older routers (the sockops link kept at a clean stop, the intent
+ * map): removed wherever we clean up, so an upgrade does not leave the old
+ * program attached or the pin dir behind. */
+static const char *const legacy[] = {"sockops-link", "intent"};
 static const char *const link_names[CG_COUNT] = {
     [CG_SOCKOPS] = "link-sockops",
     [CG_CONNECT4] = "link-connect4",
@@ -258,8 +258,9 @@ struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, ch
 	for (int p = 0; p < CG_COUNT; p++)
 		if (join_path(path, sizeof(path), dir, link_names[p]) == 0)
 			unlink(path);
-	if (join_path(path, sizeof(path), dir, LEGACY_LINK) == 0)
-		unlink(path);
+	for (size_t l = 0; l < sizeof(legacy) / sizeof(legacy[0]); l++)
+		if (join_path(path, sizeof(path), dir, legacy[l]) == 0)
+			unlink(path);
 	return load(NULL, err, errlen);
 }
 
@@ -369,8 +370,9 @@ static void unpin_dir(const char *dir)
 	for (int p = 0; p < CG_COUNT; p++)
 		if (join_path(path, sizeof(path), dir, link_names[p]) == 0)
 			unlink(path);
-	if (join_path(path, sizeof(path), dir, LEGACY_LINK) == 0)
-		unlink(path);
+	for (size_t l = 0; l < sizeof(legacy) / sizeof(legacy[0]); l++)
+		if (join_path(path, sizeof(path), dir, legacy[l]) == 0)
+			unlink(path);
 	rmdir(dir);
 }
 
