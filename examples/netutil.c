@@ -175,3 +175,16 @@ int nu_main(const char *prog, int argc, char **argv, void (*usage)(void),
 	usage();
 	return 1;
 }
+
+int nu_parse_seconds(const char *prog, const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end || end == s || !(v > 0 && v <= 3600)) {
+		fprintf(stderr, "%s: bad --seconds '%s' (want 0..3600)\n", prog, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

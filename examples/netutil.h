@@ -19,6 +19,10 @@ int nu_parse_port(const char *s, int min);
  * printing "PROG: bad WHAT 'S' (want MIN..MAX)". */
 int nu_parse_long(const char *what, const char *s, long min, long max, long *out);
 
+/* Parses a --seconds value: a number in (0, 3600]. Returns 0, or -1 after
+ * printing "PROG: bad --seconds ..." on stderr. */
+int nu_parse_seconds(const char *prog, const char *s, double *out);
+
 /* A dotted IPv4 address. Returns 0, or -1. */
 int nu_parse_ipv4(const char *s, struct in_addr *out);
 

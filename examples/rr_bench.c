@@ -220,7 +220,7 @@ static int run_client(int argc, char **argv)
 	const char *mode = NULL;
 	double seconds = 2;
 	long size = 131072;
-	char *end, kind, c = 'x';
+	char kind, c = 'x';
 	int ch, port, fd, one = 1;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -229,12 +229,8 @@ static int run_client(int argc, char **argv)
 			mode = optarg;
 			break;
 		case 's':
-			seconds = strtod(optarg, &end);
-			if (*end || end == optarg || !(seconds > 0 && seconds <= 3600)) {
-				fprintf(stderr, PROG ": bad --seconds '%s' (want 0..3600)\n",
-					optarg);
+			if (nu_parse_seconds(PROG, optarg, &seconds) < 0)
 				return 1;
-			}
 			break;
 		case 'z':
 			if (nu_parse_long("--size", optarg, 1, MAX_SIZE, &size) < 0)

@@ -201,7 +201,6 @@ static int run_client(int argc, char **argv)
 	struct sockaddr_in dst = {.sin_family = AF_INET};
 	struct worker *ws;
 	double seconds = 0, rate;
-	char *end;
 	long conns = 1;
 	size_t total = 0, k = 0;
 	unsigned long errors = 0;
@@ -212,12 +211,8 @@ static int run_client(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			seconds = strtod(optarg, &end);
-			if (*end || end == optarg || !(seconds > 0 && seconds <= 3600)) {
-				fprintf(stderr, PROG ": bad --seconds '%s' (want 0..3600)\n",
-					optarg);
+			if (nu_parse_seconds(PROG, optarg, &seconds) < 0)
 				return 1;
-			}
 			break;
 		case 'c':
 			if (nu_parse_long("--conns", optarg, 1, MAX_THREADS, &conns) < 0)
