@@ -184,6 +184,14 @@ static void *client_thread(void *arg)
 	return NULL;
 }
 
+/* The per-mille-th value of the n sorted samples (n > 0). */
+static uint32_t pct(const uint32_t *sorted, size_t n, size_t per_mille)
+{
+	size_t i = n * per_mille / 1000;
+
+	return sorted[i < n ? i : n - 1];
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -276,8 +284,18 @@ static int run_client(int argc, char **argv)
 		uint32_t p99 =
 		    total ? all[(total * 99) / 100 < total ? (total * 99) / 100 : total - 1] : 0;
 
+		double sum = 0;
+
+		for (size_t i = 0; i < total; i++)
+			sum += all[i];
 		printf("rate %.0f/s\n", rate);
 		printf("latency p50 %u us p99 %u us\n", p50, p99);
+		/* Where a lower rate comes from: every transaction a little
+		 * slower, or a few much slower (the tail). */
+		if (total)
+			printf("latency mean %.1f us p75 %u p90 %u p95 %u p99.9 %u max %u\n",
+			       sum / (double)total, pct(all, total, 750), pct(all, total, 900),
+			       pct(all, total, 950), pct(all, total, 999), all[total - 1]);
 		printf("RESULT transactions=%zu errors=%lu seconds=%.3f rate=%.0f p50_us=%u "
 		       "p99_us=%u conns=%ld\n",
 		       total, errors, seconds, rate, p50, p99, conns);
