@@ -48,7 +48,13 @@ static int host_socket(struct slim_ep dst, uint32_t epoch, int *hostfd, uint64_t
 
 	*ino = 0;
 	if (slim_fastpath()) {
-		*hostfd = pool_take(epoch, true, ino);
+		*hostfd = pool_take(epoch, ino);
+		if (*hostfd >= 0) {
+			slim_pool_service(false); /* refill ahead of need */
+			return 0;
+		}
+		slim_pool_service(true);
+		*hostfd = pool_take(epoch, ino);
 		if (*hostfd >= 0)
 			return 0;
 	}

@@ -1,200 +1,151 @@
-/* One mutex guards the pool connection and its accounting. It is held
- * across a wait for the router only when the pool is empty (bounded by
- * POOL_WAIT_MS): other threads that want a socket then wait for the same
- * reply anyway. A signal handler that re-enters on the same thread does not
- * wait: it gets -1 and a container socket. */
+/* The pool is a LIFO under one mutex that is held for a few loads and
+ * stores only, never across a system call other than close of a stale
+ * entry. */
 #define _GNU_SOURCE
 #include "pool.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "fdtable.h"
 #include "real.h"
-#include "router.h"
-#include "wire.h"
+
+struct entry {
+	int fd;
+	uint32_t epoch;
+	uint64_t ino;
+};
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static __thread bool in_pool __attribute__((tls_model("initial-exec")));
-/* Under mu. */
-static int pfd = -1;
-static uint64_t pino;
-static uint32_t asked, got; /* sockets requested and received on pfd */
-static uint32_t next_batch = POOL_FIRST;
-static uint8_t buf[256];
+static struct entry ents[POOL_CAP];
+static _Atomic size_t count;
 
-/* Forgets the connection, closing it only if the number still holds it
- * (the app may have closed it and reused the number). */
-static void drop(void)
+/* True if fd is a TCP socket (what pool replies must carry). Checked once
+ * per batch, on its first socket: a router that sends the wrong thing
+ * sends it for the whole batch. */
+static bool is_tcp(int fd)
 {
-	if (pfd >= 0 && fd_inode(pfd) == pino)
-		real_close(pfd);
-	pfd = -1;
-	asked = got = 0;
+	int v;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) == 0 && v == IPPROTO_TCP;
 }
 
-/* The connection, (re)opened if needed. Returns 0 or -1. */
-static int conn(void)
+int pool_take(uint32_t epoch, uint64_t *ino)
 {
-	if (pfd >= 0 && fd_inode(pfd) == pino)
-		return 0;
-	drop();
-	pfd = slim_router_dial();
-	if (pfd < 0)
-		return -1;
-	pino = fd_inode(pfd);
-	return 0;
-}
+	struct entry e;
+	size_t n;
 
-/* Sends a pool request for next_batch sockets. Returns 0 or -1. */
-static int ask(bool urgent)
-{
-	Slim__Request req = SLIM__REQUEST__INIT;
-	Slim__PoolRequest p = SLIM__POOL_REQUEST__INIT;
-	size_t len;
-
-	p.count = next_batch;
-	p.has_urgent = true;
-	p.urgent = urgent;
-	req.body_case = SLIM__REQUEST__BODY_POOL;
-	req.pool = &p;
-	len = slim__request__get_packed_size(&req);
-	if (len > sizeof(buf))
-		return -1;
-	slim__request__pack(&req, buf);
-	if (slim_wire_send(pfd, buf, len, NULL, 0) < 0)
-		return -1;
-	asked += next_batch;
-	if (next_batch < POOL_BATCH)
-		next_batch *= 2;
-	return 0;
-}
-
-#define R_NONE (-1)    /* nothing queued (EAGAIN) */
-#define R_DEAD (-2)    /* the connection broke or carried nonsense */
-#define R_REFUSED (-3) /* an error reply: the batches asked for are over */
-
-/* Receives one packet: returns its socket (>= 0, *epoch set) or R_*. */
-static int recv_one(int flags, uint32_t *epoch)
-{
-	int fds[1];
-	size_t nfds = 0;
-	ssize_t n = slim_wire_recv_flags(pfd, buf, sizeof(buf), fds, &nfds, 1, flags);
-	Slim__Reply *rep;
-	char why[8];
-
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return R_NONE;
-	if (n <= 0) {
-		for (size_t i = 0; i < nfds; i++)
-			real_close(fds[i]);
-		return R_DEAD;
-	}
-	rep = slim__reply__unpack(NULL, (size_t)n, buf);
-	if (!rep || slim_validate_reply(rep, SLIM__REQUEST__BODY_POOL, why, sizeof(why)) != 0 ||
-	    (rep->error == 0 && (nfds != 1 || rep->pool->count != 1))) {
-		for (size_t i = 0; i < nfds; i++)
-			real_close(fds[i]);
-		if (rep)
-			slim__reply__free_unpacked(rep, NULL);
-		return R_DEAD;
-	}
-	if (rep->error) {
-		slim__reply__free_unpacked(rep, NULL);
-		asked = got; /* nothing more is coming */
-		return R_REFUSED;
-	}
-	got++;
-	*epoch = rep->pool->epoch;
-	slim__reply__free_unpacked(rep, NULL);
-	return fds[0];
-}
-
-/* Waits until the connection has a packet. Returns 0, or -1 on timeout. */
-static int wait_readable(void)
-{
-	struct pollfd p = {.fd = pfd, .events = POLLIN};
-	int r;
-
-	do
-		r = poll(&p, 1, POOL_WAIT_MS);
-	while (r < 0 && errno == EINTR);
-	return r > 0 ? 0 : -1;
-}
-
-/* The body of pool_take, under mu. */
-static int take(uint32_t epoch, bool cloexec)
-{
-	int flags = MSG_DONTWAIT | (cloexec ? MSG_CMSG_CLOEXEC : 0);
-	int reconnects = 0;
-
-	for (int i = 0; i < 1000; i++) { /* bounds stale sockets and retries */
-		uint32_t ep = 0;
-		int fd;
-
-		if (conn() < 0)
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		n = atomic_load_explicit(&count, memory_order_relaxed);
+		if (n == 0) {
+			pthread_mutex_unlock(&mu);
 			return -1;
-		fd = recv_one(flags, &ep);
-		if (fd >= 0 && ep == epoch)
-			return fd;
-		if (fd >= 0) {
-			real_close(fd); /* stamped for maps that are gone */
+		}
+		e = ents[--n];
+		atomic_store_explicit(&count, n, memory_order_relaxed);
+		pthread_mutex_unlock(&mu);
+		/* The app may have closed the number behind our back
+		 * (close_range, a close-all loop) and reused it. */
+		if (fd_inode(e.fd) != e.ino)
+			continue;
+		if (e.epoch != epoch) {
+			real_close(e.fd);
 			continue;
 		}
-		if (fd == R_REFUSED)
-			return -1;
-		if (fd == R_DEAD) {
-			drop();
-			if (++reconnects > 1)
-				return -1;
-			continue;
-		}
-		/* Nothing queued: ask, unless a batch is on its way, and wait. */
-		if (asked == got && ask(true) < 0) {
-			drop();
-			return -1;
-		}
-		if (wait_readable() < 0)
-			return -1;
+		*ino = e.ino;
+		return e.fd;
 	}
-	return -1;
 }
 
-int pool_take(uint32_t epoch, bool cloexec, uint64_t *ino)
+/* Where pool sockets live: SCM_RIGHTS puts them on the lowest free
+ * numbers, which would push the app's own fds up by as many (wrk, for one,
+ * sizes its event loop by its connection count and rejects the higher
+ * numbers; select() users care too). So they move to the POOL_CAP numbers
+ * just below libslim's router connection (see move_high in router.c):
+ * 896..959 with the usual soft limit of 1024. Returns the lowest such
+ * number, or -1 to leave them where they are (a small fd limit). */
+static int pool_base(void)
 {
-	int saved = errno, fd;
+	struct rlimit rl;
+	long top;
 
-	if (in_pool)
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur <= 256)
 		return -1;
-	pthread_mutex_lock(&mu);
-	in_pool = true;
-	fd = take(epoch, cloexec);
-	/* Ahead of need, without waiting for the answer. */
-	if (fd >= 0 && asked - got < POOL_LOW && ask(false) < 0)
-		drop();
-	in_pool = false;
-	pthread_mutex_unlock(&mu);
-	*ino = fd >= 0 ? fd_inode(fd) : 0;
+	top = (long)(rl.rlim_cur < 1024 ? rl.rlim_cur : 1024) - 64;
+	return (int)(top - POOL_CAP);
+}
+
+/* fd moved to base or above (consumed), or fd itself if it cannot be. */
+static int move_up(int fd, int base)
+{
+	int nfd;
+
+	if (base < 0 || fd >= base)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, base);
+	if (nfd < 0)
+		return fd;
+	real_close(fd);
+	return nfd;
+}
+
+void pool_put(const int *fds, size_t n, uint32_t epoch)
+{
+	bool tcp = n > 0 && is_tcp(fds[0]);
+	int base = n > 0 ? pool_base() : -1, saved = errno;
+
+	for (size_t i = 0; i < n; i++) {
+		int fd = tcp ? move_up(fds[i], base) : fds[i];
+		struct entry e = {.fd = fd, .epoch = epoch, .ino = fd_inode(fd)};
+		bool kept = false;
+
+		if (e.ino && tcp) {
+			pthread_mutex_lock(&mu);
+			size_t c = atomic_load_explicit(&count, memory_order_relaxed);
+			if (c < POOL_CAP) {
+				ents[c] = e;
+				atomic_store_explicit(&count, c + 1, memory_order_relaxed);
+				kept = true;
+			}
+			pthread_mutex_unlock(&mu);
+		}
+		if (!kept)
+			real_close(e.fd);
+	}
 	errno = saved;
-	return fd;
+}
+
+size_t pool_count(void)
+{
+	return atomic_load_explicit(&count, memory_order_relaxed);
 }
 
 void pool_drop_all(void)
 {
-	if (in_pool)
-		return;
-	pthread_mutex_lock(&mu);
-	drop();
-	next_batch = POOL_FIRST;
-	pthread_mutex_unlock(&mu);
+	uint64_t ino;
+	int fd;
+
+	/* Any epoch matches none: every entry is closed or forgotten. */
+	while ((fd = pool_take(UINT32_MAX, &ino)) >= 0)
+		real_close(fd);
 }
 
 void pool_forget_in_child(void)
 {
+	size_t n = atomic_load_explicit(&count, memory_order_relaxed);
+
 	pthread_mutex_init(&mu, NULL);
-	in_pool = false;
-	drop();
-	next_batch = POOL_FIRST;
+	for (size_t i = 0; i < n && i < POOL_CAP; i++)
+		if (fd_inode(ents[i].fd) == ents[i].ino)
+			real_close(ents[i].fd);
+	atomic_store_explicit(&count, 0, memory_order_relaxed);
 }

@@ -58,6 +58,25 @@ static _Atomic uint32_t own_vip;
 /* SLIM_FASTPATH=0: every connect asks the router (the foundation's path;
  * for comparison and as an escape hatch). */
 static bool fastpath = true;
+/* A pool request is on its way: its reply comes before any other reply on
+ * the connection, so whoever uses the connection next collects it first.
+ * Under ipc_lock. */
+static bool pool_pending;
+
+/* pool_pending for lock-free readers (a hint: decisions are re-taken under
+ * ipc_lock). */
+static _Atomic bool pending_hint;
+
+static void set_pending(bool p)
+{
+	pool_pending = p;
+	atomic_store_explicit(&pending_hint, p, memory_order_relaxed);
+}
+/* The next pool request's size: it starts small, so a process that makes
+ * one connection costs the router two sockets, not a full batch, and
+ * doubles with each reply up to POOL_BATCH. Under ipc_lock. */
+#define POOL_FIRST 2
+static uint32_t next_batch = POOL_FIRST;
 static atomic_flag warned = ATOMIC_FLAG_INIT;
 static _Atomic long long retry_at; /* ST_AWAY: CLOCK_MONOTONIC ns of the next try */
 /* Message buffers for the one request/reply in flight, under ipc_lock: app
@@ -94,6 +113,8 @@ static void atfork_child(void)
 {
 	int fd = atomic_exchange(&conn_fd, -1);
 
+	set_pending(false);
+	next_batch = POOL_FIRST;
 	pool_forget_in_child();
 
 	if (fork_locked) {
@@ -226,18 +247,20 @@ static bool reply_fd_fits(int fd, Slim__Request__BodyCase expected)
 /* Reads one reply to a request of kind `expected` from fd (flags: 0, or
  * MSG_DONTWAIT). Returns 0 with *out (caller frees with
  * slim__reply__free_unpacked) and, for a successful reply, its fds in fds
- * and *nfds (caller owns: exactly one of the right kind; none for an error
- * reply); RT_TRANSPORT with errno; or RT_PROTOCOL with a reason in why. Received
+ * and *nfds (caller owns: exactly one of the right kind, or for a pool
+ * reply exactly `count`; none for an error reply); RT_TRANSPORT with errno
+ * (EAGAIN: nothing there yet); or RT_PROTOCOL with a reason in why. Received
  * fds are never leaked, whatever the reply. Under ipc_lock (uses msg_buf). */
 static int receive(int fd, Slim__Request__BodyCase expected, int flags, Slim__Reply **out, int *fds,
 		   size_t *nfds, char *why, size_t whylen)
 {
 	ssize_t n;
 	Slim__Reply *rep;
+	size_t want;
+
 	why[0] = 0;
 	*nfds = 0;
-	n = slim_wire_recv_flags(fd, msg_buf, sizeof(msg_buf), fds, nfds, SLIM_WIRE_MAX_FDS,
-				 MSG_CMSG_CLOEXEC | flags);
+	n = slim_wire_recv_flags(fd, msg_buf, sizeof(msg_buf), fds, nfds, SLIM_WIRE_MAX_FDS, flags);
 	if (n < 0 && errno == EMSGSIZE) {
 		snprintf(why, whylen, "oversized reply");
 		return RT_PROTOCOL;
@@ -263,7 +286,10 @@ static int receive(int fd, Slim__Request__BodyCase expected, int flags, Slim__Re
 		*out = rep;
 		return 0;
 	}
-	if (*nfds != 1 || !reply_fd_fits(fds[0], expected))
+	/* Pool sockets are checked one by one as they enter the pool. */
+	want = expected == SLIM__REQUEST__BODY_POOL ? rep->pool->count : 1;
+	if (*nfds != want ||
+	    (expected != SLIM__REQUEST__BODY_POOL && !reply_fd_fits(fds[0], expected)))
 		goto bad;
 	*out = rep;
 	return 0;
@@ -345,6 +371,7 @@ static int hello(int fd)
 /* Forgets the connection fd; closes it only if it is still ours. */
 static void drop_conn(int fd)
 {
+	set_pending(false);
 	if (atomic_compare_exchange_strong(&conn_fd, &fd, -1) && fd_inode(fd) == conn_ino)
 		real_close(fd);
 }
@@ -359,6 +386,7 @@ static bool conn_alive(void)
 		return false;
 	if (fd_inode(fd) != conn_ino) {
 		atomic_compare_exchange_strong(&conn_fd, &fd, -1); /* not ours: no close */
+		set_pending(false);
 		return false;
 	}
 	return true;
@@ -366,33 +394,9 @@ static bool conn_alive(void)
 
 /* Opens the connection and says hello, unless it is up. Returns 0,
  * RT_TRANSPORT (errno; nothing left open) or EC_GAVE_UP. Under ipc_lock. */
-int slim_router_dial(void)
-{
-	struct sockaddr_un sun;
-	int fd, saved;
-
-	pthread_once(&init_once, init);
-	if (!path_set) {
-		errno = ENOENT;
-		return -1;
-	}
-	fd = real_socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
-	if (real_connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		saved = errno;
-		real_close(fd);
-		errno = saved;
-		return -1;
-	}
-	return move_high(fd);
-}
-
 static int ensure_conn(void)
 {
+	struct sockaddr_un sun;
 	int fd, r, saved;
 
 	if (conn_alive())
@@ -409,9 +413,19 @@ static int ensure_conn(void)
 				  "start the program with slim-run)");
 		return EC_GAVE_UP;
 	}
-	fd = slim_router_dial();
+	fd = real_socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return RT_TRANSPORT;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
+	if (real_connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		saved = errno;
+		real_close(fd);
+		errno = saved;
+		return RT_TRANSPORT;
+	}
+	fd = move_high(fd);
 	conn_ino = fd_inode(fd);
 	atomic_store(&conn_fd, fd);
 	r = hello(fd);
@@ -534,10 +548,117 @@ bool slim_epoch(uint32_t *epoch)
 	return vs.state == SLIM_VIEW_RUNNING || vs.state == SLIM_VIEW_AWAY;
 }
 
+/* Reads the reply to the pool request in flight, if there is one, into the
+ * pool (waiting for it if block). Returns 0 (collected, none pending, or
+ * not there yet), RT_TRANSPORT (errno: the connection is unusable) or
+ * RT_PROTOCOL (why_buf). A refusal leaves the pool as it is: the next
+ * connect then takes the per-connect path, which reports it properly. Under
+ * ipc_lock. */
+static int collect_pool(int fd, bool block)
+{
+	int fds[SLIM_WIRE_MAX_FDS];
+	size_t nfds;
+	Slim__Reply *rep;
+	int r;
+
+	if (!pool_pending)
+		return 0;
+	r = receive(fd, SLIM__REQUEST__BODY_POOL, block ? 0 : MSG_DONTWAIT, &rep, fds, &nfds,
+		    why_buf, sizeof(why_buf));
+	if (r == RT_TRANSPORT && !block && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (r != 0)
+		return r;
+	set_pending(false);
+	if (rep->error == 0) {
+		pool_put(fds, nfds, rep->pool->epoch);
+		if (next_batch < POOL_BATCH)
+			next_batch *= 2;
+	}
+	slim__reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+/* Sends a pool request for next_batch sockets (urgent: the caller will
+ * wait for it). Returns 0 or RT_TRANSPORT (errno). Under ipc_lock, with no
+ * reply pending. */
+static int send_pool_request(int fd, bool urgent)
+{
+	Slim__Request req = SLIM__REQUEST__INIT;
+	Slim__PoolRequest p = SLIM__POOL_REQUEST__INIT;
+	size_t len;
+
+	p.count = next_batch;
+	p.has_urgent = urgent;
+	p.urgent = urgent;
+	req.body_case = SLIM__REQUEST__BODY_POOL;
+	req.pool = &p;
+	len = slim__request__get_packed_size(&req);
+	slim__request__pack(&req, msg_buf);
+	if (slim_wire_send(fd, msg_buf, len, NULL, 0) < 0)
+		return RT_TRANSPORT;
+	set_pending(true);
+	return 0;
+}
+
 bool slim_fastpath(void)
 {
 	pthread_once(&init_once, init);
 	return fastpath;
+}
+
+void slim_pool_service(bool block)
+{
+	int cs, fd, e, saved = errno;
+
+	if (!fastpath || in_ipc || atomic_load(&state) != ST_ACTIVE)
+		return;
+	/* The common case: enough sockets, nothing on its way. */
+	if (!block && !atomic_load_explicit(&pending_hint, memory_order_relaxed) &&
+	    pool_count() >= POOL_LOW)
+		return;
+	if (block) {
+		lock_ipc(&cs);
+	} else {
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
+		if (pthread_mutex_trylock(&ipc_lock) != 0) {
+			pthread_setcancelstate(cs, NULL);
+			return; /* another thread is talking to the router */
+		}
+		in_ipc = true;
+	}
+	if (!conn_alive()) {
+		/* Only a caller that is about to wait anyway reconnects. */
+		if (!block)
+			goto out;
+		e = ensure_conn();
+		if (e == RT_TRANSPORT)
+			fall_back(ST_AWAY,
+				  "libslim: router at %s unreachable: %s (using the container "
+				  "network until it is back)",
+				  path_shown, strerror(errno));
+		if (e != 0)
+			goto out;
+	}
+	fd = atomic_load(&conn_fd);
+	e = collect_pool(fd, block);
+	if (e == 0 && !pool_pending && pool_count() < POOL_LOW)
+		e = send_pool_request(fd, block && pool_count() == 0);
+	if (e == 0 && block)
+		e = collect_pool(fd, true);
+	if (e == RT_PROTOCOL) {
+		fall_back(
+		    ST_DISABLED,
+		    "libslim: router at %s sent a bad reply: %s (using the container network)",
+		    path_shown, why_buf);
+		drop_conn(fd);
+	} else if (e == RT_TRANSPORT) {
+		/* The router went away (restart): the next request reconnects. */
+		drop_conn(fd);
+	}
+out:
+	unlock_ipc(cs);
+	errno = saved;
 }
 
 /* One request with one transparent reconnect. Returns 0 with *rep (and *rfd
@@ -563,7 +684,10 @@ static int request(const Slim__Request *req, Slim__Reply **rep, int *rfd)
 			break;
 		}
 		fd = atomic_load(&conn_fd);
-		e = roundtrip(fd, req, req->body_case, rep, rfd, why_buf, sizeof(why_buf));
+		/* A pool reply still on its way comes first. */
+		e = collect_pool(fd, true);
+		if (e == 0)
+			e = roundtrip(fd, req, req->body_case, rep, rfd, why_buf, sizeof(why_buf));
 		if (e == 0) {
 			r = 0;
 			break;

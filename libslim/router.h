@@ -38,11 +38,12 @@ bool slim_epoch(uint32_t *epoch);
 /* False when SLIM_FASTPATH=0: every connect asks the router. */
 bool slim_fastpath(void);
 
-/* A new connection to the router (SOCK_SEQPACKET, O_CLOEXEC, moved to a
- * high fd), with no hello: for the pool, which uses a connection of its
- * own. Returns the fd (caller owns) or -1 with errno (ENOENT: no
- * SLIM_SOCKET). */
-int slim_router_dial(void);
+/* Keeps the pool filled: collects a pool reply that has arrived and asks
+ * for more when the pool runs low. Without block it never waits (and does
+ * nothing if another thread is talking to the router); with block it waits
+ * for the reply (the pool is empty and a connect needs a socket), and
+ * reconnects to the router if needed. Preserves errno. */
+void slim_pool_service(bool block);
 
 /* Asks for a host socket to reach dst (the per-connect path). Returns 0
  * with *underlay (where the kernel will send it) and *hostfd (owned by the

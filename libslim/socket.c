@@ -18,16 +18,29 @@
 #include "router.h"
 
 /* A pool socket as the app asked for it (flags), on the lowest free fd.
- * Returns the fd and the epoch of its stamps, or -1 (errno kept) when
- * there is none to be had: then the caller makes a container socket. */
+ * Returns the fd and the epoch of its stamps, or -1 (errno kept) when the
+ * pool has none or the fd cannot be placed: then the caller makes a
+ * container socket. */
 static int eager_socket(int type, uint64_t *ino, uint32_t *epoch_out)
 {
-	int saved = errno, fd;
+	int saved = errno, hostfd, fd;
 	uint32_t epoch;
 
 	if (!slim_fastpath() || !slim_active() || !slim_epoch(&epoch))
 		return -1;
-	fd = pool_take(epoch, (type & SOCK_CLOEXEC) != 0, ino);
+	hostfd = pool_take(epoch, ino);
+	if (hostfd < 0) {
+		/* A cold process (or a burst beyond the pool): wait once for
+		 * the router's reply, as the connect would have anyway. */
+		slim_pool_service(true);
+		hostfd = pool_take(epoch, ino);
+	} else {
+		slim_pool_service(false); /* refill ahead of need */
+	}
+	if (hostfd < 0)
+		return -1;
+	fd = fcntl(hostfd, (type & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	real_close(hostfd);
 	if (fd >= 0 && (type & SOCK_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
 		real_close(fd);
 		fd = -1;

@@ -69,7 +69,7 @@ static void close_passed_fds(struct msghdr *msg)
 
 ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds)
 {
-	return slim_wire_recv_flags(sock, buf, cap, fds, nfds, maxfds, MSG_CMSG_CLOEXEC);
+	return slim_wire_recv_flags(sock, buf, cap, fds, nfds, maxfds, 0);
 }
 
 ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds,
@@ -92,7 +92,7 @@ ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *
 		msg.msg_iovlen = 1;
 		msg.msg_control = ctl.buf;
 		msg.msg_controllen = sizeof(ctl.buf);
-		n = recvmsg(sock, &msg, flags);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
 		if (n >= 0 || errno != EINTR)
 			break;
 	}
@@ -113,8 +113,7 @@ ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *
 		/* Only the fds were cut short (the packet itself fit): the
 		 * receiver had no free fd numbers for them (or the sender sent
 		 * more than the control buffer holds). */
-		errno =
-		    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC ? EMFILE : EMSGSIZE;
+		errno = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC ? EMFILE : EMSGSIZE;
 		return -1;
 	}
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {

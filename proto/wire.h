@@ -35,9 +35,8 @@ int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t
  * the fds. */
 ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds);
 
-/* slim_wire_recv with the recvmsg flags given instead of MSG_CMSG_CLOEXEC
- * (MSG_DONTWAIT: -1 with EAGAIN when no packet is waiting; without
- * MSG_CMSG_CLOEXEC the fds arrive without FD_CLOEXEC). */
+/* slim_wire_recv with extra recvmsg flags (MSG_DONTWAIT: -1 with EAGAIN
+ * when no packet is waiting). */
 ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds,
 			     int flags);
 

@@ -227,19 +227,7 @@ static int send_reply(struct client *c, struct reply_ctx *rc)
 	    rc->rep.body_case == SLIM__REPLY__BODY_STATUS ? SLIM_WIRE_MAX_REPLY : SLIM_WIRE_MAX;
 	if (slim__reply__get_packed_size(&rc->rep) > cap)
 		reply_error(rc, EMSGSIZE, "reply does not fit in one %zu-byte packet", cap);
-	int rcode = 0;
-
-	if (rc->rep.body_case == SLIM__REPLY__BODY_POOL) {
-		/* One packet per socket (count 1 each): the caller's receive
-		 * queue is its pool, and each socket() takes one packet. */
-		uint32_t n = rc->rep.pool->count;
-
-		rc->rep.pool->count = 1;
-		for (uint32_t i = 0; i < n && rcode == 0; i++)
-			rcode = slim_wire_send_reply(c->w.fd, &rc->rep, &rc->fds[i], 1);
-	} else {
-		rcode = slim_wire_send_reply(c->w.fd, &rc->rep, rc->fds, rc->nfds);
-	}
+	int rcode = slim_wire_send_reply(c->w.fd, &rc->rep, rc->fds, rc->nfds);
 	if (rcode != 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		rlog("pid %d: does not read its replies (socket buffer full): client dropped",
 		     (int)c->id.pid);
