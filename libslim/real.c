@@ -56,6 +56,11 @@ static void resolve(void)
 	resolving = 0;
 }
 
+void *real_sym(const char *name)
+{
+	return next_sym(name);
+}
+
 /* The resolved table, or NULL while this very thread is resolving it. */
 static const struct real_fns *get(void)
 {

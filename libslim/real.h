@@ -21,4 +21,8 @@ int real_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 /* Async-signal-safe. */
 int real_close(int fd);
 
+/* The next definition of name after libslim (dlsym RTLD_NEXT), or NULL if
+ * there is none or it is libslim's own. For hooks outside the table above. */
+void *real_sym(const char *name);
+
 #endif
