@@ -181,54 +181,56 @@ static size_t count_args(va_list ap)
 	return n;
 }
 
-/* Fills argv (n + 1 slots) from arg0 and ap; returns what follows the
- * terminating NULL if want_env (execle's envp), else NULL. */
-static char **fill_args(char **argv, size_t n, const char *arg0, va_list ap, bool want_env)
+enum list_exec { L_EXECL, L_EXECLP, L_EXECLE };
+
+/* The body of execl, execlp and execle: arg0 and ap (the rest of the
+ * list, NULL-terminated, then execle's envp) into an argv on this stack
+ * frame, then the vector call. */
+static int list_exec(enum list_exec how, const char *file, const char *arg0, va_list ap)
 {
+	size_t n = count_args(ap);
+	char *argv[n + 1];
+	char **envp = environ;
+
 	argv[0] = (char *)arg0;
 	for (size_t i = 1; i <= n; i++)
 		argv[i] = va_arg(ap, char *); /* the last is the NULL */
-	return want_env ? va_arg(ap, char **) : NULL;
+	if (how == L_EXECLE)
+		envp = va_arg(ap, char **);
+	return how == L_EXECLP ? execvpe(file, argv, envp) : execve(file, argv, envp);
 }
 
 SLIM_EXPORT int execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
+	int r;
 
 	va_start(ap, arg);
-	size_t n = count_args(ap);
-	char *argv[n + 1];
-
-	fill_args(argv, n, arg, ap, false);
+	r = list_exec(L_EXECL, path, arg, ap);
 	va_end(ap);
-	return execve(path, argv, environ);
+	return r;
 }
 
 SLIM_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
+	int r;
 
 	va_start(ap, arg);
-	size_t n = count_args(ap);
-	char *argv[n + 1];
-
-	fill_args(argv, n, arg, ap, false);
+	r = list_exec(L_EXECLP, file, arg, ap);
 	va_end(ap);
-	return execvpe(file, argv, environ);
+	return r;
 }
 
 SLIM_EXPORT int execle(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	char **envp;
+	int r;
 
 	va_start(ap, arg);
-	size_t n = count_args(ap);
-	char *argv[n + 1];
-
-	envp = fill_args(argv, n, arg, ap, true);
+	r = list_exec(L_EXECLE, path, arg, ap);
 	va_end(ap);
-	return execve(path, argv, envp);
+	return r;
 }
 
 /* posix_spawn returns an error number instead of setting errno. */

@@ -13,6 +13,8 @@
  *    their numbers: libslim reconnects and never writes into the pipe;
  *  - fork while another thread waits for the router: no deadlock, the child
  *    gets its own connection;
+ *  - a program exec'd with a cleared environment, by any of execve, execv,
+ *    execvp, execl, execlp, execle, gets LD_PRELOAD and SLIM_SOCKET back;
  *  - a reply whose fd is no TCP socket: closed, slim disabled, the app's fd
  *    still its own socket.
  * Usage: test_preload PATH_TO_LIBSLIM. Needs root (a network namespace);
@@ -356,6 +358,78 @@ static void test_wrong_fd_kind(void)
 	CHECK(app_fds() == before);
 }
 
+/* Runs /usr/bin/env through one member of the exec family, in a child
+ * whose environment was cleared, and returns what it printed (static
+ * buffer), or NULL. */
+static const char *env_after_exec(const char *how)
+{
+	static char out[8192];
+	static char asan[512];
+	const char *a = getenv("ASAN_OPTIONS");
+	/* "Cleared" but for ASAN_OPTIONS in the sanitizer build, whose libslim
+	 * needs it in every process it is loaded into. */
+	char *const args[] = {"env", NULL}, *const empty[] = {a ? asan : NULL, NULL};
+	int p[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	if (a)
+		snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s", a);
+	if (pipe(p) != 0)
+		return NULL;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], STDOUT_FILENO);
+		clearenv();
+		if (a)
+			putenv(asan);
+		if (!strcmp(how, "execl"))
+			execl("/usr/bin/env", "env", (char *)NULL);
+		else if (!strcmp(how, "execlp"))
+			execlp("env", "env", (char *)NULL);
+		else if (!strcmp(how, "execle"))
+			execle("/usr/bin/env", "env", (char *)NULL, empty);
+		else if (!strcmp(how, "execv"))
+			execv("/usr/bin/env", args);
+		else if (!strcmp(how, "execvp"))
+			execvp("env", args);
+		else if (!strcmp(how, "execve"))
+			execve("/usr/bin/env", args, empty);
+		_exit(127);
+	}
+	close(p[1]);
+	while (pid > 0 && got < (ssize_t)sizeof(out) - 1 &&
+	       (n = read(p[0], out + got, sizeof(out) - 1 - (size_t)got)) > 0)
+		got += n;
+	out[got] = '\0';
+	close(p[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return NULL;
+	return out;
+}
+
+/* A program exec'd with a cleared environment gets LD_PRELOAD (this very
+ * library) and SLIM_SOCKET back, whichever exec function the app used. */
+static void test_exec_reinjects(void)
+{
+	static const char *const how[] = {"execve", "execv", "execvp", "execl", "execlp", "execle"};
+	const char *lib = getenv("SLIM_TEST_LIB"), *sock = getenv("SLIM_SOCKET");
+
+	for (size_t i = 0; i < sizeof(how) / sizeof(how[0]); i++) {
+		const char *out = env_after_exec(how[i]);
+		char want_pre[4200], want_sock[200];
+
+		snprintf(want_pre, sizeof(want_pre), "LD_PRELOAD=%s\n", lib);
+		snprintf(want_sock, sizeof(want_sock), "SLIM_SOCKET=%s\n", sock);
+		if (!out || !strstr(out, want_pre) || !strstr(out, want_sock)) {
+			fprintf(stderr, "test_preload: %s with a cleared environment: got %s\n",
+				how[i], out ? out : "(failed)");
+			failures++;
+		}
+	}
+}
+
 static int app(void)
 {
 	int lfd = atoi(getenv("SLIM_TEST_LFD"));
@@ -367,6 +441,7 @@ static int app(void)
 	test_listening_candidate(uport);
 	test_fds_taken(lfd);
 	test_fork_during_roundtrip(lfd);
+	test_exec_reinjects();
 	test_wrong_fd_kind(); /* last: it disables slim */
 	if (failures)
 		fprintf(stderr, "test_preload: %d checks failed\n", failures);
@@ -466,6 +541,7 @@ int main(int argc, char **argv)
 		setenv("LD_PRELOAD", argv[1], 1);
 		setenv("SLIM_SOCKET", sun.sun_path, 1);
 		setenv("SLIM_TEST_CHILD", "1", 1);
+		setenv("SLIM_TEST_LIB", argv[1], 1);
 		snprintf(v, sizeof(v), "%d", lfd);
 		setenv("SLIM_TEST_LFD", v, 1);
 		snprintf(v, sizeof(v), "%d", slowfd);
