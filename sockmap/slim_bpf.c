@@ -87,6 +87,20 @@ static int join_path(char *out, size_t outlen, const char *dir, const char *name
 	return 0;
 }
 
+/* Removes the link pins under dir, ours and older routers' (ignoring
+ * missing ones). */
+static void unpin_links(const char *dir)
+{
+	char path[PATH_MAX];
+
+	for (int p = 0; p < CG_COUNT; p++)
+		if (join_path(path, sizeof(path), dir, link_names[p]) == 0)
+			unlink(path);
+	for (size_t l = 0; l < sizeof(legacy) / sizeof(legacy[0]); l++)
+		if (join_path(path, sizeof(path), dir, legacy[l]) == 0)
+			unlink(path);
+}
+
 /* libbpf prints debug and info chatter by default; keep warnings and errors
  * (they carry the verifier log when a program is rejected). */
 static int print_cb(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -255,12 +269,7 @@ struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, ch
 	}
 	/* Kept links without their maps are of no use: unpinning them
 	 * detaches their programs. */
-	for (int p = 0; p < CG_COUNT; p++)
-		if (join_path(path, sizeof(path), dir, link_names[p]) == 0)
-			unlink(path);
-	for (size_t l = 0; l < sizeof(legacy) / sizeof(legacy[0]); l++)
-		if (join_path(path, sizeof(path), dir, legacy[l]) == 0)
-			unlink(path);
+	unpin_links(dir);
 	return load(NULL, err, errlen);
 }
 
@@ -367,12 +376,7 @@ static void unpin_dir(const char *dir)
 	for (m = 0; m < SLIM_MAP_COUNT; m++)
 		if (pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0)
 			unlink(path);
-	for (int p = 0; p < CG_COUNT; p++)
-		if (join_path(path, sizeof(path), dir, link_names[p]) == 0)
-			unlink(path);
-	for (size_t l = 0; l < sizeof(legacy) / sizeof(legacy[0]); l++)
-		if (join_path(path, sizeof(path), dir, legacy[l]) == 0)
-			unlink(path);
+	unpin_links(dir);
 	rmdir(dir);
 }
 
