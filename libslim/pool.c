@@ -5,15 +5,14 @@
 #include "pool.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "fdtable.h"
+#include "highfd.h"
 #include "real.h"
 
 struct entry {
@@ -65,46 +64,21 @@ int pool_take(uint32_t epoch, uint64_t *ino)
 	}
 }
 
-/* Where pool sockets live: SCM_RIGHTS puts them on the lowest free
- * numbers, which would push the app's own fds up by as many (wrk, for one,
- * sizes its event loop by its connection count and rejects the higher
- * numbers; select() users care too). So they move to the POOL_CAP numbers
- * just below libslim's router connection (see move_high in router.c):
- * 896..959 with the usual soft limit of 1024. Returns the lowest such
- * number, or -1 to leave them where they are (a small fd limit). */
-static int pool_base(void)
-{
-	struct rlimit rl;
-	long top;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
-	    rl.rlim_cur <= 256)
-		return -1;
-	top = (long)(rl.rlim_cur < 1024 ? rl.rlim_cur : 1024) - 64;
-	return (int)(top - POOL_CAP);
-}
-
-/* fd moved to base or above (consumed), or fd itself if it cannot be. */
-static int move_up(int fd, int base)
-{
-	int nfd;
-
-	if (base < 0 || fd >= base)
-		return fd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, base);
-	if (nfd < 0)
-		return fd;
-	real_close(fd);
-	return nfd;
-}
-
 void pool_put(const int *fds, size_t n, uint32_t epoch)
 {
 	bool tcp = n > 0 && is_tcp(fds[0]);
-	int base = n > 0 ? pool_base() : -1, saved = errno;
+	/* SCM_RIGHTS put them on the lowest free numbers, which would push
+	 * the app's own fds up by as many (wrk, for one, sizes its event loop
+	 * by its connection count and rejects higher numbers; select() users
+	 * care too): they move to the POOL_CAP numbers just below libslim's
+	 * router connection (highfd.h), 896..959 with the usual limit. */
+	int base = n > 0 ? slim_high_base() : -1, saved = errno;
+
+	if (base >= 0)
+		base -= POOL_CAP;
 
 	for (size_t i = 0; i < n; i++) {
-		int fd = tcp ? move_up(fds[i], base) : fds[i];
+		int fd = tcp ? slim_move_fd(fds[i], base) : fds[i];
 		struct entry e = {.fd = fd, .epoch = epoch, .ino = fd_inode(fd)};
 		bool kept = false;
 

@@ -8,20 +8,19 @@
 #include "router.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "highfd.h"
 #include "pool.h"
 #include "real.h"
 #include "slim_maps.h"
@@ -187,35 +186,6 @@ static void fall_back(int st, const char *fmt, ...)
 		/* nowhere else to report it */
 	}
 	errno = saved;
-}
-
-/* Moves fd out of the way of apps that expect small fd numbers: just below
- * the soft fd limit, but never above 960. The kernel sizes each process's fd
- * table to the highest fd in use, so fd 19936 (a 20000 limit) would cost
- * every process a 32768-slot table (~260 KiB) and a slow first dup; fd 960
- * keeps it at 1024 slots. An app that still lands on our fd (dup2, close
- * loops) is detected by inode and we reconnect. Returns the fd to use (fd
- * itself on failure). */
-static int move_high(int fd)
-{
-	struct rlimit rl;
-	long min = 0;
-	int nfd, saved = errno;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 256)
-		min = (long)(rl.rlim_cur < 1024 ? rl.rlim_cur : 1024) - 64;
-	if (min <= fd) {
-		errno = saved;
-		return fd;
-	}
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)min);
-	if (nfd < 0) {
-		errno = saved;
-		return fd;
-	}
-	real_close(fd);
-	errno = saved;
-	return nfd;
 }
 
 static void close_fds(const int *fds, size_t n)
@@ -425,7 +395,7 @@ static int ensure_conn(void)
 		errno = saved;
 		return RT_TRANSPORT;
 	}
-	fd = move_high(fd);
+	fd = slim_move_fd(fd, slim_high_base());
 	conn_ino = fd_inode(fd);
 	atomic_store(&conn_fd, fd);
 	r = hello(fd);
@@ -516,7 +486,7 @@ bool slim_overlay(uint32_t ip, uint32_t *epoch)
 
 	if (atomic_load(&state) != ST_ACTIVE)
 		return false;
-	slim_view_read(ip, &vs);
+	slim_view_read(&ip, &vs);
 	if (vs.state == SLIM_VIEW_RETIRED) {
 		/* Stamped sockets are useless without the programs. A new
 		 * router (new view) may already be there: ask at once. */
@@ -524,7 +494,7 @@ bool slim_overlay(uint32_t ip, uint32_t *epoch)
 		forget_retired_router();
 		if (!slim_active())
 			return false;
-		slim_view_read(ip, &vs);
+		slim_view_read(&ip, &vs);
 		if (vs.state == SLIM_VIEW_RETIRED) {
 			fall_back(ST_AWAY,
 				  "libslim: router at %s stopped (using the container network "
@@ -543,7 +513,7 @@ bool slim_epoch(uint32_t *epoch)
 
 	if (atomic_load(&state) != ST_ACTIVE)
 		return false;
-	slim_view_read(0, &vs);
+	slim_view_read(NULL, &vs); /* state and epoch only */
 	*epoch = vs.epoch;
 	return vs.state == SLIM_VIEW_RUNNING || vs.state == SLIM_VIEW_AWAY;
 }
