@@ -120,9 +120,9 @@ static int client_connect(int fd, const struct fd_state *cl, struct slim_ep dst,
 {
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
-	struct fd_state cand = {.kind = FD_CANDIDATE};
+	/* the options the app set go over to the new socket with it */
+	struct fd_state cand = {.kind = FD_CANDIDATE, .opts = cl->opts};
 	uint32_t epoch;
-	int fresh;
 
 	if (!is_loopback(dst.ip) && slim_overlay(dst.ip, &epoch))
 		return real_connect(fd, addr, len);
@@ -130,14 +130,8 @@ static int client_connect(int fd, const struct fd_state *cl, struct slim_ep dst,
 		errno = ti.tcpi_state == TCP_SYN_SENT ? EALREADY : EISCONN;
 		return -1;
 	}
-	fresh = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fresh < 0)
+	if (slim_unswap(fd, &cand) < 0)
 		return -1;
-	if (slim_swap(fd, fresh, cl->opts) < 0)
-		return -1;
-	cand.ino = fd_inode(fd);
-	cand.opts = cl->opts; /* the options now sit on the fresh socket */
-	fdtable_set(fd, &cand);
 	return candidate_connect(fd, &cand, dst, addr, len);
 }
 

@@ -19,11 +19,12 @@ uint32_t slim_opt_bit(int level, int name);
 
 struct fd_state;
 
-/* The reverse, for a candidate that got a host socket at socket() (st->host)
- * but is used for something else than an overlay connect (bind, a plain
- * connect, listen): a fresh container socket takes its place, with the
- * app's flags and options; *st and the fd table are updated (host false).
- * Returns 0, or -1 with errno (fd unchanged). */
+/* The reverse: a fresh container socket takes the place of fd's host
+ * socket, with the app's flags and the options in st->opts; *st and the fd
+ * table are updated (host false, the new inode). For a candidate that got a
+ * host socket at socket() but is used for something else than an overlay
+ * connect (bind, a plain connect, listen), and for a client that starts
+ * over outside the overlay. Returns 0, or -1 with errno (fd unchanged). */
 int slim_unswap(int fd, struct fd_state *st);
 
 #endif
