@@ -60,7 +60,7 @@ int slim_view_attach(int fd)
  * or nonsense: after a bounded number of tries it reports no view. */
 #define READ_TRIES 64
 
-void slim_view_read(uint32_t ip, struct view_snap *s)
+void slim_view_read(const uint32_t *ip, struct view_snap *s)
 {
 	const struct slim_view *v = atomic_load(&cur_view);
 
@@ -76,15 +76,14 @@ void slim_view_read(uint32_t ip, struct view_snap *s)
 
 		if (s1 & 1)
 			continue;
-		n = v->n_routes;
+		n = ip ? v->n_routes : 0;
 		if (n > SLIM_MAX_ROUTES)
 			n = SLIM_MAX_ROUTES;
-		for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t i = 0; i < n && !got.overlay; i++) {
 			const struct slim_view_route *r = &v->routes[i];
 			uint32_t plen = r->prefix_len > 32 ? 32 : r->prefix_len;
 
-			if ((ip & slim_prefix_mask(plen)) == r->subnet)
-				got.overlay = true;
+			got.overlay = (*ip & slim_prefix_mask(plen)) == r->subnet;
 		}
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(seq, memory_order_relaxed) == s1) {

@@ -23,9 +23,10 @@ bool slim_view_fd_ok(int fd);
  * Callers serialise (the router lock); readers never wait. */
 int slim_view_attach(int fd);
 
-/* Reads the state, epoch and whether ip (host byte order) is an overlay
- * address, consistently. Lock-free; no system call. If there is no view or
- * the router keeps rewriting it, reports SLIM_VIEW_EMPTY (plain path). */
-void slim_view_read(uint32_t ip, struct view_snap *s);
+/* Reads the state, epoch and whether *ip (host byte order) is an overlay
+ * address, consistently; with ip NULL only the state and epoch (no route
+ * scan: socket() asks this). Lock-free; no system call. If there is no view
+ * or the router keeps rewriting it, reports SLIM_VIEW_EMPTY (plain path). */
+void slim_view_read(const uint32_t *ip, struct view_snap *s);
 
 #endif
