@@ -280,9 +280,8 @@ static int run_client(int argc, char **argv)
 	qsort(all, total, sizeof(*all), cmp_u32);
 	rate = total / seconds;
 	{
-		uint32_t p50 = total ? all[total / 2] : 0;
-		uint32_t p99 =
-		    total ? all[(total * 99) / 100 < total ? (total * 99) / 100 : total - 1] : 0;
+		uint32_t p50 = total ? pct(all, total, 500) : 0;
+		uint32_t p99 = total ? pct(all, total, 990) : 0;
 
 		double sum = 0;
 
