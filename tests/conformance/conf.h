@@ -137,6 +137,10 @@ int dial(const char *label, struct in_addr ip, int port, int flags);
  * returns the last revents (0 on timeout). */
 short wait_ready(int fd, short want, int ms);
 
+/* Writes len bytes of buf (MSG_NOSIGNAL), waiting for POLLOUT up to
+ * CONF_WAIT_MS at a time on a non-blocking fd. Returns 0, or -1 with errno. */
+int write_all(int fd, const char *buf, size_t len);
+
 /* Writes msg whole, then reads back exactly as many bytes within
  * CONF_WAIT_MS; prints "LABEL: ok MSG" or what went wrong. Handles
  * non-blocking fds. Returns 0 on a correct echo. */

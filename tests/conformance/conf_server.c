@@ -54,21 +54,6 @@ static bool readable(int fd, int ms)
 	return r > 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Reads and drops until EOF, an error or SERVE_IDLE_MS of silence.
  * Returns the byte count. */
 static size_t drain(int fd)

@@ -237,9 +237,7 @@ short wait_ready(int fd, short want, int ms)
 	return r > 0 ? p.revents : 0;
 }
 
-/* Writes len bytes of buf, waiting for POLLOUT on a non-blocking fd.
- * Returns 0, or -1 with errno. */
-static int write_all(int fd, const char *buf, size_t len)
+int write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
