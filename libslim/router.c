@@ -144,9 +144,35 @@ static void init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
+static int ensure_conn(void);
+static void lock_ipc(int *cancel_state);
+static void unlock_ipc(int cancel_state);
+
+/* Connects and fills the first small pool while the process starts, when
+ * its fd table still has room: an app that later fills every fd up to its
+ * limit (and then creates a socket on the last one) still gets a host
+ * socket, where a lazy connection would have found no fd for itself or for
+ * the router's reply. Quiet when the router cannot be reached: the first
+ * socket that needs it says so, as a process that never makes a socket
+ * must not print anything. Costs one router round trip per process start. */
+static void warm_up(void)
+{
+	int cs, r, saved = errno;
+
+	if (!path_set || !fastpath)
+		return;
+	lock_ipc(&cs);
+	r = atomic_load(&state) == ST_UNKNOWN ? ensure_conn() : -1;
+	unlock_ipc(cs);
+	if (r == 0)
+		slim_pool_service(true);
+	errno = saved;
+}
+
 __attribute__((constructor)) static void router_ctor(void)
 {
 	pthread_once(&init_once, init);
+	warm_up();
 }
 
 /* Gives up on slim for this process and prints msg (one line) the first

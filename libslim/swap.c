@@ -132,12 +132,30 @@ fail:
 	return -1;
 }
 
+/* SO_REUSEADDR and SO_REUSEPORT decide whether a bind succeeds (and leave
+ * their mark on the connections the socket accepts, whose TIME_WAIT keeps
+ * it): a container socket that takes over for a bind must have them as the
+ * app set them. Swaps towards host sockets do not carry them (see opts[]). */
+static void copy_reuse(int from, int to)
+{
+	static const int names[] = {SO_REUSEADDR, SO_REUSEPORT};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		if (getsockopt(from, SOL_SOCKET, names[i], &v, &vl) == 0 && v)
+			(void)real_setsockopt(to, SOL_SOCKET, names[i], &v, sizeof(v));
+	}
+}
+
 int slim_unswap(int fd, struct fd_state *st)
 {
 	int fresh = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fresh < 0)
 		return -1;
+	copy_reuse(fd, fresh);
 	/* The app's options sit on the host socket: carry them back. */
 	if (slim_swap(fd, fresh, st->opts) < 0)
 		return -1;
