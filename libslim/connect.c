@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "fdtable.h"
+#include "inet6.h"
 #include "real.h"
 #include "pool.h"
 #include "router.h"
@@ -67,7 +68,8 @@ static int host_socket(struct slim_ep dst, uint32_t epoch, int *hostfd, uint64_t
 static int candidate_connect(int fd, const struct fd_state *cand, struct slim_ep dst,
 			     const struct sockaddr *addr, socklen_t len)
 {
-	struct fd_state st = {.kind = FD_CLIENT};
+	struct fd_state st = {.kind = FD_CLIENT, .v6 = cand->v6};
+	struct sockaddr_in hs = slim_sin(dst); /* an AF_INET6 app's address, for the host socket */
 	uint32_t epoch = 0;
 	uint64_t ino;
 	int hostfd, r;
@@ -106,7 +108,8 @@ static int candidate_connect(int fd, const struct fd_state *cand, struct slim_ep
 	st.opts = cand->opts;
 	st.peer = dst;
 	fdtable_set(fd, &st);
-	return real_connect(fd, addr, len);
+	return cand->v6 ? real_connect(fd, (struct sockaddr *)&hs, sizeof(hs))
+			: real_connect(fd, addr, len);
 }
 
 /* connect() again on a swapped socket. To an overlay address the host
@@ -121,11 +124,13 @@ static int client_connect(int fd, const struct fd_state *cl, struct slim_ep dst,
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
 	/* the options the app set go over to the new socket with it */
-	struct fd_state cand = {.kind = FD_CANDIDATE, .opts = cl->opts};
+	struct fd_state cand = {.kind = FD_CANDIDATE, .opts = cl->opts, .v6 = cl->v6};
+	struct sockaddr_in hs = slim_sin(dst);
 	uint32_t epoch;
 
 	if (!is_loopback(dst.ip) && slim_overlay(dst.ip, &epoch))
-		return real_connect(fd, addr, len);
+		return cl->v6 ? real_connect(fd, (struct sockaddr *)&hs, sizeof(hs))
+			      : real_connect(fd, addr, len);
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state != TCP_CLOSE) {
 		errno = ti.tcpi_state == TCP_SYN_SENT ? EALREADY : EISCONN;
 		return -1;
@@ -188,14 +193,20 @@ SLIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	fdtable_lookup(fd, &st);
 	if (st.kind != FD_CANDIDATE && st.kind != FD_CLIENT)
 		return real_connect(fd, addr, len);
-	if (st.kind == FD_CANDIDATE && st.host) {
+	if (st.kind == FD_CANDIDATE && st.host && st.bound) {
+		/* A source address the app chose: not the listener-to-be. */
+		if (slim_resv_swap_in(fd, &st) < 0)
+			return -1;
+	} else if (st.kind == FD_CANDIDATE && st.host) {
 		int r = eager_connect(fd, &st, addr, len);
 
 		if (r != -2)
 			return r;
 	}
-	/* NULL, short, unreadable, not AF_INET: the kernel says what is wrong. */
-	if (slim_read_sin(addr, len, &dst) < 0)
+	/* NULL, short, unreadable, not AF_INET (or for an AF_INET6 socket,
+	 * not an address the IPv4 overlay can carry): the kernel says what is
+	 * wrong, or the container network carries it. */
+	if (st.v6 ? !slim_v6_read(addr, len, &dst) : slim_read_sin(addr, len, &dst) < 0)
 		return real_connect(fd, addr, len);
 	if (st.kind == FD_CLIENT)
 		return client_connect(fd, &st, dst, addr, len);

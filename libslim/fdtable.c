@@ -29,13 +29,15 @@
 
 struct fd_entry {
 	_Atomic uint32_t gen;
-	/* enum fd_kind; bit 8: bound, 10: host, bits 12..31: opts */
+	/* enum fd_kind; bit 8: bound, 9: v6, 10: host, bits 12..31: opts */
 	_Atomic uint32_t kind;
 	_Atomic uint64_t ino;
 	_Atomic uint64_t local, peer, aux; /* ip << 16 | port */
+	_Atomic uint64_t resv;		   /* fd << 32 | low 32 bits of its inode */
 };
 
 #define FDT_BOUND 0x100u
+#define FDT_V6 0x200u
 #define FDT_HOST 0x400u
 #define FDT_OPTS_SHIFT 12
 
@@ -165,9 +167,13 @@ int fdtable_set(int fd, const struct fd_state *st)
 	atomic_store_explicit(&e->local, pack(st->local), memory_order_relaxed);
 	atomic_store_explicit(&e->peer, pack(st->peer), memory_order_relaxed);
 	atomic_store_explicit(&e->aux, pack(st->aux), memory_order_relaxed);
+	atomic_store_explicit(&e->resv,
+			      st->resv_ino ? (uint64_t)(uint32_t)st->resv << 32 | st->resv_ino : 0,
+			      memory_order_relaxed);
 	atomic_store_explicit(&e->kind,
 			      (uint32_t)st->kind | (st->bound ? FDT_BOUND : 0) |
-				  (st->host ? FDT_HOST : 0) | (st->opts << FDT_OPTS_SHIFT),
+				  (st->host ? FDT_HOST : 0) | (st->v6 ? FDT_V6 : 0) |
+				  (st->opts << FDT_OPTS_SHIFT),
 			      memory_order_relaxed);
 	atomic_store_explicit(&e->gen, (g | 1) + 1, memory_order_release);
 	atomic_signal_fence(memory_order_seq_cst);
@@ -185,6 +191,7 @@ void fdtable_get(int fd, struct fd_state *st)
 	for (int tries = 0; tries < FDT_SPINS + FDT_MAX_YIELDS; tries++) {
 		uint32_t g1 = atomic_load_explicit(&e->gen, memory_order_acquire);
 		uint32_t k;
+		uint64_t r;
 
 		if (tries > 0) {
 			if (writing)
@@ -199,6 +206,7 @@ void fdtable_get(int fd, struct fd_state *st)
 		st->local = unpack(atomic_load_explicit(&e->local, memory_order_relaxed));
 		st->peer = unpack(atomic_load_explicit(&e->peer, memory_order_relaxed));
 		st->aux = unpack(atomic_load_explicit(&e->aux, memory_order_relaxed));
+		r = atomic_load_explicit(&e->resv, memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&e->gen, memory_order_relaxed) != g1)
 			continue;
@@ -206,6 +214,9 @@ void fdtable_get(int fd, struct fd_state *st)
 		st->bound = (k & FDT_BOUND) != 0;
 		st->opts = k >> FDT_OPTS_SHIFT;
 		st->host = (k & FDT_HOST) != 0;
+		st->v6 = (k & FDT_V6) != 0;
+		st->resv = (int)(r >> 32);
+		st->resv_ino = (uint32_t)r;
 		return;
 	}
 	*st = (struct fd_state){.kind = FD_PLAIN};
@@ -228,6 +239,23 @@ void fdtable_clear(int fd)
 	if (chunk)
 		atomic_store_explicit(&chunk[(size_t)fd % FDT_CHUNK].kind, FD_PLAIN,
 				      memory_order_release);
+}
+
+uint64_t fdtable_take_resv(int fd)
+{
+	chunk_ptr *t = atomic_load_explicit(&top, memory_order_acquire);
+	struct fd_entry *chunk;
+	size_t hi;
+
+	if (fd < 0 || !t)
+		return 0;
+	hi = (size_t)fd / FDT_CHUNK;
+	if (hi >= top_len)
+		return 0;
+	chunk = atomic_load_explicit(&t[hi], memory_order_acquire);
+	if (!chunk || !atomic_load_explicit(&chunk[(size_t)fd % FDT_CHUNK].resv, memory_order_relaxed))
+		return 0;
+	return atomic_exchange(&chunk[(size_t)fd % FDT_CHUNK].resv, 0);
 }
 
 uint64_t fd_inode(int fd)

@@ -12,6 +12,7 @@ enum fd_kind {
 	FD_CANDIDATE, /* AF_INET TCP socket of the container, not decided yet */
 	FD_CLIENT,    /* swapped: host socket connecting to an overlay peer */
 	FD_LISTENER,  /* swapped: host listener for a virtual port */
+	FD_MAPPED,    /* accepted from a v6 listener (inet6.c): only its names matter */
 };
 
 /* One fd's state. Which fields mean something depends on kind:
@@ -29,8 +30,17 @@ struct fd_state {
 	bool bound;
 	uint32_t opts; /* CANDIDATE, CLIENT: carried options the app set (swap.h) */
 	bool host;     /* CANDIDATE: it is a host socket from the pool */
+	/* The app created it AF_INET6 (dual stack): once an AF_INET host
+	 * socket carries it (CLIENT, LISTENER, MAPPED), its names are shown
+	 * v4-mapped (inet6.c). */
+	bool v6;
 	uint64_t ino;  /* socket inode when the state was recorded */
 	struct slim_ep local, peer, aux;
+	/* CANDIDATE (host, bound) and LISTENER made from one: the container
+	 * socket that holds the bound port in the container (bind_listen.c),
+	 * and the low 32 bits of its inode (0: none). Closed with the fd. */
+	int resv;
+	uint32_t resv_ino;
 };
 
 /* Records st for fd (fd >= 0). Returns 0, or -1 if fd is beyond the table or
@@ -50,6 +60,11 @@ void fdtable_clear(int fd);
  * e.g. by close_range or dup2, and the number reused) is cleared and plain is
  * returned. Preserves errno. */
 void fdtable_lookup(int fd, struct fd_state *st);
+
+/* Takes fd's reservation out of its record (fd_state.resv, packed as
+ * resv << 32 | resv_ino), or returns 0 if it has none. Async-signal-safe:
+ * for close. */
+uint64_t fdtable_take_resv(int fd);
 
 /* The inode of fd, or 0 if fstat fails. Preserves errno. */
 uint64_t fd_inode(int fd);

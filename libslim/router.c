@@ -148,24 +148,24 @@ static int ensure_conn(void);
 static void lock_ipc(int *cancel_state);
 static void unlock_ipc(int cancel_state);
 
-/* Connects and fills the first small pool while the process starts, when
- * its fd table still has room: an app that later fills every fd up to its
- * limit (and then creates a socket on the last one) still gets a host
- * socket, where a lazy connection would have found no fd for itself or for
- * the router's reply. Quiet when the router cannot be reached: the first
- * socket that needs it says so, as a process that never makes a socket
- * must not print anything. Costs one router round trip per process start. */
+/* Connects to the router while the process starts, when its fd table
+ * still has room: an app that later fills every fd up to its limit (and
+ * then creates a socket on the last one) still has the connection that
+ * brings it host sockets. The pool itself is filled on first need (a
+ * process that makes no socket costs the router none). Quiet when the
+ * router cannot be reached: the first socket that needs it says so, as a
+ * process that never makes a socket must not print anything. Costs one
+ * round trip (hello) per process start. */
 static void warm_up(void)
 {
-	int cs, r, saved = errno;
+	int cs, saved = errno;
 
 	if (!path_set || !fastpath)
 		return;
 	lock_ipc(&cs);
-	r = atomic_load(&state) == ST_UNKNOWN ? ensure_conn() : -1;
+	if (atomic_load(&state) == ST_UNKNOWN)
+		(void)ensure_conn();
 	unlock_ipc(cs);
-	if (r == 0)
-		slim_pool_service(true);
 	errno = saved;
 }
 
@@ -256,6 +256,8 @@ static int receive(int fd, Slim__Request__BodyCase expected, int flags, Slim__Re
 
 	why[0] = 0;
 	*nfds = 0;
+	if (expected == SLIM__REQUEST__BODY_POOL)
+		flags |= SLIM_WIRE_SHORT_FDS_OK;
 	n = slim_wire_recv_flags(fd, msg_buf, sizeof(msg_buf), fds, nfds, SLIM_WIRE_MAX_FDS, flags);
 	if (n < 0 && errno == EMSGSIZE) {
 		snprintf(why, whylen, "oversized reply");
@@ -282,10 +284,12 @@ static int receive(int fd, Slim__Request__BodyCase expected, int flags, Slim__Re
 		*out = rep;
 		return 0;
 	}
-	/* Pool sockets are checked one by one as they enter the pool. */
+	/* Pool sockets are checked one by one as they enter the pool; fewer
+	 * than promised arrive when this process is out of fd numbers (the
+	 * kernel drops the rest), and those that did are still good. */
 	want = expected == SLIM__REQUEST__BODY_POOL ? rep->pool->count : 1;
-	if (*nfds != want ||
-	    (expected != SLIM__REQUEST__BODY_POOL && !reply_fd_fits(fds[0], expected)))
+	if (expected == SLIM__REQUEST__BODY_POOL ? *nfds > want
+						 : (*nfds != want || !reply_fd_fits(fds[0], expected)))
 		goto bad;
 	*out = rep;
 	return 0;
@@ -774,6 +778,23 @@ int slim_router_listen(uint32_t bound_ip, uint16_t port, int backlog, struct sli
 	vaddr->port = (uint16_t)rep->listen->port;
 	slim__reply__free_unpacked(rep, NULL);
 	return 0;
+}
+
+void slim_router_range_closed(unsigned int first, unsigned int last)
+{
+	int cs, fd = atomic_load(&conn_fd), saved = errno;
+
+	if (fd < 0 || (unsigned int)fd < first || (unsigned int)fd > last || in_ipc)
+		return;
+	lock_ipc(&cs);
+	/* The number may already be someone else's: drop_conn closes it
+	 * only if it still is our socket (it is not: it was closed). */
+	if (atomic_load(&conn_fd) == fd)
+		drop_conn(fd);
+	if (atomic_load(&state) == ST_ACTIVE)
+		(void)ensure_conn();
+	unlock_ipc(cs);
+	errno = saved;
 }
 
 void slim_router_fd_closed(int fd)

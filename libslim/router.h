@@ -59,6 +59,12 @@ int slim_router_connect(struct slim_ep dst, struct slim_ep *underlay, int *hostf
 int slim_router_listen(uint32_t bound_ip, uint16_t port, int backlog, struct slim_ep *vaddr,
 		       int *hostfd);
 
+/* Called after the app closed the fds first..last (close_range,
+ * closefrom): if the router connection was among them, it is made again at
+ * once (quietly: a failure is left to the next need). Not
+ * async-signal-safe. */
+void slim_router_range_closed(unsigned int first, unsigned int last);
+
 /* Called by the close hook before the real close: if fd is one of ours (the
  * app closes it, e.g. in a close-all loop), forget it; it is re-opened on the
  * next need. Async-signal-safe. */

@@ -40,7 +40,31 @@ static int eager_socket(int type, uint64_t *ino, uint32_t *epoch_out)
 	if (hostfd < 0)
 		return -1;
 	fd = fcntl(hostfd, (type & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
-	real_close(hostfd);
+	if (fd < 0 && errno == EMFILE) {
+		/* No free number: the pool sockets sit on the last ones (they
+		 * arrived when the fd table was full). The lowest of them is
+		 * where socket() would have put a new one; the others give
+		 * their numbers back to the app. */
+		uint64_t other_ino;
+		int other;
+
+		while ((other = pool_take(epoch, &other_ino)) >= 0) {
+			if (other < hostfd) {
+				int t = hostfd;
+
+				hostfd = other;
+				other = t;
+				*ino = other_ino;
+			}
+			real_close(other);
+		}
+		if ((type & SOCK_CLOEXEC) || fcntl(hostfd, F_SETFD, 0) == 0) {
+			fd = hostfd;
+			hostfd = -1;
+		}
+	}
+	if (hostfd >= 0)
+		real_close(hostfd);
 	if (fd >= 0 && (type & SOCK_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
 		real_close(fd);
 		fd = -1;
@@ -68,6 +92,14 @@ SLIM_EXPORT int socket(int domain, int type, int protocol)
 			fdtable_set(fd, &st);
 			return fd;
 		}
+	}
+	/* A dual-stack socket may reach the overlay through v4-mapped
+	 * addresses: a candidate too, but a container socket until it does
+	 * (pool sockets are AF_INET, and the app must see its own family). */
+	if (domain == AF_INET6 && (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM &&
+	    (protocol == 0 || protocol == IPPROTO_TCP) && !slim_disabled()) {
+		st.kind = FD_CANDIDATE;
+		st.v6 = true;
 	}
 	fd = real_socket(domain, type, protocol);
 	if (fd < 0)

@@ -132,11 +132,12 @@ fail:
 	return -1;
 }
 
-/* SO_REUSEADDR and SO_REUSEPORT decide whether a bind succeeds (and leave
- * their mark on the connections the socket accepts, whose TIME_WAIT keeps
- * it): a container socket that takes over for a bind must have them as the
- * app set them. Swaps towards host sockets do not carry them (see opts[]). */
-static void copy_reuse(int from, int to)
+/* A container socket that takes over for a bind must have SO_REUSEADDR and
+ * SO_REUSEPORT as the app set them: they decide whether the bind succeeds
+ * (and leave their mark on the connections the socket accepts, whose
+ * TIME_WAIT keeps it). Swaps towards host sockets do not carry them (see
+ * opts[]). */
+void slim_copy_reuse(int from, int to)
 {
 	static const int names[] = {SO_REUSEADDR, SO_REUSEPORT};
 
@@ -151,11 +152,11 @@ static void copy_reuse(int from, int to)
 
 int slim_unswap(int fd, struct fd_state *st)
 {
-	int fresh = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fresh = real_socket(st->v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fresh < 0)
 		return -1;
-	copy_reuse(fd, fresh);
+	slim_copy_reuse(fd, fresh);
 	/* The app's options sit on the host socket: carry them back. */
 	if (slim_swap(fd, fresh, st->opts) < 0)
 		return -1;

@@ -17,6 +17,13 @@ int slim_swap(int app_fd, int host_fd, uint32_t opt_mask);
  * option a swap does not carry. */
 uint32_t slim_opt_bit(int level, int name);
 
+/* Sets SO_REUSEADDR/SO_REUSEPORT on `to` where `from` has them. */
+void slim_copy_reuse(int from, int to);
+
+/* Closes a listener's port reservation (fdtable_take_resv's packed value;
+ * 0: none) if that fd still is the reservation. Async-signal-safe. */
+void slim_resv_release(uint64_t packed);
+
 struct fd_state;
 
 /* The reverse: a fresh container socket takes the place of fd's host
@@ -26,5 +33,12 @@ struct fd_state;
  * connect (bind, a plain connect, listen), and for a client that starts
  * over outside the overlay. Returns 0, or -1 with errno (fd unchanged). */
 int slim_unswap(int fd, struct fd_state *st);
+
+/* For a bound pool socket (bind_listen.c) that the app uses for something
+ * else than listening (connect with a chosen source port): its reservation,
+ * the container socket bound as the app asked, takes the fd's place (as
+ * slim_unswap; a fresh socket if the reservation is gone). Returns 0, or -1
+ * with errno. */
+int slim_resv_swap_in(int fd, struct fd_state *st);
 
 #endif

@@ -60,6 +60,34 @@ int slim_peek(void *dst, const void *src, size_t n)
 	return 0;
 }
 
+int slim_poke(void *dst, const void *src, size_t n)
+{
+	int saved = errno;
+	struct iovec local = {.iov_base = (void *)src, .iov_len = n};
+	struct iovec remote = {.iov_base = dst, .iov_len = n};
+	ssize_t put;
+
+	if (n == 0) {
+		return 0;
+	}
+	if (!dst) {
+		errno = EFAULT;
+		return -1;
+	}
+	put = process_vm_writev(self_pid(), &local, 1, &remote, 1, 0);
+	if (put == (ssize_t)n) {
+		errno = saved;
+		return 0;
+	}
+	if (put >= 0 || errno == EFAULT) {
+		errno = EFAULT;
+		return -1;
+	}
+	memcpy(dst, src, n); /* no process_vm_writev: as libc would */
+	errno = saved;
+	return 0;
+}
+
 int slim_read_sin(const struct sockaddr *addr, socklen_t len, struct slim_ep *ep)
 {
 	struct sockaddr_in sin;

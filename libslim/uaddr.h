@@ -14,6 +14,10 @@
  * Returns 0 on success (errno preserved). */
 int slim_peek(void *dst, const void *src, size_t n);
 
+/* The reverse of slim_peek: copies n bytes to the app pointer dst, -1 with
+ * EFAULT (nothing written) for a bad pointer. errno preserved on success. */
+int slim_poke(void *dst, const void *src, size_t n);
+
 /* Reads the app's AF_INET address for connect/bind. Returns 0 and fills
  * *ep (host byte order) only when addr is readable, len >= sizeof(struct
  * sockaddr_in) and the family is AF_INET; else -1 (errno preserved), which

@@ -82,7 +82,9 @@ ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
 	struct msghdr msg;
 	ssize_t n;
+	bool short_ok = (flags & SLIM_WIRE_SHORT_FDS_OK) != 0;
 
+	flags &= ~SLIM_WIRE_SHORT_FDS_OK;
 	*nfds = 0;
 	if (maxfds > SLIM_WIRE_MAX_FDS)
 		maxfds = SLIM_WIRE_MAX_FDS;
@@ -102,7 +104,8 @@ ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *
 	/* Too long, too many fds, or fds beside nothing: refuse the whole packet
 	 * and close what arrived, so a hostile peer cannot make us leak. */
 	size_t got = 0;
-	bool bad = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+	bool bad = (msg.msg_flags & MSG_TRUNC) != 0 ||
+		   ((msg.msg_flags & MSG_CTRUNC) != 0 && !short_ok);
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c && !bad; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;

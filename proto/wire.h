@@ -35,6 +35,12 @@ int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t
  * the fds. */
 ssize_t slim_wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds);
 
+/* For slim_wire_recv_flags: fds the kernel could not install because the
+ * receiver ran out of fd numbers (MSG_CTRUNC alone) are not an error: the
+ * ones that did arrive are returned. For pool replies, whose sockets are
+ * each useful on their own. */
+#define SLIM_WIRE_SHORT_FDS_OK 0x40000000
+
 /* slim_wire_recv with extra recvmsg flags (MSG_DONTWAIT: -1 with EAGAIN
  * when no packet is waiting). */
 ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *nfds, size_t maxfds,

@@ -17,6 +17,11 @@
 #include "slim_maps.h"
 #include "storage.bpf.h"
 
+/* Not in vmlinux.h (uapi macros). */
+#define SOL_SOCKET 1
+#define SO_REUSEADDR 2
+#define SO_REUSEPORT 15
+
 /* Runs before tcp_v4_connect. Returns 1 to let the connect go on (to the
  * rewritten address), 0 to refuse it with EPERM: a host socket the router
  * stamped for a container may only reach overlay destinations. Sockets
@@ -36,6 +41,9 @@ int slim_connect4(struct bpf_sock_addr *ctx)
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
 	if (!o)
 		return 1;
+	/* Bound to the reserved port for listening: never a client. */
+	if (o->flags & SLIM_OWNER_LISTENER)
+		return 0;
 	key.subnet = ctx->user_ip4;
 	rv = bpf_map_lookup_elem(&routes, &key);
 	if (!rv)
@@ -47,6 +55,45 @@ int slim_connect4(struct bpf_sock_addr *ctx)
 		o->dst_ip = ctx->user_ip4;
 		o->dst_port = (__u16)ctx->user_port;
 	}
+	ctx->user_ip4 = rv->underlay_ip;
+	ctx->user_port = rv->port;
+	return 1;
+}
+
+/* Runs before inet_bind, with the socket locked. A stamped socket bound to
+ * its container's vip (or to SLIM_BIND_ANY_MARK, which is how libslim says
+ * 0.0.0.0) is about to listen there: it is bound to the reserved port of
+ * this host instead, with SO_REUSEPORT, which puts it in the reserved
+ * port's reuseport group when it listens; the address the app bound is
+ * recorded for getsockname and for sockops, which files the listener at
+ * listen(). Any other bind of a stamped socket (a client's source port:
+ * 0.0.0.0:port) goes on untouched. Returns 1, or 0 (EPERM) when the
+ * container's own host has no route (the router is being reconfigured). */
+SEC("cgroup/bind4")
+int slim_bind4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct slim_route_key key = {.prefixlen = 32};
+	struct slim_route_val *rv;
+	struct slim_owner *o;
+	__u32 ip = ctx->user_ip4;
+	int one = 1;
+
+	if (!sk || ctx->user_family != 2)
+		return 1;
+	o = bpf_sk_storage_get(&owner, sk, 0, 0);
+	if (!o || (ip != o->vip && ip != SLIM_BIND_ANY_MARK))
+		return 1;
+	key.subnet = o->vip;
+	rv = bpf_map_lookup_elem(&routes, &key);
+	if (!rv)
+		return 0;
+	if (bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		return 0;
+	o->dst_ip = ip == SLIM_BIND_ANY_MARK ? 0 : ip;
+	o->dst_port = (__u16)ctx->user_port;
+	o->flags |= SLIM_OWNER_LISTENER;
 	ctx->user_ip4 = rv->underlay_ip;
 	ctx->user_port = rv->port;
 	return 1;
@@ -72,7 +119,7 @@ int slim_getpeername4(struct bpf_sock_addr *ctx)
 	if (sk->state == BPF_TCP_LISTEN)
 		return 1;
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
-	if (o && o->dst_ip) {
+	if (o && o->dst_ip && !(o->flags & SLIM_OWNER_LISTENER)) {
 		ctx->user_ip4 = o->dst_ip;
 		ctx->user_port = o->dst_port;
 	}
@@ -101,7 +148,9 @@ int slim_getsockname4(struct bpf_sock_addr *ctx)
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
 	if (!o)
 		return 1;
-	if (sk->state == BPF_TCP_LISTEN) {
+	/* A bound listener-to-be reports its bound address before listen()
+	 * too, as it would in the container. */
+	if (sk->state == BPF_TCP_LISTEN || (o->flags & SLIM_OWNER_LISTENER)) {
 		ctx->user_ip4 = o->dst_ip;
 		ctx->user_port = o->dst_port;
 		return 1;

@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "slim_maps.h"
+#include "storage.bpf.h"
 
 #define IPPROTO_TCP 6
 #define TCPOPT_EOL 0
@@ -14,12 +15,6 @@
 #define TCP_BASE_HDR_LEN 20
 #define TCP_MAX_OPT_BYTES 40
 
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKHASH);
-	__uint(max_entries, SLIM_MAX_LISTENERS);
-	__type(key, struct slim_vaddr);
-	__type(value, __u64);
-} listeners SEC(".maps");
 
 /* Walks the TCP options (md data starts at the TCP header) and fills key
  * from the slim option. Returns 0 if found and well formed, else -1.

@@ -27,7 +27,7 @@ struct slim_bpf {
 
 /* The programs attached to the router's cgroup, and the pin names of their
  * links (kept across router restarts). */
-enum cg_prog { CG_SOCKOPS, CG_CONNECT4, CG_GETSOCKNAME4, CG_GETPEERNAME4, CG_COUNT };
+enum cg_prog { CG_SOCKOPS, CG_CONNECT4, CG_GETSOCKNAME4, CG_GETPEERNAME4, CG_BIND4, CG_COUNT };
 /* Pins of older routers (the sockops link kept at a clean stop, the intent
  * map): removed wherever we clean up, so an upgrade does not leave the old
  * program attached or the pin dir behind. */
@@ -37,6 +37,7 @@ static const char *const link_names[CG_COUNT] = {
     [CG_CONNECT4] = "link-connect4",
     [CG_GETSOCKNAME4] = "link-getsockname4",
     [CG_GETPEERNAME4] = "link-getpeername4",
+    [CG_BIND4] = "link-bind4",
 };
 
 /* Pin file names under the pin directory, indexed by enum slim_map. */
@@ -56,6 +57,8 @@ static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
 		return b->skel->progs.slim_connect4;
 	case CG_GETSOCKNAME4:
 		return b->skel->progs.slim_getsockname4;
+	case CG_BIND4:
+		return b->skel->progs.slim_bind4;
 	default:
 		return b->skel->progs.slim_getpeername4;
 	}
@@ -70,6 +73,8 @@ static struct bpf_link **link_of(const struct slim_bpf *b, enum cg_prog p)
 		return &b->skel->links.slim_connect4;
 	case CG_GETSOCKNAME4:
 		return &b->skel->links.slim_getsockname4;
+	case CG_BIND4:
+		return &b->skel->links.slim_bind4;
 	default:
 		return &b->skel->links.slim_getpeername4;
 	}

@@ -34,14 +34,23 @@ struct slim_vaddr {
  * wire comes from here. dst is a client's virtual destination, written by
  * the connect4 program from the app's own connect() (0 until then), or a
  * listener's virtual address as the app bound it (0.0.0.0 or its vip, and
- * the virtual port), written by the router. One storage per socket: one
- * allocation, one lookup per sockops callback. */
+ * the virtual port), written by the router (listen requests) or by the bind4
+ * program (a pool socket the app binds). One storage per socket: one
+ * allocation, one lookup per sockops callback.
+ *
+ * owner.flags: the app bound the socket to its vip or 0.0.0.0 (libslim
+ * passes 255.255.255.255 for 0.0.0.0) and the bind4 program bound it to the
+ * reserved port instead: dst is the address the app bound, and listen()
+ * files the socket under the container's vip and that port (sockops). */
+#define SLIM_OWNER_LISTENER 1
+#define SLIM_BIND_ANY_MARK 0xffffffffu
+
 struct slim_owner {
 	__u32 vip;
 	__u32 container_id;
 	__u32 dst_ip;
 	__u16 dst_port;
-	__u16 pad;
+	__u16 flags; /* SLIM_OWNER_*: written by the bind4 program */
 };
 
 /* peer sk_storage: created by sockops at PASSIVE_ESTABLISHED on an accepted

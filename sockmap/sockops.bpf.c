@@ -27,7 +27,7 @@ static __always_inline int client_opt(struct bpf_sock *sk, struct slim_tcp_opt *
 	if (!sk)
 		return -1;
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
-	if (!o || !o->dst_ip)
+	if (!o || !o->dst_ip || (o->flags & SLIM_OWNER_LISTENER))
 		return -1;
 	opt->kind = SLIM_OPT_KIND;
 	opt->len = SLIM_OPT_LEN;
@@ -44,13 +44,29 @@ static __always_inline int is_syn(const struct bpf_sock_ops *skops)
 	return (skops->skb_tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN;
 }
 
-/* Belt and braces: the router already sets TCP_SAVE_SYN on its listeners,
- * and PASSIVE_ESTABLISHED can only read the option from a saved SYN. */
+/* PASSIVE_ESTABLISHED can only read the option from a saved SYN (the
+ * router also sets TCP_SAVE_SYN on the listeners it creates). A pool socket
+ * the app bound (bind4 moved it to the reserved port) is filed under its
+ * container's vip and the virtual port here, as its own listen() makes it
+ * a listener: no swap, so epoll registrations and dups the app made before
+ * listen() stay valid. A second listener for the same vip:port (the app set
+ * SO_REUSEPORT on both) is not filed: the first one gets the connections. */
 static __always_inline void on_listen(struct bpf_sock_ops *skops)
 {
+	struct bpf_sock *sk = skops->sk;
+	struct slim_vaddr key = {};
+	struct slim_owner *o;
 	int one = 1;
 
 	bpf_setsockopt(skops, SOL_TCP, TCP_SAVE_SYN, &one, sizeof(one));
+	if (!sk)
+		return;
+	o = bpf_sk_storage_get(&owner, sk, 0, 0);
+	if (!o || !(o->flags & SLIM_OWNER_LISTENER))
+		return;
+	key.ip = o->vip;
+	key.port = o->dst_port;
+	bpf_sock_hash_update(skops, &listeners, &key, BPF_NOEXIST);
 }
 
 static __always_inline void on_connect(struct bpf_sock_ops *skops)

@@ -31,4 +31,14 @@ struct {
 	__type(value, struct slim_route_val);
 } routes SEC(".maps") __weak;
 
+/* listeners: virtual ip:port -> listening host socket. The router files
+ * the listeners it creates; sockops files a pool socket the app listens on;
+ * the reuseport program selects from it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, SLIM_MAX_LISTENERS);
+	__type(key, struct slim_vaddr);
+	__type(value, __u64);
+} listeners SEC(".maps") __weak;
+
 #endif

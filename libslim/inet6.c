@@ -1,0 +1,164 @@
+/* AF_INET6 dual-stack sockets, as nginx, curl and most runtimes use them on
+ * an IPv4 network: a client connecting to ::ffff:vip and a "::" listener
+ * reached over IPv4. The overlay is IPv4, and a host socket can only join
+ * the reserved port's IPv4 reuseport group as an AF_INET socket, so such an
+ * app socket is carried by an AF_INET host socket like any other (swapped
+ * in at connect or listen). What the app must not notice is the family: the
+ * names it reads back (getsockname, getpeername, accept's address) are
+ * turned into the v4-mapped IPv6 form it would get from its own socket, for
+ * the fds marked v6 in the fd table (the swapped socket, and what accept
+ * returns from a swapped listener). Everything else passes straight
+ * through, after one lock-free table read. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common.h"
+#include "fdtable.h"
+#include "inet6.h"
+#include "real.h"
+#include "uaddr.h"
+
+bool slim_v6_read(const struct sockaddr *addr, socklen_t len, struct slim_ep *ep)
+{
+	struct sockaddr_in6 s6;
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	uint32_t ip;
+	int saved = errno;
+
+	if (len < sizeof(s6) || len > sizeof(struct sockaddr_storage) ||
+	    slim_peek(&s6, addr, sizeof(s6)) < 0 || s6.sin6_family != AF_INET6) {
+		errno = saved;
+		return false;
+	}
+	if (IN6_IS_ADDR_UNSPECIFIED(&s6.sin6_addr)) {
+		ip = 0;
+	} else if (memcmp(s6.sin6_addr.s6_addr, mapped, sizeof(mapped)) == 0) {
+		memcpy(&ip, &s6.sin6_addr.s6_addr[12], 4);
+		ip = ntohl(ip);
+	} else {
+		return false;
+	}
+	ep->ip = ip;
+	ep->port = ntohs(s6.sin6_port);
+	return true;
+}
+
+/* Writes sin as the app's own AF_INET6 socket would have reported it
+ * (0.0.0.0 as ::, any other address v4-mapped) into the app's buffer of
+ * *len bytes, truncated like the kernel truncates, and sets *len to the
+ * full size. */
+static void put_mapped(const struct sockaddr_in *sin, struct sockaddr *addr, socklen_t *len)
+{
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = sin->sin_port};
+	socklen_t n = *len < sizeof(s6) ? *len : (socklen_t)sizeof(s6);
+
+	if (sin->sin_addr.s_addr != htonl(INADDR_ANY)) {
+		s6.sin6_addr.s6_addr[10] = 0xff;
+		s6.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&s6.sin6_addr.s6_addr[12], &sin->sin_addr, 4);
+	}
+	(void)slim_poke(addr, &s6, n);
+	*len = sizeof(s6);
+}
+
+/* True if fd is one of ours carried by an AF_INET socket for an AF_INET6
+ * app socket (fd table: v6, and no longer the app's own candidate). The
+ * first test is a table read only; the inode check (a stale record: the
+ * number was closed behind our back and reused) only runs for those. */
+static bool is_mapped(int fd)
+{
+	struct fd_state st;
+
+	fdtable_get(fd, &st);
+	if (!st.v6 || st.kind == FD_CANDIDATE || st.kind == FD_PLAIN)
+		return false;
+	fdtable_lookup(fd, &st);
+	return st.kind != FD_PLAIN;
+}
+
+/* Copies what the kernel reported (family other than AF_INET) to the app as
+ * the kernel would have: truncated to *len, *len set to the full size. */
+static void put_as_is(const struct sockaddr_storage *ss, socklen_t sl, struct sockaddr *addr,
+		      socklen_t *len)
+{
+	(void)slim_poke(addr, ss, *len < sl ? *len : sl);
+	*len = sl;
+}
+
+typedef int (*name_fn)(int, struct sockaddr *, socklen_t *);
+
+/* getsockname/getpeername through fn, in the family the app created. A
+ * NULL or unwritable buffer, or a bad len, goes to the kernel as it is, so
+ * it reports EFAULT/EINVAL itself. */
+static int mapped_name(name_fn fn, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss), ulen;
+	int saved = errno;
+
+	if (!addr || !len || slim_peek(&ulen, len, sizeof(ulen)) < 0 || (int)ulen < 0)
+		return fn(fd, addr, len);
+	if (fn(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		put_mapped((struct sockaddr_in *)&ss, addr, &ulen);
+	else
+		put_as_is(&ss, sl, addr, &ulen);
+	(void)slim_poke(len, &ulen, sizeof(ulen));
+	errno = saved;
+	return 0;
+}
+
+SLIM_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (!is_mapped(fd))
+		return real_getsockname(fd, addr, len);
+	return mapped_name(real_getsockname, fd, addr, len);
+}
+
+SLIM_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (!is_mapped(fd))
+		return real_getpeername(fd, addr, len);
+	return mapped_name(real_getpeername, fd, addr, len);
+}
+
+/* accept4 on a listener carried for an AF_INET6 app socket: the new socket
+ * is marked v6 too, and its peer address is reported v4-mapped. */
+SLIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss), ulen = 0;
+	struct fd_state st;
+	int nfd, saved;
+
+	if (!is_mapped(fd))
+		return real_accept4(fd, addr, len, flags);
+	if (addr && len && (slim_peek(&ulen, len, sizeof(ulen)) < 0 || (int)ulen < 0))
+		return real_accept4(fd, addr, len, flags); /* the kernel reports it */
+	nfd = real_accept4(fd, (struct sockaddr *)&ss, &sl, flags);
+	if (nfd < 0)
+		return -1;
+	saved = errno;
+	st = (struct fd_state){.kind = FD_MAPPED, .v6 = true, .ino = fd_inode(nfd)};
+	fdtable_set(nfd, &st);
+	if (addr && len) {
+		if (ss.ss_family == AF_INET)
+			put_mapped((struct sockaddr_in *)&ss, addr, &ulen);
+		else
+			put_as_is(&ss, sl, addr, &ulen);
+		(void)slim_poke(len, &ulen, sizeof(ulen));
+	}
+	errno = saved;
+	return nfd;
+}
+
+SLIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (!is_mapped(fd))
+		return real_accept(fd, addr, len);
+	return accept4(fd, addr, len, 0);
+}
