@@ -11,7 +11,15 @@ pkgs=(
 	libbpf-dev bpftool linux-libc-dev
 	libev-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev
 	iproute2 util-linux procps python3 curl
+	# Real programs the integration tests run unmodified (tests/integration/
+	# test_app_*.sh, docs/real-programs.md). The static client is built
+	# with libc6-dev's libc.a, which build-essential brings.
+	nginx wrk redis-server redis-tools memcached postgresql postgresql-client iperf3
 )
+# Packages whose install would start (and enable) a system service. The
+# tests start their own instances inside the testbed's namespaces; a system
+# instance is of no use to them and only holds ports and memory.
+services=(nginx redis-server memcached postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,6 +27,33 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps.sh: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# invoke-rc.d and deb-systemd-invoke ask policy-rc.d; exit 101 means
+	# "do not start". Only a file we made ourselves is removed afterwards:
+	# a machine that has its own policy keeps it.
+	policy=/usr/sbin/policy-rc.d
+	own_policy=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\n# written by slim scripts/deps.sh for the duration of an install\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		own_policy=1
+		trap 'rm -f "$policy"' EXIT
+	fi
 	apt-get update -qq
 	apt-get install -y -qq "${missing[@]}" >/dev/null
+	if [ "$own_policy" = 1 ]; then
+		rm -f "$policy"
+		trap - EXIT
+	fi
+	# Keep the services we just installed from starting at boot either.
+	# Only those installed now: a service that was there before is the
+	# machine owner's business.
+	for s in "${services[@]}"; do
+		case " ${missing[*]} " in *" $s "*) ;; *) continue ;; esac
+		if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+			systemctl disable --now "$s" >/dev/null 2>&1 || true
+		else
+			service "$s" stop >/dev/null 2>&1 || true
+			update-rc.d "$s" disable >/dev/null 2>&1 || true
+		fi
+	done
 fi

@@ -278,8 +278,16 @@ static void sockopt_tcp_info(void)
 	say("connected tcpi_state: %u", ti.tcpi_state);
 	RET("shutdown WR", shutdown(fd, SHUT_WR));
 	(void)wait_ready(fd, POLLRDHUP, CONF_WAIT_MS);
-	len = sizeof(ti);
-	getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+	/* The kernel marks the read side shut (POLLRDHUP) a moment before it
+	 * moves the socket on from FIN_WAIT2: wait for the state itself
+	 * (bounded), or the line would depend on timing. */
+	for (int i = 0; i < 300; i++) {
+		len = sizeof(ti);
+		getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+		if (ti.tcpi_state != TCP_FIN_WAIT2)
+			break;
+		usleep(10000);
+	}
 	say("after both FINs tcpi_state: %u", ti.tcpi_state);
 	close(fd);
 }

@@ -203,6 +203,21 @@ no_warning() {
 	ok "$1: no libslim warning"
 }
 
+# only_v6only_listeners NS IP PORT: the container NS has no TCP socket of its
+# own except a "[::]:PORT" listener, and that one is IPv6-only: a plain IPv4
+# connection to IP:PORT over the container network is refused (servers that
+# listen on every family, like memcached and PostgreSQL, open one; slim
+# leaves it alone, as the IPv4 overlay cannot reach it anyway).
+only_v6only_listeners() {
+	local ns=$1 ip=$2 port=$3 conn
+	conn=$(in_ns "$ns" ss -Htan | grep -vE "^LISTEN +[0-9]+ +[0-9]+ +\[::\]:$port +" || true)
+	[[ -z $conn ]] || fail "container $ns has TCP sockets of its own: $(oneline "$conn")"
+	if in_ns "$TB_C1" timeout 3 bash -c "exec 3<>/dev/tcp/$ip/$port" 2>/dev/null; then
+		fail "the [::]:$port listener in $ns accepts IPv4 over the container network"
+	fi
+	ok "no TCP socket in $ns but an IPv6-only [::]:$port listener (IPv4 to it is refused)"
+}
+
 # field FILE KEY [N]: the value of the N-th (default 1st) line "KEY value".
 field() {
 	awk -v k="$2" -v n="${3:-1}" '$1 == k && ++c == n { print $2; exit }' "$1"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# http_real: unmodified programs. python3 -m http.server bound to c2's virtual
-# IP under slim-run, curl from c1 under slim-run. Content must match, the
+# http_real: unmodified programs. python3 -m http.server (default address) in c2
+# under slim-run, curl from c1 under slim-run. Content must match, the
 # server's access log must name c1's virtual IP, nothing may cross VXLAN.
 . "$(dirname "$0")/common.sh"
 command -v curl >/dev/null || skip "needs curl"
@@ -14,7 +14,9 @@ mkdir -p "$WORK/www"
 CONTENT="slim http_real test $$ $(date +%s%N)"
 printf '%s\n' "$CONTENT" >"$WORK/www/hello.txt"
 
-bg http slim "$TB_C2" "$PY" -u -m http.server --bind "$TB_C2_IP" --directory "$WORK/www" "$PORT"
+# No --bind, as users run it (0.0.0.0 here: getaddrinfo's first passive
+# address; tests/conformance covers dual-stack listeners).
+bg http slim "$TB_C2" "$PY" -u -m http.server --directory "$WORK/www" "$PORT"
 wait_line "$WORK/http.out" '^Serving HTTP' 15 || fail "http.server did not start: $(cat "$WORK/http.err")"
 ok "http.server: $(head -n 1 "$WORK/http.out")"
 # Counted from here: http.server's start-up getfqdn() may send DNS queries (UDP

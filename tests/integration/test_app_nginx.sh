@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# app_nginx: unmodified nginx (master + 2 forked workers sharing the
+# listener, epoll, accept4) under slim-run in c2 (host h2); curl and wrk
+# with short connections ("Connection: close") under slim-run in c1 (host
+# h1). The page matches, wrk sees no socket error and no non-2xx answer,
+# nginx logs c1's virtual IP and its own virtual address, the connections
+# were host connections h1 -> h2:7771, and nothing crosses VXLAN or the
+# containers' interfaces.
+. "$(dirname "$0")/common.sh"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[[ -x $NGINX ]] || skip "needs nginx (scripts/deps.sh installs it)"
+command -v wrk >/dev/null || skip "needs wrk (scripts/deps.sh installs it)"
+command -v curl >/dev/null || skip "needs curl"
+
+# stop_nginx: stops the nginx this test started (from the EXIT trap, before
+# it_cleanup). nginx's master stops its workers on SIGTERM; it_cleanup's
+# kill_tree would signal the workers first, which the master answers by
+# forking new ones.
+NGINX_PID=""
+stop_nginx() {
+	local i k
+	if [[ -n $NGINX_PID ]] && pid_alive "$NGINX_PID"; then
+		kill -TERM "$NGINX_PID" 2>/dev/null
+		for ((i = 0; i < 100; i++)); do
+			pid_alive "$NGINX_PID" || break
+			sleep 0.1
+		done
+		if pid_alive "$NGINX_PID"; then
+			echo "nginx master $NGINX_PID still there 10 s after SIGTERM: SIGKILL to it and its workers"
+			for k in $(ps -o pid= --ppid "$NGINX_PID" 2>/dev/null); do kill -KILL "$k" 2>/dev/null; done
+			kill -KILL "$NGINX_PID" 2>/dev/null
+		fi
+	fi
+}
+# set +e: a failing step here must not keep it_cleanup from running; it_cleanup
+# gets the test's exit status back through $?.
+trap 'IT_RC=$?; set +e; stop_nginx; (exit "$IT_RC"); it_cleanup' EXIT
+it_start ng
+
+PORT=8080
+D=$WORK/nginx
+mkdir -p "$D/www"
+# The workers run as nobody (nginx's default for a master started as root):
+# they must get through $WORK to the pages.
+chmod 711 "$WORK"
+chmod 755 "$D" "$D/www"
+CONTENT="slim nginx test $$ $(date +%s%N)"
+printf '%s\n' "$CONTENT" >"$D/www/index.html"
+chmod 644 "$D/www/index.html"
+cat >"$D/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 2;
+pid $D/nginx.pid;
+error_log $D/error.log notice;
+events { worker_connections 512; }
+http {
+	# Who connected, to which address, served by which worker.
+	log_format slim '\$remote_addr \$server_addr:\$server_port \$pid "\$request" \$status';
+	access_log $D/access.log slim;
+	client_body_temp_path $D/body;
+	proxy_temp_path $D/proxy;
+	fastcgi_temp_path $D/fastcgi;
+	uwsgi_temp_path $D/uwsgi;
+	scgi_temp_path $D/scgi;
+	server {
+		# The wildcard address (nginx's "listen PORT" is IPv4 only): the
+		# address the accepted sockets report (\$server_addr, which nginx
+		# asks getsockname for) must still be c2's virtual one.
+		listen $PORT;
+		root $D/www;
+	}
+}
+EOF
+bg nginx slim "$TB_C2" "$NGINX" -p "$D" -e "$D/error.log" -c "$D/nginx.conf"
+NGINX_PID=${BG[nginx]}
+# Two workers, or gone: a master that died at start-up fails the test at once.
+ng_up() { count_ge "$D/error.log" 'start worker process [0-9]+' 2 || ! pid_alive "$NGINX_PID"; }
+wait_until 10 "nginx to start 2 workers" ng_up ||
+	fail "nginx did not start its workers: $(cat "$D/error.log" "$WORK/nginx.err" 2>/dev/null)"
+if ! pid_alive "$NGINX_PID"; then
+	wait_bg nginx
+	fail "nginx exited with status $RC at start-up: $(cat "$D/error.log" "$WORK/nginx.err" 2>/dev/null)"
+fi
+wait_until 5 "nginx's pid file" test -s "$D/nginx.pid" || fail "nginx wrote no pid file"
+expect_eq "nginx master pid (pid file)" "$(<"$D/nginx.pid")" "$NGINX_PID"
+workers=$(ps -o pid= --ppid "$NGINX_PID" | wc -l)
+expect_eq "nginx worker processes" "$workers" 2
+
+before=$(counters)
+fg curl slim "$TB_C1" curl -sS --max-time 10 -o "$WORK/page" \
+	-w 'local %{local_ip}:%{local_port}\nremote %{remote_ip}:%{remote_port}\ncode %{http_code}\n' \
+	"http://$TB_C2_IP:$PORT/index.html"
+expect_eq "curl exit code" "$RC" 0
+expect_eq "HTTP status" "$(field "$WORK/curl.out" code)" 200
+expect_eq "fetched content" "$(cat "$WORK/page")" "$CONTENT"
+expect_match "curl local address" "$(field "$WORK/curl.out" local)" "^${TB_C1_IP//./\\.}:[0-9]+$"
+expect_eq "curl remote address" "$(field "$WORK/curl.out" remote)" "$TB_C2_IP:$PORT"
+wait_line "$D/access.log" 'GET /index.html' 5 || fail "no access log line for curl's GET"
+expect_match "access log, curl's request" "$(head -n 1 "$D/access.log")" \
+	"^${TB_C1_IP//./\\.} $TB_C2_IP:$PORT [0-9]+ \"GET /index.html HTTP/1.1\" 200$"
+
+echo "-- wrk: 4 connections, a new one per request (Connection: close), 2 s"
+fg wrk slim "$TB_C1" wrk -t1 -c4 -d2s -H 'Connection: close' "http://$TB_C2_IP:$PORT/index.html"
+expect_eq "wrk exit code" "$RC" 0
+reqs=$(sed -n 's/^ *\([0-9][0-9]*\) requests in .*/\1/p' "$WORK/wrk.out")
+[[ -n $reqs ]] || fail "wrk printed no request count: $(cat "$WORK/wrk.out" "$WORK/wrk.err")"
+((reqs > 0)) || fail "wrk completed no request: $(cat "$WORK/wrk.out")"
+ok "wrk: $reqs requests, $(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out") requests/s"
+errs=$(grep -E '^ *(Socket errors|Non-2xx)' "$WORK/wrk.out" || true)
+[[ -z $errs ]] || fail "wrk reported errors: $(oneline "$errs")"
+ok "wrk: no socket errors, no non-2xx responses"
+
+after=$(counters)
+expect_same_counters "$before" "$after" "curl and wrk"
+# Short connections leave TIME_WAIT behind on the side that closed first
+# (nginx, with Connection: close): there they are host connections at h2's
+# reserved port. The containers hold no TCP socket at all, not even one in
+# TIME_WAIT, nor nginx's listener.
+tw=$(in_ns "$TB_H2" ss -Htn state time-wait | awk -v l="^${TB_H2_IP//./\\.}:$TB_PORT\$" \
+	-v p="^${TB_H1_IP//./\\.}:" '$3 ~ l && $4 ~ p' | wc -l)
+tw1=$(in_ns "$TB_H1" ss -Htn state time-wait | awk -v p="^${TB_H2_IP//./\\.}:$TB_PORT\$" '$4 ~ p' | wc -l)
+((tw + tw1 > 0)) || fail "no TIME_WAIT host connection h1 <-> h2:$TB_PORT after $reqs short connections"
+ok "host connections in TIME_WAIT: $tw at $TB_H2_IP:$TB_PORT in $TB_H2, $tw1 to it in $TB_H1"
+for ns in "$TB_C1" "$TB_C2"; do
+	conn=$(in_ns "$ns" ss -Htan)
+	[[ -z $conn ]] || fail "container $ns has TCP sockets of its own: $(oneline "$conn")"
+	ok "no TCP socket (any state) in the container namespace $ns"
+done
+
+# Every request nginx logged came from c1's virtual IP to c2's; wrk counts
+# only the requests it completed, so nginx may have logged a few more.
+logged=$(wc -l <"$D/access.log")
+((logged >= reqs + 1)) || fail "nginx logged $logged requests, wrk and curl completed $((reqs + 1))"
+ok "nginx logged $logged requests (wrk and curl completed $((reqs + 1)))"
+bad=$(grep -Evc "^${TB_C1_IP//./\\.} $TB_C2_IP:$PORT [0-9]+ \"GET /index.html HTTP/1.1\" 200$" "$D/access.log" || true)
+expect_eq "access log lines not from $TB_C1_IP to $TB_C2_IP:$PORT with 200" "$bad" 0
+echo "requests per worker pid: $(awk '{ print $3 }' "$D/access.log" | sort | uniq -c | oneline "$(cat)")"
+crit=$(grep -E '\[(alert|crit|emerg|error)\]' "$D/error.log" || true)
+[[ -z $crit ]] || fail "nginx error log: $(oneline "$crit")"
+ok "nginx error log has no error"
+for n in nginx curl wrk; do no_warning "$n"; done
+it_pass

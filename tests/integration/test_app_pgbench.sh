@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# app_pgbench: unmodified PostgreSQL (a postmaster that forks a backend per
+# connection, running as the user postgres) under slim-run in c2 (host h2);
+# psql and pgbench under slim-run in c1 (host h1): pgbench -i fills the
+# tables (COPY), then pgbench -C runs TPC-B-like transactions on a new
+# connection each. No transaction fails, the server sees c1's virtual IP
+# (inet_client_addr, pg_stat_activity, its connection log) and reports its
+# own virtual address, a held connection is one host TCP connection
+# h1 -> h2:7771, and nothing crosses VXLAN or the containers' interfaces.
+. "$(dirname "$0")/common.sh"
+PG_BIN=$(find /usr/lib/postgresql -maxdepth 3 -name postgres -path '*/bin/*' 2>/dev/null | sort -V | tail -n1)
+[[ -n $PG_BIN ]] || skip "needs the PostgreSQL server (scripts/deps.sh installs postgresql)"
+PG_BIN=$(dirname "$PG_BIN")
+for p in initdb psql pgbench; do
+	[[ -x $PG_BIN/$p ]] || skip "needs $PG_BIN/$p (scripts/deps.sh installs postgresql, postgresql-client)"
+done
+id postgres >/dev/null 2>&1 || skip "needs the user postgres (the postgresql package creates it)"
+command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+
+# stop_pg: stops the postmaster this test started (from the EXIT trap,
+# before it_cleanup). SIGINT is PostgreSQL's fast shutdown: it ends the
+# backends and its helper processes itself. it_cleanup's kill_tree would
+# signal the helpers first, which the postmaster takes for a crash.
+PG_PID=""
+stop_pg() {
+	local i k
+	if [[ -n $PG_PID ]] && pid_alive "$PG_PID"; then
+		kill -INT "$PG_PID" 2>/dev/null
+		for ((i = 0; i < 150; i++)); do
+			pid_alive "$PG_PID" || break
+			sleep 0.1
+		done
+		if pid_alive "$PG_PID"; then
+			echo "postmaster $PG_PID still there 15 s after SIGINT: SIGKILL to it and its children"
+			for k in $(ps -o pid= --ppid "$PG_PID" 2>/dev/null); do kill -KILL "$k" 2>/dev/null; done
+			kill -KILL "$PG_PID" 2>/dev/null
+		fi
+	fi
+}
+# set +e: a failing step here must not keep it_cleanup from running; it_cleanup
+# gets the test's exit status back through $?.
+trap 'IT_RC=$?; set +e; stop_pg; (exit "$IT_RC"); it_cleanup' EXIT
+it_start pg
+
+PORT=5432
+V1=${TB_C1_IP//./\\.}
+# The data dir belongs to postgres, who must get through $WORK to it.
+chmod 711 "$WORK"
+PGROOT=$WORK/pg
+mkdir -p "$PGROOT"
+chown postgres: "$PGROOT"
+setpriv --reuid=postgres --regid=postgres --init-groups -- "$PG_BIN/initdb" -D "$PGROOT/data" \
+	--auth=trust -U postgres -N >"$WORK/initdb.log" 2>&1 ||
+	fail "initdb failed: $(tail -n 5 "$WORK/initdb.log")"
+echo "host all all 0.0.0.0/0 trust" >>"$PGROOT/data/pg_hba.conf"
+ok "initdb: $PGROOT/data"
+
+# Every address of every family, as a server container would.
+BIND=(-c "listen_addresses=*")
+bg pg slim "$TB_C2" setpriv --reuid=postgres --regid=postgres --init-groups -- \
+	"$PG_BIN/postgres" -D "$PGROOT/data" -c "port=$PORT" "${BIND[@]}" \
+	-c "unix_socket_directories=$PGROOT" -c fsync=off -c max_connections=20 \
+	-c logging_collector=off -c log_connections=on
+PG_PID=${BG[pg]}
+# Ready, or gone: a postmaster that died at start-up fails the test at once.
+pg_up() { grep -q 'database system is ready to accept connections' "$WORK/pg.err" || ! pid_alive "$PG_PID"; }
+wait_until 20 "postgres to accept connections" pg_up || fail "postgres did not start: $(tail -n 5 "$WORK/pg.err")"
+if ! pid_alive "$PG_PID"; then
+	wait_bg pg
+	fail "postgres exited with status $RC at start-up: $(tail -n 5 "$WORK/pg.err")"
+fi
+ok "postgres: $(grep -m1 'listening on IPv4' "$WORK/pg.err" | sed 's/.*LOG: *//')"
+
+# psql_c NAME SQL: one query from c1 under slim-run, unaligned, tuples only.
+psql_c() {
+	fg "$1" slim "$TB_C1" "$PG_BIN/psql" -h "$TB_C2_IP" -p "$PORT" -U postgres -d postgres \
+		-X -v ON_ERROR_STOP=1 -Atc "$2"
+	[[ $RC == 0 ]] || fail "psql $2: exit $RC: $(cat "$WORK/$1.out" "$WORK/$1.err")"
+}
+
+before=$(counters)
+psql_c addr "SELECT inet_client_addr(), inet_server_addr(), inet_server_port()"
+expect_eq "inet_client_addr | inet_server_addr | inet_server_port" "$(cat "$WORK/addr.out")" \
+	"$TB_C1_IP|$TB_C2_IP|$PORT"
+
+echo "-- pgbench -i: tables and 100,000 rows over COPY"
+fg init slim "$TB_C1" "$PG_BIN/pgbench" -i -s 1 -h "$TB_C2_IP" -p "$PORT" -U postgres postgres
+[[ $RC == 0 ]] || fail "pgbench -i exited $RC: $(tail -n 5 "$WORK/init.err")"
+ok "pgbench -i: $(grep -m1 '^done in' "$WORK/init.err")"
+psql_c rows "SELECT count(*) FROM pgbench_accounts"
+expect_eq "pgbench_accounts rows" "$(cat "$WORK/rows.out")" 100000
+
+echo "-- pgbench -C: 2 clients x 50 transactions, a new connection for each"
+fg bench slim "$TB_C1" "$PG_BIN/pgbench" -C -c 2 -j 1 -t 50 -h "$TB_C2_IP" -p "$PORT" -U postgres postgres
+expect_eq "pgbench exit code" "$RC" 0
+expect_eq "pgbench transactions processed" \
+	"$(sed -n 's/^number of transactions actually processed: \([0-9/]*\).*/\1/p' "$WORK/bench.out")" 100/100
+expect_eq "pgbench failed transactions" \
+	"$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK/bench.out")" 0
+ok "pgbench: $(grep -m1 '^tps' "$WORK/bench.out")"
+
+echo "-- a held connection, seen from pg_stat_activity and the hosts"
+bg sleeper slim "$TB_C1" "$PG_BIN/psql" -h "$TB_C2_IP" -p "$PORT" -U postgres -d postgres -X -Atc \
+	"SELECT 'slept', pg_sleep(4)"
+Q="SELECT client_addr, client_port FROM pg_stat_activity WHERE query LIKE '%''slept'', pg_sleep%' AND pid <> pg_backend_pid()"
+sleeping() {
+	nsenter --net="/run/netns/$TB_C1" -- "$SLIM_RUN" --socket "$TB_SOCK1" -- "$PG_BIN/psql" \
+		-h "$TB_C2_IP" -p "$PORT" -U postgres -d postgres -X -Atc "$Q" </dev/null | grep -q .
+}
+wait_until 10 "the sleeping query in pg_stat_activity" sleeping ||
+	fail "the sleeping query never showed in pg_stat_activity: $(cat "$WORK/sleeper.err")"
+psql_c activity "$Q"
+act=$(cat "$WORK/activity.out")
+expect_match "pg_stat_activity client_addr|client_port" "$act" "^$V1\|[0-9]+$"
+cport=${act#*|}
+conn=$(estab "$TB_H1" "^${TB_H1_IP//./\\.}:$cport\$" "^${TB_H2_IP//./\\.}:$TB_PORT\$")
+[[ -n $conn ]] || fail "no ESTABLISHED $TB_H1_IP:$cport -> $TB_H2_IP:$TB_PORT in $TB_H1:" \
+	"$(in_ns "$TB_H1" ss -Htn | tr '\n' ';')"
+ok "held connection: host connection in $TB_H1: $(oneline "$conn")"
+conn=$(estab "$TB_H2" "^${TB_H2_IP//./\\.}:$TB_PORT\$" "^${TB_H1_IP//./\\.}:$cport\$")
+[[ -n $conn ]] || fail "no ESTABLISHED $TB_H2_IP:$TB_PORT <- $TB_H1_IP:$cport in $TB_H2"
+ok "held connection: host connection in $TB_H2: $(oneline "$conn")"
+conn=$(in_ns "$TB_C1" ss -Htan)
+[[ -z $conn ]] || fail "container $TB_C1 has TCP sockets of its own: $(oneline "$conn")"
+ok "no TCP socket (any state) in the container namespace $TB_C1"
+wait_bg sleeper
+expect_eq "held connection: psql exit code" "$RC" 0
+expect_eq "held connection: result" "$(cat "$WORK/sleeper.out")" "slept|"
+
+after=$(counters)
+expect_same_counters "$before" "$after" "psql and pgbench"
+# Every connection the server logged came from c1's virtual IP: at least
+# pgbench -C's 100, pgbench -i's and the psql ones.
+n=$(grep -c 'connection received: host=' "$WORK/pg.err" || true)
+((n >= 100)) || fail "postgres logged $n connections, want at least 100"
+other=$(grep 'connection received: host=' "$WORK/pg.err" | grep -v "host=$V1 port=" || true)
+[[ -z $other ]] || fail "postgres logged connections from elsewhere: $(oneline "$(head -n 3 <<<"$other")")"
+ok "postgres logged $n connections, all from $TB_C1_IP"
+for n in pg addr init rows bench sleeper activity; do no_warning "$n"; done
+# Last: its IPv4 probe crosses the container network on purpose.
+only_v6only_listeners "$TB_C2" "$TB_C2_IP" "$PORT"
+it_pass

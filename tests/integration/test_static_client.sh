@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# static_client: a statically linked program under slim-run (libslim cannot
+# be preloaded into it). slim-run says so, once, and runs it anyway; the
+# program then uses the container network: against a plain echo server in c2
+# it works over VXLAN (the counters move, by design), and against a server
+# under slim-run (whose listener lives on h2's reserved port, no longer in
+# c2's namespace) it must finish within a bounded time, refused or answered,
+# never hang.
+. "$(dirname "$0")/common.sh"
+[[ -n ${SLIM_STATIC_CLIENT:-} && -x $SLIM_STATIC_CLIENT ]] ||
+	skip "SLIM_STATIC_CLIENT not set to an executable (run through ctest)"
+it_start st
+
+WARN="slim-run: $SLIM_STATIC_CLIENT is statically linked: libslim cannot intercept it; it will use the container network"
+# expect_warned_once NAME: slim-run's stderr for that run is exactly its one line.
+expect_warned_once() {
+	local n
+	n=$(grep -cxF -- "$WARN" "$WORK/$1.err" || true)
+	expect_eq "$1: slim-run's static-binary warning lines" "$n" 1
+	expect_eq "$1: stderr besides that line" "$(grep -vxF -- "$WARN" "$WORK/$1.err" || true)" ""
+}
+
+# counter VALUE_FROM_counters NS:DEV rx|tx
+counter() {
+	sed -n "s/^$2 .*$3=\([0-9]*\).*/\1/p" <<<"$1"
+}
+
+echo "-- a plain echo server in c2: the static client works over the container network"
+PORT=5301
+start_echo srv plain "$TB_C2" "$SLIM_ECHO" server --count 1 "$PORT"
+before=$(counters)
+MSG="static-$$-$(date +%s%N)"
+fg cli slim "$TB_C1" "$SLIM_STATIC_CLIENT" --timeout 5000 "$TB_C2_IP" "$PORT" "$MSG"
+expect_eq "static client exit code" "$RC" 0
+expect_eq "static client echo" "$(sed -n 's/^echo //p' "$WORK/cli.out")" "$MSG"
+expect_warned_once cli
+# The container's own socket: its real address is c1's, the same as the
+# virtual one in this testbed, and the server sees it from over VXLAN.
+local_addr=$(field "$WORK/cli.out" local)
+expect_match "static client getsockname" "$local_addr" "^${TB_C1_IP//./\\.}:[0-9]+$"
+expect_eq "static client getpeername" "$(field "$WORK/cli.out" peer)" "$TB_C2_IP:$PORT"
+wait_until 5 "the echo server to finish" count_ge "$WORK/srv.out" '^closed' 1 ||
+	fail "echo server did not finish the connection"
+expect_eq "server accept() address" "$(field "$WORK/srv.out" accept)" "$local_addr"
+after=$(counters)
+for nd in "$TB_H1:vxlan0 tx" "$TB_H2:vxlan0 rx" "$TB_C1:eth0 tx" "$TB_C2:eth0 rx"; do
+	read -r dev dir <<<"$nd"
+	b=$(counter "$before" "$dev" "$dir") a=$(counter "$after" "$dev" "$dir")
+	[[ -n $a && -n $b ]] || fail "no counter $dev $dir in: $(oneline "$after")"
+	((a > b)) || fail "$dev $dir packets did not move ($b -> $a): the static client did not use the container network"
+	ok "$dev $dir packets moved: $b -> $a (the container network carried it)"
+done
+conn=$(in_ns "$TB_H1" ss -Htan | awk -v p=":$TB_PORT\$" '$5 ~ p' || true)
+[[ -z $conn ]] || fail "a host connection to the reserved port appeared in $TB_H1: $(oneline "$conn")"
+ok "no host connection to the reserved port in $TB_H1"
+expect_server_done 1
+
+echo "-- an echo server under slim-run in c2: the static client must not hang"
+PORT2=5302
+start_echo srv2 slim "$TB_C2" "$SLIM_ECHO" server --count 1 "$PORT2"
+# The client's own bound is 5 s; a run that needs more than 10 s is a hang.
+fg cli2 slim "$TB_C1" "$SLIM_STATIC_CLIENT" --timeout 5000 "$TB_C2_IP" "$PORT2" "$MSG-2"
+((MS < 10000)) || fail "the static client took $MS ms (exit $RC): $(cat "$WORK/cli2.out")"
+case $RC in
+0)
+	expect_eq "static client echo from the slim server" "$(sed -n 's/^echo //p' "$WORK/cli2.out")" "$MSG-2"
+	ok "static client vs slim server: answered in $MS ms"
+	echo "RESULT: static client vs a server under slim-run: answered ($MS ms)"
+	;;
+2)
+	expect_eq "static client error" "$(cat "$WORK/cli2.out")" "error connect ECONNREFUSED"
+	ok "static client vs slim server: ECONNREFUSED in $MS ms"
+	echo "RESULT: static client vs a server under slim-run: ECONNREFUSED ($MS ms)"
+	;;
+*)
+	fail "static client vs slim server: exit $RC after $MS ms (want 0 or ECONNREFUSED): $(cat "$WORK/cli2.out")"
+	;;
+esac
+expect_warned_once cli2
+no_warning srv2
+it_pass
