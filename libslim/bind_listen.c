@@ -24,6 +24,7 @@
 #include "router.h"
 #include "slim_maps.h"
 #include "swap.h"
+#include "timewait.h"
 #include "uaddr.h"
 
 void slim_resv_release(uint64_t packed)
@@ -105,21 +106,28 @@ int slim_resv_swap_in(int fd, struct fd_state *st)
  * again without it. If that fails (a TIME_WAIT of the container's own on
  * the port), it is bound again with the app's flags. Returns the new
  * reservation fd, or -1 (the port is then not held: the listener works,
- * the container just does not see the port as taken). */
-static int hold_port(const struct fd_state *st)
+ * the container just does not see the port as taken). *app_reuse: whether
+ * the app set SO_REUSEADDR (timewait.c). */
+static int hold_port(const struct fd_state *st, bool *app_reuse)
 {
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof(sin);
-	int old = st->resv, fd, one = 1, reuse = 0;
+	int old = st->resv, fd, one = 1, reuse = 0, reuseport = 0;
 	socklen_t rl = sizeof(reuse);
 
 	if (!st->resv_ino || (uint32_t)fd_inode(old) != st->resv_ino ||
 	    real_getsockname(old, (struct sockaddr *)&sin, &sl) < 0)
 		return -1;
 	(void)getsockopt(old, SOL_SOCKET, SO_REUSEADDR, &reuse, &rl);
+	*app_reuse = reuse != 0;
 	fd = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return old;
+	/* SO_REUSEPORT stays: other sockets of the app's reuseport group may
+	 * still bind the port, as they could with its listener there. */
+	rl = sizeof(reuseport);
+	if (getsockopt(old, SOL_SOCKET, SO_REUSEPORT, &reuseport, &rl) == 0 && reuseport)
+		(void)real_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	real_close(old);
 	if (real_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
 		return slim_move_fd(fd, slim_high_base());
@@ -139,6 +147,7 @@ SLIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct slim_ep ep;
 	int r, saved;
 
+	slim_tw_sweep(); /* a kept reservation whose TIME_WAIT ended lets go first */
 	fdtable_lookup(fd, &st);
 	if (st.kind != FD_CANDIDATE)
 		return real_bind(fd, addr, len);
@@ -187,10 +196,12 @@ SLIM_EXPORT int listen(int fd, int backlog)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct slim_ep vaddr;
-	int hostfd, r, v6only = 0;
-	socklen_t ol = sizeof(v6only);
+	int hostfd, r, v6only = 0, app_reuse = 0;
+	socklen_t ol = sizeof(v6only), rl = sizeof(app_reuse);
+	bool reuse = false;
 	uint16_t port;
 
+	slim_tw_sweep();
 	fdtable_lookup(fd, &st);
 	if (st.kind != FD_CANDIDATE)
 		return real_listen(fd, backlog);
@@ -199,8 +210,11 @@ SLIM_EXPORT int listen(int fd, int backlog)
 		if (r < 0)
 			return r;
 		vaddr = st.aux;
-		r = hold_port(&st);
-		st = (struct fd_state){.kind = FD_LISTENER, .ino = st.ino, .local = vaddr};
+		r = hold_port(&st, &reuse);
+		st = (struct fd_state){.kind = FD_LISTENER,
+				       .ino = st.ino,
+				       .local = vaddr,
+				       .aux = {.ip = reuse ? SLIM_TW_REUSE : 0}};
 		if (r >= 0) {
 			st.resv = r;
 			st.resv_ino = (uint32_t)fd_inode(r);
@@ -233,13 +247,17 @@ SLIM_EXPORT int listen(int fd, int backlog)
 		errno = r; /* e.g. EADDRINUSE: another process has vip:port */
 		return -1;
 	}
+	(void)getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &app_reuse, &rl);
 	if (slim_swap(fd, hostfd, st.opts) < 0)
 		return -1;
 	/* getsockname shows the address the app bound to (0.0.0.0 stays
 	 * 0.0.0.0) with the virtual port: the getsockname4 program. */
 	vaddr.ip = st.aux.ip;
-	st = (struct fd_state){
-	    .kind = FD_LISTENER, .ino = fd_inode(fd), .local = vaddr, .v6 = st.v6};
+	st = (struct fd_state){.kind = FD_LISTENER,
+			       .ino = fd_inode(fd),
+			       .local = vaddr,
+			       .v6 = st.v6,
+			       .aux = {.ip = app_reuse ? SLIM_TW_REUSE : 0}};
 	fdtable_set(fd, &st);
 	return 0;
 }

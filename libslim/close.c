@@ -4,6 +4,8 @@
  * allocation. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,13 +15,41 @@
 #include "real.h"
 #include "router.h"
 #include "swap.h"
+#include "timewait.h"
 
-SLIM_EXPORT int close(int fd)
+/* Set once libslim's constructors ran: the libraries it depends on (the
+ * ASan runtime in a sanitizer build) are initialised by then. */
+static _Atomic bool ready;
+
+__attribute__((constructor)) static void close_ctor(void)
 {
-	slim_resv_release(fdtable_take_resv(fd));
+	atomic_store(&ready, true);
+}
+
+static int slim_close(int fd)
+{
+	uint64_t resv = fdtable_take_resv(fd);
+	struct fd_state st;
+
+	fdtable_get(fd, &st);
+	if ((st.kind == FD_ACCEPTED || (st.kind == FD_LISTENER && resv)) &&
+	    fd_inode(fd) == st.ino)
+		slim_tw_closing(fd, &st, resv);
+	else
+		slim_resv_release(resv);
 	fdtable_clear(fd);
 	slim_router_fd_closed(fd);
 	return real_close(fd);
+}
+
+/* Another library's constructor may close fds before ours ran (libcap-ng
+ * does, under postgres): nothing of ours can be recorded yet, so that close
+ * is the kernel's alone. */
+SLIM_EXPORT SLIM_NO_ASAN int close(int fd)
+{
+	if (!atomic_load_explicit(&ready, memory_order_relaxed))
+		return (int)syscall(SYS_close, fd);
+	return slim_close(fd);
 }
 
 /* A daemon's close-everything call takes our router connection with it

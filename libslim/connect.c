@@ -18,6 +18,17 @@
 #include "swap.h"
 #include "uaddr.h"
 
+/* An AF_INET6 socket with IPV6_V6ONLY set: no IPv4 peer, overlay or not. */
+static bool v6only(int fd)
+{
+	int v = 0, saved = errno;
+	socklen_t vl = sizeof(v);
+	bool r = getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl) == 0 && v;
+
+	errno = saved;
+	return r;
+}
+
 static bool is_loopback(uint32_t ip)
 {
 	return (ip >> 24) == 127;
@@ -210,5 +221,7 @@ SLIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return real_connect(fd, addr, len);
 	if (st.kind == FD_CLIENT)
 		return client_connect(fd, &st, dst, addr, len);
+	if (st.v6 && v6only(fd))
+		return real_connect(fd, addr, len); /* v4-mapped is not for it: ENETUNREACH */
 	return candidate_connect(fd, &st, dst, addr, len);
 }

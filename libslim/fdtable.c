@@ -113,7 +113,10 @@ static struct fd_entry *entry(int fd, bool create)
 
 	if (fd < 0)
 		return NULL;
-	pthread_once(&top_once, top_init);
+	/* Only a writer sets the table up: a reader before that finds
+	 * nothing, and stays async-signal-safe (close). */
+	if (create)
+		pthread_once(&top_once, top_init);
 	t = atomic_load_explicit(&top, memory_order_acquire);
 	hi = (size_t)fd / FDT_CHUNK;
 	if (!t || hi >= top_len)

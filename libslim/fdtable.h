@@ -12,7 +12,7 @@ enum fd_kind {
 	FD_CANDIDATE, /* AF_INET TCP socket of the container, not decided yet */
 	FD_CLIENT,    /* swapped: host socket connecting to an overlay peer */
 	FD_LISTENER,  /* swapped: host listener for a virtual port */
-	FD_MAPPED,    /* accepted from a v6 listener (inet6.c): only its names matter */
+	FD_ACCEPTED,  /* accepted from a slim listener (timewait.c, inet6.c) */
 };
 
 /* One fd's state. Which fields mean something depends on kind:
@@ -22,9 +22,11 @@ enum fd_kind {
  *             of its stamps); bound (and then aux = the address the app
  *             bound to; never with host)
  *  CLIENT:    peer = virtual destination
- *  LISTENER:  local = the address the app bound (0.0.0.0 or vip):vport
- * Accepted sockets are not tracked: the kernel reports their virtual
- * addresses (getsockname4/getpeername4 programs). */
+ *  LISTENER:  local = the address the app bound (0.0.0.0 or vip):vport;
+ *             aux.ip = SLIM_TW_REUSE if the app set SO_REUSEADDR on it
+ *  ACCEPTED:  local = its listener's; aux.ip = SLIM_TW_* flags
+ * Accepted sockets need no tracking for their names: the kernel reports
+ * their virtual addresses (getsockname4/getpeername4 programs). */
 struct fd_state {
 	enum fd_kind kind;
 	bool bound;

@@ -19,6 +19,7 @@
 #include "fdtable.h"
 #include "inet6.h"
 #include "real.h"
+#include "timewait.h"
 #include "uaddr.h"
 
 bool slim_v6_read(const struct sockaddr *addr, socklen_t len, struct slim_ep *ep)
@@ -126,25 +127,33 @@ SLIM_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	return mapped_name(real_getpeername, fd, addr, len);
 }
 
-/* accept4 on a listener carried for an AF_INET6 app socket: the new socket
- * is marked v6 too, and its peer address is reported v4-mapped. */
+/* accept4 on a slim listener: the accepted socket is recorded (its
+ * listener's address, for the TIME_WAIT emulation of timewait.c, and v6 for
+ * a listener carried for an AF_INET6 app socket, whose peer address is then
+ * reported v4-mapped). Other listeners: straight through. */
 SLIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss), ulen = 0;
-	struct fd_state st;
+	struct fd_state l;
 	int nfd, saved;
 
-	if (!is_mapped(fd))
+	fdtable_get(fd, &l);
+	if (l.kind != FD_LISTENER)
 		return real_accept4(fd, addr, len, flags);
+	if (!l.v6) {
+		nfd = real_accept4(fd, addr, len, flags);
+		if (nfd >= 0)
+			slim_note_accepted(nfd, &l);
+		return nfd;
+	}
 	if (addr && len && (slim_peek(&ulen, len, sizeof(ulen)) < 0 || (int)ulen < 0))
 		return real_accept4(fd, addr, len, flags); /* the kernel reports it */
 	nfd = real_accept4(fd, (struct sockaddr *)&ss, &sl, flags);
 	if (nfd < 0)
 		return -1;
 	saved = errno;
-	st = (struct fd_state){.kind = FD_MAPPED, .v6 = true, .ino = fd_inode(nfd)};
-	fdtable_set(nfd, &st);
+	slim_note_accepted(nfd, &l);
 	if (addr && len) {
 		if (ss.ss_family == AF_INET)
 			put_mapped((struct sockaddr_in *)&ss, addr, &ulen);
@@ -158,7 +167,5 @@ SLIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags
 
 SLIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	if (!is_mapped(fd))
-		return real_accept(fd, addr, len);
 	return accept4(fd, addr, len, 0);
 }

@@ -159,3 +159,9 @@ int real_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		return f->setsockopt(fd, level, name, val, len);
 	return (int)syscall(SYS_setsockopt, fd, level, name, val, len);
 }
+
+int real_shutdown(int fd, int how)
+{
+	/* A plain system call in every libc: no lookup needed. */
+	return (int)syscall(SYS_shutdown, fd, how);
+}

@@ -20,6 +20,7 @@ int real_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
 int real_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 /* Async-signal-safe. */
 int real_close(int fd);
+int real_shutdown(int fd, int how);
 
 /* The next definition of name after libslim (dlsym RTLD_NEXT), or NULL if
  * there is none or it is libslim's own. For hooks outside the table above. */
