@@ -239,8 +239,7 @@ SLIM_EXPORT int listen(int fd, int backlog)
 		return plain_listen(fd, backlog);
 	}
 	/* Linux reads a negative backlog as "as many as allowed". */
-	r = slim_router_listen(st.aux.ip, port, backlog < 0 ? SOMAXCONN : backlog, &vaddr,
-			       &hostfd);
+	r = slim_router_listen(st.aux.ip, port, backlog < 0 ? SOMAXCONN : backlog, &vaddr, &hostfd);
 	if (r == SLIM_FALLBACK)
 		return plain_listen(fd, backlog);
 	if (r > 0) {

@@ -32,8 +32,7 @@ static int slim_close(int fd)
 	struct fd_state st;
 
 	fdtable_get(fd, &st);
-	if ((st.kind == FD_ACCEPTED || (st.kind == FD_LISTENER && resv)) &&
-	    fd_inode(fd) == st.ino)
+	if ((st.kind == FD_ACCEPTED || (st.kind == FD_LISTENER && resv)) && fd_inode(fd) == st.ino)
 		slim_tw_closing(fd, &st, resv);
 	else
 		slim_resv_release(resv);

@@ -26,6 +26,12 @@ extern char **environ;
 static char lib_path[PATH_MAX];	     /* this library, absolute */
 static char sock_var[PATH_MAX + 16]; /* SLIM_SOCKET=... as we started */
 static char fast_var[32];	     /* SLIM_FASTPATH=... if it was set */
+#if defined(__SANITIZE_ADDRESS__)
+/* A sanitizer build of libslim preloaded into an uninstrumented program
+ * needs ASAN_OPTIONS (verify_asan_link_order=0) to start at all: a cleared
+ * environment gets it back too. Test builds only. */
+static char asan_var[512];
+#endif
 
 __attribute__((constructor)) static void exec_ctor(void)
 {
@@ -41,6 +47,11 @@ __attribute__((constructor)) static void exec_ctor(void)
 	if (f &&
 	    snprintf(fast_var, sizeof(fast_var), "SLIM_FASTPATH=%s", f) >= (int)sizeof(fast_var))
 		fast_var[0] = '\0';
+#if defined(__SANITIZE_ADDRESS__)
+	f = getenv("ASAN_OPTIONS");
+	if (f && snprintf(asan_var, sizeof(asan_var), "ASAN_OPTIONS=%s", f) >= (int)sizeof(asan_var))
+		asan_var[0] = '\0';
+#endif
 }
 
 /* The entry of envp named name (with its '='), or NULL. */
@@ -63,7 +74,7 @@ static size_t env_slots(char *const envp[])
 
 	while (envp && envp[n])
 		n++;
-	return n + 4;
+	return n + 5;
 }
 
 static size_t preload_size(char *const envp[])
@@ -82,10 +93,15 @@ static char **fix_env(char *const envp[], char **arr, char *pre, size_t pre_size
 	bool need_pre = !old || !strstr(old, lib_path);
 	bool need_sock = !find_var(envp, "SLIM_SOCKET");
 	bool need_fast = fast_var[0] && !find_var(envp, "SLIM_FASTPATH");
+#if defined(__SANITIZE_ADDRESS__)
+	bool need_asan = asan_var[0] && !find_var(envp, "ASAN_OPTIONS");
+#else
+	bool need_asan = false;
+#endif
 	size_t k = 0;
 
 	if (!lib_path[0] || !sock_var[0] || slim_disabled() ||
-	    (!need_pre && !need_sock && !need_fast))
+	    (!need_pre && !need_sock && !need_fast && !need_asan))
 		return (char **)envp;
 	for (size_t i = 0; envp && envp[i]; i++)
 		if (!(need_pre && envp[i] == old))
@@ -100,6 +116,10 @@ static char **fix_env(char *const envp[], char **arr, char *pre, size_t pre_size
 		arr[k++] = sock_var;
 	if (need_fast)
 		arr[k++] = fast_var;
+#if defined(__SANITIZE_ADDRESS__)
+	if (need_asan)
+		arr[k++] = asan_var;
+#endif
 	arr[k] = NULL;
 	return arr;
 }

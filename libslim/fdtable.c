@@ -256,7 +256,8 @@ uint64_t fdtable_take_resv(int fd)
 	if (hi >= top_len)
 		return 0;
 	chunk = atomic_load_explicit(&t[hi], memory_order_acquire);
-	if (!chunk || !atomic_load_explicit(&chunk[(size_t)fd % FDT_CHUNK].resv, memory_order_relaxed))
+	if (!chunk ||
+	    !atomic_load_explicit(&chunk[(size_t)fd % FDT_CHUNK].resv, memory_order_relaxed))
 		return 0;
 	return atomic_exchange(&chunk[(size_t)fd % FDT_CHUNK].resv, 0);
 }

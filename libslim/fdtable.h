@@ -36,7 +36,7 @@ struct fd_state {
 	 * socket carries it (CLIENT, LISTENER, MAPPED), its names are shown
 	 * v4-mapped (inet6.c). */
 	bool v6;
-	uint64_t ino;  /* socket inode when the state was recorded */
+	uint64_t ino; /* socket inode when the state was recorded */
 	struct slim_ep local, peer, aux;
 	/* CANDIDATE (host, bound) and LISTENER made from one: the container
 	 * socket that holds the bound port in the container (bind_listen.c),

@@ -89,6 +89,19 @@ static void put_as_is(const struct sockaddr_storage *ss, socklen_t sl, struct so
 	*len = sl;
 }
 
+/* Hands the name the kernel reported (ss, sl bytes) to the app: v4-mapped
+ * if it is AF_INET, as it is otherwise; ulen is the size of the app's
+ * buffer, and *len (the app's pointer) gets the full size. */
+static void put_name(const struct sockaddr_storage *ss, socklen_t sl, struct sockaddr *addr,
+		     socklen_t *len, socklen_t ulen)
+{
+	if (ss->ss_family == AF_INET)
+		put_mapped((const struct sockaddr_in *)ss, addr, &ulen);
+	else
+		put_as_is(ss, sl, addr, &ulen);
+	(void)slim_poke(len, &ulen, sizeof(ulen));
+}
+
 typedef int (*name_fn)(int, struct sockaddr *, socklen_t *);
 
 /* getsockname/getpeername through fn, in the family the app created. A
@@ -104,11 +117,7 @@ static int mapped_name(name_fn fn, int fd, struct sockaddr *addr, socklen_t *len
 		return fn(fd, addr, len);
 	if (fn(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return -1;
-	if (ss.ss_family == AF_INET)
-		put_mapped((struct sockaddr_in *)&ss, addr, &ulen);
-	else
-		put_as_is(&ss, sl, addr, &ulen);
-	(void)slim_poke(len, &ulen, sizeof(ulen));
+	put_name(&ss, sl, addr, len, ulen);
 	errno = saved;
 	return 0;
 }
@@ -154,13 +163,8 @@ SLIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags
 		return -1;
 	saved = errno;
 	slim_note_accepted(nfd, &l);
-	if (addr && len) {
-		if (ss.ss_family == AF_INET)
-			put_mapped((struct sockaddr_in *)&ss, addr, &ulen);
-		else
-			put_as_is(&ss, sl, addr, &ulen);
-		(void)slim_poke(len, &ulen, sizeof(ulen));
-	}
+	if (addr && len)
+		put_name(&ss, sl, addr, len, ulen);
 	errno = saved;
 	return nfd;
 }

@@ -288,8 +288,9 @@ static int receive(int fd, Slim__Request__BodyCase expected, int flags, Slim__Re
 	 * than promised arrive when this process is out of fd numbers (the
 	 * kernel drops the rest), and those that did are still good. */
 	want = expected == SLIM__REQUEST__BODY_POOL ? rep->pool->count : 1;
-	if (expected == SLIM__REQUEST__BODY_POOL ? *nfds > want
-						 : (*nfds != want || !reply_fd_fits(fds[0], expected)))
+	if (expected == SLIM__REQUEST__BODY_POOL
+		? *nfds > want
+		: (*nfds != want || !reply_fd_fits(fds[0], expected)))
 		goto bad;
 	*out = rep;
 	return 0;

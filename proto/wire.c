@@ -104,8 +104,8 @@ ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *
 	/* Too long, too many fds, or fds beside nothing: refuse the whole packet
 	 * and close what arrived, so a hostile peer cannot make us leak. */
 	size_t got = 0;
-	bool bad = (msg.msg_flags & MSG_TRUNC) != 0 ||
-		   ((msg.msg_flags & MSG_CTRUNC) != 0 && !short_ok);
+	bool bad =
+	    (msg.msg_flags & MSG_TRUNC) != 0 || ((msg.msg_flags & MSG_CTRUNC) != 0 && !short_ok);
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c && !bad; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -116,7 +116,8 @@ ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *
 		/* Only the fds were cut short (the packet itself fit): the
 		 * receiver had no free fd numbers for them (or the sender sent
 		 * more than the control buffer holds). */
-		errno = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC ? EMFILE : EMSGSIZE;
+		errno =
+		    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC ? EMFILE : EMSGSIZE;
 		return -1;
 	}
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {

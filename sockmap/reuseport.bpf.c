@@ -15,7 +15,6 @@
 #define TCP_BASE_HDR_LEN 20
 #define TCP_MAX_OPT_BYTES 40
 
-
 /* Walks the TCP options (md data starts at the TCP header) and fills key
  * from the slim option. Returns 0 if found and well formed, else -1.
  * Options are read with bpf_skb_load_bytes at a variable offset: the

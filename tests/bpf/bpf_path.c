@@ -27,6 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
 #include <bpf/bpf.h>
 
 #include "slim_bpf.h"
@@ -36,6 +40,8 @@
 #define NLISTENERS 2
 #define CLIENT_VIP "10.244.9.9"
 #define CLIENT_ID 42
+/* Listeners the app binds itself on a pool socket (bind4 + sockops). */
+#define NBOUND 3
 
 static const char *prog = "bpf_path";
 static int failures;
@@ -49,7 +55,8 @@ static struct {
 	int bpffs_mounted;
 	struct slim_bpf *bpf;
 	int cg_fd, anchor, lst[NLISTENERS];
-} T = {.cg_fd = -1, .anchor = -1, .lst = {-1, -1}};
+	int bl[NBOUND]; /* stamped sockets the app bound and listens on */
+} T = {.cg_fd = -1, .anchor = -1, .lst = {-1, -1}, .bl = {-1, -1, -1}};
 
 /* Watchdog: if the test hangs, leave the cgroup and remove it before dying
  * (async-signal-safe calls only, paths prepared in advance). */
@@ -243,6 +250,8 @@ static void cleanup(void)
 
 	for (i = 0; i < NLISTENERS; i++)
 		xclose(&T.lst[i]);
+	for (i = 0; i < NBOUND; i++)
+		xclose(&T.bl[i]);
 	xclose(&T.anchor);
 	xclose(&T.cg_fd);
 	if (T.bpf)
@@ -490,18 +499,18 @@ static int name_of(int fd, int peer, char *out, size_t outlen)
 
 /* The getsockname4/getpeername4 programs report the virtual addresses on
  * both ends, and connect4 recorded the client's destination. */
-static void check_names(int accepted, int client_fd, const char *local_vip)
+static void check_names(int accepted, int client_fd, const char *local_vip, int port)
 {
 	char want[64], got[64], cport[64];
 	struct slim_owner o;
-	struct slim_vaddr want_in = vaddr(local_vip, 80);
+	struct slim_vaddr want_in = vaddr(local_vip, port);
 
 	if (name_of(client_fd, 0, got, sizeof(got)) || strncmp(got, CLIENT_VIP ":", 11) != 0) {
 		fail("client getsockname: %s, want " CLIENT_VIP ":<port>", got);
 		return;
 	}
 	snprintf(cport, sizeof(cport), "%s", got + strlen(CLIENT_VIP) + 1);
-	snprintf(want, sizeof(want), "%s:80", local_vip);
+	snprintf(want, sizeof(want), "%s:%d", local_vip, port);
 	if (name_of(client_fd, 1, got, sizeof(got)) || strcmp(got, want) != 0)
 		fail("client getpeername: %s, want %s", got, want);
 	else if (name_of(accepted, 0, got, sizeof(got)) || strcmp(got, want) != 0)
@@ -513,10 +522,10 @@ static void check_names(int accepted, int client_fd, const char *local_vip)
 		pass("getsockname/getpeername report virtual addresses on both ends");
 	if (bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), &client_fd, &o) ||
 	    o.dst_ip != want_in.ip || o.dst_port != want_in.port)
-		fail("client owner storage does not hold the destination %s:80", local_vip);
+		fail("client owner storage does not hold the destination %s:%d", local_vip, port);
 }
 
-static void check_peer(int accepted, int client_fd, const char *local_vip)
+static void check_peer(int accepted, int client_fd, const char *local_vip, int port)
 {
 	struct slim_peer p, want;
 	struct sockaddr_in cl, pr;
@@ -526,21 +535,21 @@ static void check_peer(int accepted, int client_fd, const char *local_vip)
 	memset(&want, 0, sizeof(want));
 	inet_pton(AF_INET, CLIENT_VIP, &want.peer_ip);
 	inet_pton(AF_INET, local_vip, &want.local_ip);
-	want.local_port = htons(80);
+	want.local_port = htons(port);
 	memset(&p, 0xff, sizeof(p));
 	if (bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_PEER), &accepted, &p))
 		fail("peer storage of the accepted socket (%s): %s", local_vip, strerror(errno));
 	else if (p.peer_ip != want.peer_ip || p.local_ip != want.local_ip ||
 		 p.local_port != want.local_port || p.pad != 0)
-		fail("peer storage holds %08x -> %08x:%u, want " CLIENT_VIP " -> %s:80",
-		     ntohl(p.peer_ip), ntohl(p.local_ip), ntohs(p.local_port), local_vip);
+		fail("peer storage holds %08x -> %08x:%u, want " CLIENT_VIP " -> %s:%d",
+		     ntohl(p.peer_ip), ntohl(p.local_ip), ntohs(p.local_port), local_vip, port);
 	else
 		pass("peer storage of the accepted socket holds the virtual src/dst/port");
 
 	if (getsockname(client_fd, (struct sockaddr *)&cl, &l1) ||
 	    getpeername(accepted, (struct sockaddr *)&pr, &l2) || cl.sin_port != pr.sin_port)
 		fail("accepted socket's peer port differs from the client's local port");
-	check_names(accepted, client_fd, local_vip);
+	check_names(accepted, client_fd, local_vip, port);
 
 	if (ro < 0) {
 		fail("read-only peer map fd: %s", strerror(errno));
@@ -591,7 +600,7 @@ static void check_lands(const char *dst_vip, int idx)
 	acc = accept_from(idx);
 	if (acc >= 0) {
 		printf("%s: ok: client for %s:80 landed in listener %d\n", prog, dst_vip, idx);
-		check_peer(acc, fd, dst_vip);
+		check_peer(acc, fd, dst_vip, 80);
 		check_data(fd, acc);
 		close(acc);
 	}
@@ -710,6 +719,557 @@ static void check_syncookies(void)
 		fail("cannot restore %s", knob);
 }
 
+/* ---- Listeners the app binds itself: the bind4 program moves a stamped
+ * socket bound to its vip (or to SLIM_BIND_ANY_MARK, libslim's 0.0.0.0) to
+ * the reserved port, and sockops files it at listen(). ---- */
+
+#define VPORT 8080
+#define SERVER_VIP "10.244.1.5" /* a container of this host (10.244.1.0/24) */
+#define ANY_VIP "10.244.1.6"	/* a container whose app binds 0.0.0.0 */
+#define SERVER_ID 43
+/* sock_diag state masks. TCP_BOUND_INACTIVE (13, Linux 6.7) is the pseudo
+ * state of a socket that is bound and nothing else; it is not in the uapi
+ * headers. */
+#define DIAG_BOUND (1u << 13)
+#define DIAG_LISTEN (1u << TCP_LISTEN)
+
+/* A non-blocking TCP socket stamped for the container vip, as the router
+ * stamps the pool sockets it hands out. */
+static int stamped(const char *vip)
+{
+	struct slim_owner o = {.container_id = htonl(SERVER_ID)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0) {
+		fail("stamped socket: %s", strerror(errno));
+		return -1;
+	}
+	inet_pton(AF_INET, vip, &o.vip);
+	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), &fd, &o, BPF_ANY)) {
+		fail("stamp owner %s: %s", vip, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* bind() to ip:port. Returns 0 or the errno. */
+static int bind_to(int fd, const char *ip, int port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	return bind(fd, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
+}
+
+static int sockopt_int(int fd, int level, int opt)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, level, opt, &v, &len))
+		return -1;
+	return v;
+}
+
+static __u64 cookie_of(int fd)
+{
+	__u64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len))
+		return 0;
+	return cookie;
+}
+
+/* The cookie of the socket filed in listeners under vip:port, 0 if none. */
+static __u64 filed(const char *vip, int port)
+{
+	struct slim_vaddr key = vaddr(vip, port);
+	__u64 val = 0;
+
+	if (bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_LISTENERS), &key, &val))
+		return 0;
+	return val;
+}
+
+/* The local address the kernel holds for fd, read through sock_diag (the
+ * getsockname4 program cannot rewrite it), as ip:port; the socket is found
+ * by its inode among the TCP sockets in states. Returns 0, or -1 if it is
+ * not among them. */
+static int diag_name(int fd, __u32 states, char *out, size_t outlen)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req;
+	static char buf[32768] __attribute__((aligned(8)));
+	struct timeval tv = {.tv_sec = 2};
+	struct stat st;
+	int nl, found = -1, done = 0;
+
+	if (fstat(fd, &st))
+		return -1;
+	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -1;
+	/* A lost answer must not hang the test. */
+	setsockopt(nl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.r.sdiag_family = AF_INET;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = states;
+	if (send(nl, &req, sizeof(req), 0) != (ssize_t)sizeof(req)) {
+		close(nl);
+		return -1;
+	}
+	while (!done) {
+		long n = recv(nl, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (n <= 0)
+			break;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+			char ip[INET_ADDRSTRLEN];
+
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				done = 1;
+				break;
+			}
+			if ((ino_t)m->idiag_inode != st.st_ino || found == 0 ||
+			    !inet_ntop(AF_INET, m->id.idiag_src, ip, sizeof(ip)))
+				continue;
+			snprintf(out, outlen, "%s:%u", ip, ntohs(m->id.idiag_sport));
+			found = 0;
+		}
+	}
+	close(nl);
+	return found;
+}
+
+/* getsockname (through the getsockname4 program) says want; the kernel
+ * (sock_diag, in states) holds kwant. */
+static int check_name_pair(const char *what, int fd, const char *want, __u32 states,
+			   const char *kwant)
+{
+	char got[64] = "?", kgot[64] = "?";
+
+	if (name_of(fd, 0, got, sizeof(got)) || strcmp(got, want) != 0) {
+		fail("%s: getsockname %s, want %s", what, got, want);
+		return -1;
+	}
+	if (diag_name(fd, states, kgot, sizeof(kgot)) || strcmp(kgot, kwant) != 0) {
+		fail("%s: the kernel holds %s (sock_diag), want %s", what, kgot, kwant);
+		return -1;
+	}
+	return 0;
+}
+
+/* Non-blocking accept on every listener; returns the accepted fd from want
+ * (or -1: then nothing may land anywhere) and fails on any other. */
+static int accept_on(int want)
+{
+	struct {
+		int fd;
+		const char *name;
+		int idx;
+	} all[1 + NLISTENERS + NBOUND];
+	int n = 0, got = -1, i;
+
+	all[n].fd = T.anchor, all[n].name = "the anchor", all[n++].idx = 0;
+	for (i = 0; i < NLISTENERS; i++)
+		all[n].fd = T.lst[i], all[n].name = "listener", all[n++].idx = i;
+	for (i = 0; i < NBOUND; i++)
+		all[n].fd = T.bl[i], all[n].name = "app-bound listener", all[n++].idx = i;
+	for (i = 0; i < n; i++) {
+		int fd;
+
+		if (all[i].fd < 0)
+			continue;
+		fd = accept4(all[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0 && all[i].fd == want) {
+			got = fd;
+		} else if (fd >= 0) {
+			fail("connection landed on %s %d (fd %d) instead of fd %d", all[i].name,
+			     all[i].idx, all[i].fd, want);
+			close(fd);
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			fail("accept: %s", strerror(errno));
+		} else if (all[i].fd == want) {
+			fail("nothing in the accept queue of %s %d", all[i].name, all[i].idx);
+		}
+	}
+	return got;
+}
+
+/* connect() to vip:port. Returns 0 or the errno, and the time taken. */
+static int connect_vport(int fd, const char *vip, int port, double *secs)
+{
+	struct sockaddr_in a;
+	double t0 = now();
+	int r, e;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	inet_pton(AF_INET, vip, &a.sin_addr);
+	r = connect(fd, (struct sockaddr *)&a, sizeof(a));
+	e = errno;
+	*secs = now() - t0;
+	return r ? e : 0;
+}
+
+/* A stamped client (cfd, or a new one if cfd < 0) for vip:port must be
+ * accepted on want and nowhere else, with virtual names on both ends and
+ * data both ways. Returns 0 if it landed there. */
+static int check_lands_on(int cfd, const char *vip, int port, int want, const char *what)
+{
+	int fd = cfd >= 0 ? cfd : client(1);
+	double secs;
+	int e, acc, ret = -1;
+
+	if (fd < 0)
+		return -1;
+	e = connect_vport(fd, vip, port, &secs);
+	if (e) {
+		fail("%s: connect to %s:%d: %s", what, vip, port, strerror(e));
+	} else if ((acc = accept_on(want)) >= 0) {
+		printf("%s: ok: %s: a client for %s:%d is accepted there\n", prog, what, vip, port);
+		check_peer(acc, fd, vip, port);
+		check_data(fd, acc);
+		close(acc);
+		ret = 0;
+	}
+	if (cfd < 0)
+		close(fd);
+	return ret;
+}
+
+/* fd's owner storage after bind4 took the bind: the identity the router
+ * stamped is untouched, dst is the address the app bound (dst_ip, 0.0.0.0
+ * for the any mark) and the socket is flagged as a listener. */
+static int check_owner_listener(const char *what, int fd, const char *vip, const char *dst_ip,
+				int port)
+{
+	struct slim_owner o, want = {.container_id = htonl(SERVER_ID),
+				     .dst_port = htons(port),
+				     .flags = SLIM_OWNER_LISTENER};
+
+	inet_pton(AF_INET, vip, &want.vip);
+	inet_pton(AF_INET, dst_ip, &want.dst_ip);
+	memset(&o, 0xff, sizeof(o));
+	if (bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), &fd, &o)) {
+		fail("%s: owner storage: %s", what, strerror(errno));
+		return -1;
+	}
+	if (memcmp(&o, &want, sizeof(o)) != 0) {
+		fail("%s: owner storage holds vip %08x id %u dst %08x:%u flags %#x, want %s id %d "
+		     "dst %s:%d flags %#x",
+		     what, ntohl(o.vip), ntohl(o.container_id), ntohl(o.dst_ip), ntohs(o.dst_port),
+		     o.flags, vip, SERVER_ID, dst_ip, port, SLIM_OWNER_LISTENER);
+		return -1;
+	}
+	return 0;
+}
+
+/* fd's owner storage is the bare stamp: no destination, no flag. */
+static int owner_is_bare(int fd)
+{
+	struct slim_owner o;
+
+	memset(&o, 0xff, sizeof(o));
+	return bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), &fd, &o) == 0 &&
+	       o.dst_ip == 0 && o.dst_port == 0 && o.flags == 0;
+}
+
+/* The router's view of a container whose host has no route is being
+ * reconfigured: bind4 refuses the bind rather than pick a port, and the
+ * refused bind leaves the stamp as it was. */
+static void check_bind_no_route(void)
+{
+	int fd = stamped("10.9.9.5");
+	int e1, e2;
+
+	if (fd < 0)
+		return;
+	e1 = bind_to(fd, "10.9.9.5", VPORT);
+	e2 = bind_to(fd, "255.255.255.255", VPORT);
+	if (e1 != EPERM || e2 != EPERM)
+		fail("stamped socket of 10.9.9.5 (no route): bind to its vip: %s, to the any mark: "
+		     "%s, want EPERM",
+		     e1 ? strerror(e1) : "success", e2 ? strerror(e2) : "success");
+	else if (!owner_is_bare(fd))
+		fail("a refused bind changed the owner storage");
+	else
+		pass("bind4: vip or any mark of a container without a route: EPERM, stamp "
+		     "untouched");
+	close(fd);
+}
+
+/* (6) bind4 leaves sockets without an owner stamp alone: each bind gets
+ * what Linux gives it without slim. */
+static void check_bind_unstamped(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int e, ok = 1;
+	struct slim_owner o;
+
+	if (fd < 0) {
+		fail("socket: %s", strerror(errno));
+		return;
+	}
+	/* 255.255.255.255 is the any mark only for a stamped socket: Linux
+	 * lets a plain TCP socket bind the broadcast address as it is. */
+	e = bind_to(fd, "255.255.255.255", 8084);
+	if (e) {
+		fail("unstamped bind to 255.255.255.255:8084: %s", strerror(e));
+		ok = 0;
+	} else if (check_name_pair("unstamped socket bound to 255.255.255.255:8084", fd,
+				   "255.255.255.255:8084", DIAG_BOUND, "255.255.255.255:8084")) {
+		ok = 0;
+	} else if (bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), &fd, &o) == 0) {
+		fail("an unstamped socket got owner storage from its bind");
+		ok = 0;
+	} else if (sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT) != 0 ||
+		   sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR) != 0) {
+		fail("an unstamped socket's bind set SO_REUSEADDR/SO_REUSEPORT");
+		ok = 0;
+	}
+	close(fd);
+	/* A vip is no local address here: nothing rewrites it. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	e = fd < 0 ? errno : bind_to(fd, SERVER_VIP, VPORT);
+	if (e != EADDRNOTAVAIL) {
+		fail("unstamped bind to " SERVER_VIP ":%d: %s, want EADDRNOTAVAIL", VPORT,
+		     e ? strerror(e) : "success");
+		ok = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ok)
+		pass("bind4 leaves unstamped sockets alone (255.255.255.255:8084 stays that in "
+		     "the kernel, a vip gives EADDRNOTAVAIL)");
+}
+
+/* (1) + (3) A stamped socket bound to its vip:8080 is bound to the reserved
+ * port in the kernel, reports vip:8080 before and after listen(), is filed
+ * at listen() and gets the overlay connections for vip:8080. */
+static void check_bind_vip(void)
+{
+	const char *what = "stamped socket bound to " SERVER_VIP ":8080";
+	char want[64], resv[64];
+	int fd;
+
+	snprintf(want, sizeof(want), "%s:%d", SERVER_VIP, VPORT);
+	snprintf(resv, sizeof(resv), "127.0.0.1:%d", PORT);
+	fd = T.bl[0] = stamped(SERVER_VIP);
+	if (fd < 0)
+		return;
+	if (bind_to(fd, SERVER_VIP, VPORT)) {
+		fail("%s: bind: %s", what, strerror(errno));
+		return;
+	}
+	if (check_name_pair(what, fd, want, DIAG_BOUND, resv) == 0)
+		pass("bind4: bind to vip:8080 holds the reserved port 127.0.0.1:7771 in the kernel "
+		     "(sock_diag); getsockname says vip:8080");
+	if (sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR) != 1 ||
+	    sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT) != 1)
+		fail("%s: SO_REUSEADDR %d SO_REUSEPORT %d, want 1 1", what,
+		     sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR),
+		     sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT));
+	else if (check_owner_listener(what, fd, SERVER_VIP, SERVER_VIP, VPORT) == 0)
+		pass("bind4 set SO_REUSEADDR + SO_REUSEPORT and recorded vip:8080 + LISTENER");
+	if (filed(SERVER_VIP, VPORT))
+		fail("%s: filed in listeners before listen()", what);
+	if (listen(fd, 16)) {
+		fail("%s: listen: %s", what, strerror(errno));
+		return;
+	}
+	if (check_name_pair("after listen", fd, want, DIAG_LISTEN, resv) == 0)
+		pass("after listen(): listening on 127.0.0.1:7771 (sock_diag), getsockname still "
+		     "vip:8080");
+	if (filed(SERVER_VIP, VPORT) != cookie_of(fd))
+		fail("%s: listeners " SERVER_VIP ":%d holds cookie %llu, the socket has %llu", what,
+		     VPORT, (unsigned long long)filed(SERVER_VIP, VPORT),
+		     (unsigned long long)cookie_of(fd));
+	else
+		pass("sockops filed the listener under vip:8080 at listen()");
+	check_lands_on(-1, SERVER_VIP, VPORT, fd, "listener the app bound to " SERVER_VIP ":8080");
+}
+
+/* (2) The any mark: getsockname says 0.0.0.0:8081, the kernel holds the
+ * reserved port, and the listener is filed under the container's vip. */
+static void check_bind_any(void)
+{
+	const char *what = "stamped socket bound to 255.255.255.255:8081";
+	char resv[64];
+	int fd;
+
+	snprintf(resv, sizeof(resv), "127.0.0.1:%d", PORT);
+	fd = T.bl[2] = stamped(ANY_VIP);
+	if (fd < 0)
+		return;
+	if (bind_to(fd, "255.255.255.255", VPORT + 1)) {
+		fail("%s: bind: %s", what, strerror(errno));
+		return;
+	}
+	if (check_name_pair(what, fd, "0.0.0.0:8081", DIAG_BOUND, resv) == 0 &&
+	    check_owner_listener(what, fd, ANY_VIP, "0.0.0.0", VPORT + 1) == 0)
+		pass("bind4: the any mark reports 0.0.0.0:8081, holds 127.0.0.1:7771, records "
+		     "0.0.0.0:8081 + LISTENER");
+	if (listen(fd, 16)) {
+		fail("%s: listen: %s", what, strerror(errno));
+		return;
+	}
+	if (check_name_pair("any mark after listen", fd, "0.0.0.0:8081", DIAG_LISTEN, resv) == 0)
+		pass("any mark after listen(): getsockname still 0.0.0.0:8081");
+	if (filed(ANY_VIP, VPORT + 1) != cookie_of(fd))
+		fail("%s: not filed under " ANY_VIP ":%d", what, VPORT + 1);
+	else
+		pass("sockops filed the any-mark listener under its container's vip");
+	check_lands_on(-1, ANY_VIP, VPORT + 1, fd, "listener the app bound to 0.0.0.0:8081");
+}
+
+/* (4) A second stamped socket of the same container bound to vip:8080
+ * listens (it is in the reserved port's reuseport group) but is not filed:
+ * the first one keeps the key and the connections. */
+static void check_bind_second(void)
+{
+	const char *what = "second socket bound to " SERVER_VIP ":8080";
+	char want[64], resv[64];
+	__u64 c;
+	int fd, i;
+
+	if (T.bl[0] < 0)
+		return;
+	snprintf(want, sizeof(want), "%s:%d", SERVER_VIP, VPORT);
+	snprintf(resv, sizeof(resv), "127.0.0.1:%d", PORT);
+	fd = T.bl[1] = stamped(SERVER_VIP);
+	if (fd < 0)
+		return;
+	if (bind_to(fd, SERVER_VIP, VPORT) || listen(fd, 16)) {
+		fail("%s: bind/listen: %s", what, strerror(errno));
+		return;
+	}
+	if (check_name_pair(what, fd, want, DIAG_LISTEN, resv) ||
+	    check_owner_listener(what, fd, SERVER_VIP, SERVER_VIP, VPORT))
+		return;
+	c = filed(SERVER_VIP, VPORT);
+	if (c == cookie_of(fd))
+		fail("%s: it took over the listeners key", what);
+	else if (c != cookie_of(T.bl[0]))
+		fail("%s: listeners " SERVER_VIP ":%d holds cookie %llu, not the first listener's",
+		     what, VPORT, (unsigned long long)c);
+	else
+		pass("a second listener for vip:8080 listens on 127.0.0.1:7771 but is not filed");
+	for (i = 0; i < 2; i++)
+		check_lands_on(-1, SERVER_VIP, VPORT, T.bl[0],
+			       "with a second listener for " SERVER_VIP ":8080, the first");
+}
+
+/* (5) A socket bind4 bound for listening is never a client: connect4
+ * refuses it, and the refusal leaves its bound address alone. */
+static void check_listener_connect(void)
+{
+	const char *what = "stamped socket bound to " SERVER_VIP ":8082";
+	double secs;
+	int fd = stamped(SERVER_VIP), e;
+
+	if (fd < 0)
+		return;
+	if (bind_to(fd, SERVER_VIP, VPORT + 2)) {
+		fail("%s: bind: %s", what, strerror(errno));
+		close(fd);
+		return;
+	}
+	/* 10.244.1.3:80 has a listener: only connect4 stands in the way. */
+	e = connect_vport(fd, "10.244.1.3", 80, &secs);
+	accept_on(-1);
+	if (e != EPERM)
+		fail("%s: connect to 10.244.1.3:80 gave %s, want EPERM", what,
+		     e ? strerror(e) : "success");
+	else if (check_owner_listener(what, fd, SERVER_VIP, SERVER_VIP, VPORT + 2) == 0)
+		printf("%s: ok: connect4 refuses a listener-bound socket: %s in %.3f ms, its "
+		       "bound address kept\n",
+		       prog, strerror(e), secs * 1e3);
+	close(fd);
+}
+
+/* (7) Any other bind of a stamped socket is untouched: 0.0.0.0:8085 (a
+ * client's source port) stays that in the kernel, and the socket connects
+ * through connect4 from that port; another container's vip is not
+ * rewritten, so Linux refuses it as a foreign address. */
+static void check_bind_client_port(void)
+{
+	const char *what = "stamped socket bound to 0.0.0.0:8085";
+	char got[64] = "?";
+	int fd = client(1), e;
+
+	if (fd < 0)
+		return;
+	e = bind_to(fd, "0.0.0.0", 8085);
+	if (e)
+		fail("%s: bind: %s", what, strerror(e));
+	else if (check_name_pair(what, fd, "0.0.0.0:8085", DIAG_BOUND, "0.0.0.0:8085") == 0 &&
+		 owner_is_bare(fd) && sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT) == 0 &&
+		 sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR) == 0)
+		pass("bind4 leaves a stamped socket's bind to 0.0.0.0:8085 alone (kernel, "
+		     "options, stamp)");
+	else
+		fail("%s: owner storage or socket options changed by the bind", what);
+	if (e == 0 && check_lands_on(fd, SERVER_VIP, VPORT, T.bl[0], what) == 0) {
+		if (name_of(fd, 0, got, sizeof(got)) || strcmp(got, CLIENT_VIP ":8085") != 0)
+			fail("%s: getsockname after connect %s, want " CLIENT_VIP ":8085", what,
+			     got);
+		else
+			pass("the client connected from its bound source port 8085");
+	}
+	close(fd);
+
+	fd = stamped(SERVER_VIP);
+	if (fd < 0)
+		return;
+	e = bind_to(fd, "10.244.1.7", VPORT);
+	if (e != EADDRNOTAVAIL || !owner_is_bare(fd))
+		fail("stamped socket of " SERVER_VIP " bound to 10.244.1.7:%d: %s, want "
+		     "EADDRNOTAVAIL and the stamp untouched",
+		     VPORT, e ? strerror(e) : "success");
+	else
+		pass("bind4 leaves a bind to another container's vip alone (EADDRNOTAVAIL)");
+	close(fd);
+}
+
+/* For the record, not a check of the contract: when the filed listener of
+ * vip:8080 closes, the unfiled second one does not take its key over. */
+static void note_second_after_first(void)
+{
+	double secs;
+	int fd, e, acc;
+
+	if (T.bl[0] < 0 || T.bl[1] < 0)
+		return;
+	xclose(&T.bl[0]);
+	fd = client(1);
+	if (fd < 0)
+		return;
+	e = connect_vport(fd, SERVER_VIP, VPORT, &secs);
+	acc = accept4(T.bl[1], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	printf("%s: note: the filed listener of " SERVER_VIP ":%d closed; the second one is %s, "
+	       "a client for it gets %s%s\n",
+	       prog, VPORT, filed(SERVER_VIP, VPORT) ? "filed" : "not filed",
+	       e ? strerror(e) : "connected", acc >= 0 ? " (accepted by the second)" : "");
+	if (acc >= 0)
+		close(acc);
+	close(fd);
+}
+
 /* 10.244.1.0/24 lives on "this host": the reserved port on loopback. */
 static int add_route(void)
 {
@@ -759,6 +1319,14 @@ static int run(void)
 	check_refused("stamped client to a non-overlay address", 1, NULL, EPERM);
 	check_refused("stamped client to 10.9.9.9 (no route)", 1, "10.9.9.9", EPERM);
 	check_closed_listener_leaves();
+	check_bind_no_route();
+	check_bind_unstamped();
+	check_bind_vip();
+	check_bind_any();
+	check_bind_second();
+	check_listener_connect();
+	check_bind_client_port();
+	note_second_after_first();
 	return 0;
 }
 

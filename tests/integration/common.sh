@@ -203,6 +203,25 @@ no_warning() {
 	ok "$1: no libslim warning"
 }
 
+# stop_daemon PID SIGNAL SECONDS WHAT: stops a daemon's main process the
+# test started (from its EXIT trap, before it_cleanup), with the signal the
+# daemon takes as "shut down cleanly" (its workers or helpers go with it);
+# it_cleanup's kill_tree would signal those first, which a master answers by
+# forking new ones or taking for a crash. After SECONDS: SIGKILL to it and
+# its children.
+stop_daemon() {
+	local pid=$1 sig=$2 secs=$3 what=$4 i k
+	[[ -n $pid ]] && pid_alive "$pid" || return 0
+	kill "-$sig" "$pid" 2>/dev/null
+	for ((i = 0; i < secs * 10; i++)); do
+		pid_alive "$pid" || return 0
+		sleep 0.1
+	done
+	echo "$what $pid still there $secs s after SIG$sig: SIGKILL to it and its children"
+	for k in $(ps -o pid= --ppid "$pid" 2>/dev/null); do kill -KILL "$k" 2>/dev/null; done
+	kill -KILL "$pid" 2>/dev/null
+}
+
 # only_v6only_listeners NS IP PORT: the container NS has no TCP socket of its
 # own except a "[::]:PORT" listener, and that one is IPv6-only: a plain IPv4
 # connection to IP:PORT over the container network is refused (servers that

@@ -13,26 +13,9 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 command -v wrk >/dev/null || skip "needs wrk (scripts/deps.sh installs it)"
 command -v curl >/dev/null || skip "needs curl"
 
-# stop_nginx: stops the nginx this test started (from the EXIT trap, before
-# it_cleanup). nginx's master stops its workers on SIGTERM; it_cleanup's
-# kill_tree would signal the workers first, which the master answers by
-# forking new ones.
+# nginx's master stops its workers on SIGTERM (stop_daemon).
 NGINX_PID=""
-stop_nginx() {
-	local i k
-	if [[ -n $NGINX_PID ]] && pid_alive "$NGINX_PID"; then
-		kill -TERM "$NGINX_PID" 2>/dev/null
-		for ((i = 0; i < 100; i++)); do
-			pid_alive "$NGINX_PID" || break
-			sleep 0.1
-		done
-		if pid_alive "$NGINX_PID"; then
-			echo "nginx master $NGINX_PID still there 10 s after SIGTERM: SIGKILL to it and its workers"
-			for k in $(ps -o pid= --ppid "$NGINX_PID" 2>/dev/null); do kill -KILL "$k" 2>/dev/null; done
-			kill -KILL "$NGINX_PID" 2>/dev/null
-		fi
-	fi
-}
+stop_nginx() { stop_daemon "$NGINX_PID" TERM 10 "nginx master"; }
 # set +e: a failing step here must not keep it_cleanup from running; it_cleanup
 # gets the test's exit status back through $?.
 trap 'IT_RC=$?; set +e; stop_nginx; (exit "$IT_RC"); it_cleanup' EXIT

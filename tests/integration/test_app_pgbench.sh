@@ -18,26 +18,10 @@ done
 id postgres >/dev/null 2>&1 || skip "needs the user postgres (the postgresql package creates it)"
 command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
 
-# stop_pg: stops the postmaster this test started (from the EXIT trap,
-# before it_cleanup). SIGINT is PostgreSQL's fast shutdown: it ends the
-# backends and its helper processes itself. it_cleanup's kill_tree would
-# signal the helpers first, which the postmaster takes for a crash.
+# SIGINT is PostgreSQL's fast shutdown: it ends the backends and its helper
+# processes itself (stop_daemon).
 PG_PID=""
-stop_pg() {
-	local i k
-	if [[ -n $PG_PID ]] && pid_alive "$PG_PID"; then
-		kill -INT "$PG_PID" 2>/dev/null
-		for ((i = 0; i < 150; i++)); do
-			pid_alive "$PG_PID" || break
-			sleep 0.1
-		done
-		if pid_alive "$PG_PID"; then
-			echo "postmaster $PG_PID still there 15 s after SIGINT: SIGKILL to it and its children"
-			for k in $(ps -o pid= --ppid "$PG_PID" 2>/dev/null); do kill -KILL "$k" 2>/dev/null; done
-			kill -KILL "$PG_PID" 2>/dev/null
-		fi
-	fi
-}
+stop_pg() { stop_daemon "$PG_PID" INT 15 "postmaster"; }
 # set +e: a failing step here must not keep it_cleanup from running; it_cleanup
 # gets the test's exit status back through $?.
 trap 'IT_RC=$?; set +e; stop_pg; (exit "$IT_RC"); it_cleanup' EXIT
