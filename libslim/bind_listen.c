@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "common.h"
@@ -35,6 +36,22 @@ void slim_resv_release(uint64_t packed)
 		real_close(fd);
 }
 
+/* A reservation costs the app a second fd per listener. It is made while
+ * the listener's own fd is in the lower half of the fd limit: an app with
+ * thousands of listeners must not run out of fds where the plain network
+ * would not; past that point its listeners do not hold their container
+ * port (the overlay itself is unaffected). */
+static bool resv_affordable(int fd)
+{
+	struct rlimit rl;
+	int saved = errno;
+	bool ok = getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+		  (rlim_t)fd < rl.rlim_cur / 2;
+
+	errno = saved;
+	return ok;
+}
+
 /* bind() of a pool socket to ep (0.0.0.0 or our vip). Returns 0, -1 with
  * errno (the container's verdict on the address: the app's socket is left
  * as it was, unbound), or -2 when the host socket cannot take the address
@@ -48,6 +65,22 @@ static int host_bind(int fd, struct fd_state *st, const struct sockaddr *addr, s
 
 	if (!slim_active() || (ep.ip != INADDR_ANY && ep.ip != slim_vip()))
 		return -2;
+	if (!resv_affordable(fd)) {
+		/* No reservation: the host socket takes the port as it is
+		 * (port 0 needs the container to pick one: a container
+		 * socket then, and the router's listener at listen()). */
+		if (ep.port == 0)
+			return -2;
+		sin = slim_sin(ep);
+		sin.sin_addr.s_addr = ep.ip ? htonl(ep.ip) : htonl(SLIM_BIND_ANY_MARK);
+		if (real_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+			return -2;
+		st->bound = true;
+		st->aux = ep;
+		st->resv_ino = 0;
+		fdtable_set(fd, st);
+		return 0;
+	}
 	resv = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (resv < 0)
 		return -2;
