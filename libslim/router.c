@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,6 +146,12 @@ static void init(void)
 }
 
 static int ensure_conn(void);
+/* Set while warm_up says hello: a router that does not answer within
+ * WARM_TIMEOUT_MS must not hold up the start of every process. The
+ * connection is then dropped quietly, and the first socket that needs the
+ * router waits for it as it always did. Under ipc_lock. */
+static bool warming;
+#define WARM_TIMEOUT_MS 1000
 static void lock_ipc(int *cancel_state);
 static void unlock_ipc(int cancel_state);
 
@@ -163,8 +170,11 @@ static void warm_up(void)
 	if (!path_set || !fastpath)
 		return;
 	lock_ipc(&cs);
-	if (atomic_load(&state) == ST_UNKNOWN)
+	if (atomic_load(&state) == ST_UNKNOWN) {
+		warming = true;
 		(void)ensure_conn();
+		warming = false;
+	}
 	unlock_ipc(cs);
 	errno = saved;
 }
@@ -429,7 +439,18 @@ static int ensure_conn(void)
 	fd = slim_move_fd(fd, slim_high_base());
 	conn_ino = fd_inode(fd);
 	atomic_store(&conn_fd, fd);
+	if (warming) {
+		struct timeval tv = {.tv_sec = WARM_TIMEOUT_MS / 1000,
+				     .tv_usec = (WARM_TIMEOUT_MS % 1000) * 1000};
+
+		(void)real_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
 	r = hello(fd);
+	if (warming && r == 0) {
+		struct timeval none = {0, 0};
+
+		(void)real_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	}
 	if (r != 0) {
 		saved = errno;
 		drop_conn(fd);
