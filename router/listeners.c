@@ -35,7 +35,7 @@ int lmap_init(struct lmap *m, int map_fd, char *err, size_t errlen)
 
 int lmap_insert(const struct lmap *m, uint32_t vip, uint16_t port, int sock)
 {
-	struct slim_vaddr key = {.ip = htonl(vip), .port = htons(port), .pad = 0};
+	struct slim_vaddr key = {.ip = htonl(vip), .port = htons(port), .slot = 0};
 	__u64 v64 = (__u64)sock;
 	__u32 v32 = (__u32)sock;
 	const void *val = m->value_size == 8 ? (const void *)&v64 : (const void *)&v32;

@@ -59,7 +59,7 @@ static __always_inline int find_slim_opt(struct sk_reuseport_md *md, struct slim
 					return -1;
 				key->ip = opt.dst_ip;
 				key->port = opt.dst_port;
-				key->pad = 0;
+				key->slot = 0;
 				return 0;
 			}
 		}
@@ -72,12 +72,35 @@ SEC("sk_reuseport")
 int slim_reuseport(struct sk_reuseport_md *md)
 {
 	struct slim_vaddr key = {};
+	__u32 n;
 
 	if (md->ip_protocol != IPPROTO_TCP)
 		return SK_DROP;
 	if (find_slim_opt(md, &key))
 		return SK_DROP;
-	if (bpf_sk_select_reuseport(md, &listeners, &key, 0))
-		return SK_DROP;
-	return SK_PASS;
+	/* One listener per virtual address is the rule (slot 0); an
+	 * SO_REUSEPORT group of the app has one per slot, filled from 0 up.
+	 * Count the filled run from slot 0 (each try that succeeds selects,
+	 * the last success stands), then let the flow hash pick among them,
+	 * as the kernel spreads a reuseport group's connections. The usual
+	 * single listener costs two tries more than one. */
+	for (n = 0; n < SLIM_LISTENER_SLOTS; n++) {
+		key.slot = (__u16)n;
+		if (bpf_sk_select_reuseport(md, &listeners, &key, 0))
+			break;
+	}
+	if (n > 1) {
+		key.slot = (__u16)(md->hash % n);
+		(void)bpf_sk_select_reuseport(md, &listeners, &key, 0);
+		return SK_PASS;
+	}
+	if (n == 1)
+		return SK_PASS;
+	/* Slot 0 closed while others of its group listen: any of them. */
+	for (n = 1; n < SLIM_LISTENER_SLOTS; n++) {
+		key.slot = (__u16)n;
+		if (bpf_sk_select_reuseport(md, &listeners, &key, 0) == 0)
+			return SK_PASS;
+	}
+	return SK_DROP;
 }

@@ -22,11 +22,17 @@ struct slim_tcp_opt {
 	__u16 dst_port;
 } __attribute__((packed));
 
+#define SLIM_LISTENER_SLOTS 8
+
 /* A virtual endpoint: the key of the listeners SOCKHASH. */
 struct slim_vaddr {
 	__u32 ip;
 	__u16 port;
-	__u16 pad; /* always 0: part of the hash key */
+	/* 0 for a router listener and the first listener of a vip:port; the
+	 * next sockets of an SO_REUSEPORT group the app listens on take the
+	 * next free slots (SLIM_LISTENER_SLOTS), and the reuseport program
+	 * spreads connections over them. */
+	__u16 slot;
 };
 
 /* owner sk_storage, on every host socket the router hands out. vip and

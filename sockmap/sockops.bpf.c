@@ -49,8 +49,9 @@ static __always_inline int is_syn(const struct bpf_sock_ops *skops)
  * the app bound (bind4 moved it to the reserved port) is filed under its
  * container's vip and the virtual port here, as its own listen() makes it
  * a listener: no swap, so epoll registrations and dups the app made before
- * listen() stay valid. A second listener for the same vip:port (the app set
- * SO_REUSEPORT on both) is not filed: the first one gets the connections. */
+ * listen() stay valid. More listeners for the same vip:port (an SO_REUSEPORT
+ * group of the app) take the next free slots; past SLIM_LISTENER_SLOTS they
+ * are not filed. */
 static __always_inline void on_listen(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
@@ -66,7 +67,11 @@ static __always_inline void on_listen(struct bpf_sock_ops *skops)
 		return;
 	key.ip = o->vip;
 	key.port = o->dst_port;
-	bpf_sock_hash_update(skops, &listeners, &key, BPF_NOEXIST);
+	for (__u16 i = 0; i < SLIM_LISTENER_SLOTS; i++) {
+		key.slot = i;
+		if (bpf_sock_hash_update(skops, &listeners, &key, BPF_NOEXIST) == 0)
+			break;
+	}
 }
 
 static __always_inline void on_connect(struct bpf_sock_ops *skops)

@@ -408,6 +408,36 @@ static void listen_two_ports(void)
 	close(b);
 }
 
+/* Two listeners of one SO_REUSEPORT group (as envoy's or nginx's
+ * "reuseport" workers have): both bind and listen, and connections are
+ * spread over both. Only totals are printed (the spread itself depends on
+ * the flow hashes). */
+static void listen_reuseport_group(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(8217)};
+	int l[2], got[2] = {0, 0}, one = 1, ctl, i, fd;
+
+	for (i = 0; i < 2; i++) {
+		l[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		RET("SO_REUSEPORT", setsockopt(l[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)));
+		RET("bind", bind(l[i], (struct sockaddr *)&sin, sizeof(sin)));
+		RET("listen", listen(l[i], 64));
+	}
+	ctl = cb_request(8217, 32, "close");
+	if (ctl >= 0)
+		cb_summary("connect-back", ctl, 32);
+	/* Every connection the server reported is complete: in a queue. */
+	for (i = 0; i < 2; i++)
+		while ((fd = accept(l[i], NULL, NULL)) >= 0) {
+			got[i]++;
+			close(fd);
+		}
+	say("accepted in total: %d", got[0] + got[1]);
+	say("both listeners accepted some: %s", got[0] && got[1] ? "yes" : "no");
+	close(l[0]);
+	close(l[1]);
+}
+
 const struct conf_case conf_cases_listen[] = {
     {"listen.accept4_flags",
      "accept4: invalid flags, NONBLOCK|CLOEXEC, 0, NONBLOCK; addresses of the accepted socket",
@@ -433,6 +463,8 @@ const struct conf_case conf_cases_listen[] = {
      listen_timewait_local},
     {"listen.in_use", "bind to a port another socket listens on, with and without SO_REUSEADDR",
      listen_in_use},
+    {"listen.reuseport_group", "two SO_REUSEPORT listeners on one port share 32 connections",
+     listen_reuseport_group},
     {"listen.unbound", "listen without bind autobinds an ephemeral port", listen_unbound},
     {"listen.accept_errors",
      "accept on unbound, empty nonblocking, bad fd, pipe, connected; listen on connected",
