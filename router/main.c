@@ -25,6 +25,7 @@
 #include <libgen.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,22 @@ static uint32_t map_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
 }
 
+/* Every process under slim-run keeps a connection to its router from its
+ * start (libslim connects while the process starts), so the router needs
+ * more fds than the usual soft limit of 1024: up to its MAX_CLIENTS
+ * clients, plus pool batches in flight. The soft limit goes up to the hard
+ * one; failing that, the router works with what it has and refuses clients
+ * beyond it (logged once per episode). */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct router r; /* large (registry); one per process */
@@ -229,6 +246,7 @@ int main(int argc, char **argv)
 	}
 	rlog_set_host(o.host);
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 
 	/* parse */
 	if (cluster_load(o.cluster, &r.cluster, err, sizeof(err)) != 0) {
