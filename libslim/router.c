@@ -14,8 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +63,12 @@ static bool fastpath = true;
  * the connection, so whoever uses the connection next collects it first.
  * Under ipc_lock. */
 static bool pool_pending;
+/* The socket for the next router connection, made while the process
+ * starts (spare_make): connecting it later needs no fd number, so a
+ * process whose fd table has filled up can still reach the router. -1:
+ * none. Under ipc_lock (the fork child handler resets it). */
+static _Atomic int spare_fd = -1;
+static uint64_t spare_ino;
 
 /* pool_pending for lock-free readers (a hint: decisions are re-taken under
  * ipc_lock). */
@@ -105,6 +112,14 @@ static void atfork_parent(void)
 	}
 }
 
+static void fd_spare_drop_in_child(void)
+{
+	int s = atomic_exchange(&spare_fd, -1);
+
+	if (s >= 0 && fd_inode(s) == spare_ino)
+		real_close(s);
+}
+
 /* The child must not share the parent's connection: replies would go to
  * whichever process reads first. Drop it; the next need reconnects. (If the
  * fork interrupted this thread's own round trip, the connection is in use
@@ -116,6 +131,9 @@ static void atfork_child(void)
 	set_pending(false);
 	next_batch = POOL_FIRST;
 	pool_forget_in_child();
+	/* The spare is one socket shared with the parent: the child makes its
+	 * own when it needs one. */
+	fd_spare_drop_in_child();
 
 	if (fork_locked) {
 		if (fd >= 0 && fd_inode(fd) == conn_ino)
@@ -145,24 +163,16 @@ static void init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-static int ensure_conn(void);
-/* Set while warm_up says hello: a router that does not answer within
- * WARM_TIMEOUT_MS must not hold up the start of every process. The
- * connection is then dropped quietly, and the first socket that needs the
- * router waits for it as it always did. Under ipc_lock. */
-static bool warming;
-#define WARM_TIMEOUT_MS 1000
+static void spare_make(void);
 static void lock_ipc(int *cancel_state);
 static void unlock_ipc(int cancel_state);
 
-/* Connects to the router while the process starts, when its fd table
- * still has room: an app that later fills every fd up to its limit (and
- * then creates a socket on the last one) still has the connection that
- * brings it host sockets. The pool itself is filled on first need (a
- * process that makes no socket costs the router none). Quiet when the
- * router cannot be reached: the first socket that needs it says so, as a
- * process that never makes a socket must not print anything. Costs one
- * round trip (hello) per process start. */
+/* Makes the router connection's socket while the process starts, when
+ * its fd table still has room: an app that later fills every fd up to its
+ * limit (and then creates a socket on the last one) can still connect it
+ * to the router on first need. Only a socket: the router hears of the
+ * process when it first needs it (a process that makes no socket costs the
+ * router nothing, and its start a socket() call). */
 static void warm_up(void)
 {
 	int cs, saved = errno;
@@ -170,11 +180,8 @@ static void warm_up(void)
 	if (!path_set || !fastpath)
 		return;
 	lock_ipc(&cs);
-	if (atomic_load(&state) == ST_UNKNOWN) {
-		warming = true;
-		(void)ensure_conn();
-		warming = false;
-	}
+	if (atomic_load(&state) == ST_UNKNOWN)
+		spare_make();
 	unlock_ipc(cs);
 	errno = saved;
 }
@@ -337,19 +344,36 @@ static int roundtrip(int fd, const Slim__Request *req, Slim__Request__BodyCase e
 	return r;
 }
 
-/* Hello on fd. Returns 0 (slim active), RT_TRANSPORT (errno), or EC_GAVE_UP
- * (refused or nonsense: slim disabled). Under ipc_lock. */
-static int hello(int fd)
+/* Sends the hello on fd. Returns 0 or RT_TRANSPORT (errno). Under
+ * ipc_lock. */
+static int hello_send(int fd)
 {
 	Slim__Request req = SLIM__REQUEST__INIT;
 	Slim__HelloRequest h = SLIM__HELLO_REQUEST__INIT;
-	Slim__Reply *rep;
-	int mapfd, r;
+	size_t len;
 
 	h.version = SLIM_PROTO_VERSION;
 	req.body_case = SLIM__REQUEST__BODY_HELLO;
 	req.hello = &h;
-	r = roundtrip(fd, &req, SLIM__REQUEST__BODY_HELLO, &rep, &mapfd, why_buf, sizeof(why_buf));
+	len = slim__request__get_packed_size(&req);
+	slim__request__pack(&req, msg_buf);
+	return slim_wire_send(fd, msg_buf, len, NULL, 0) < 0 ? RT_TRANSPORT : 0;
+}
+
+/* Hello on fd: sends it and reads the reply. Returns 0 (slim active),
+ * RT_TRANSPORT (errno), or EC_GAVE_UP (refused or nonsense: slim
+ * disabled). Under ipc_lock. */
+static int hello(int fd)
+{
+	int fds[SLIM_WIRE_MAX_FDS];
+	size_t nfds;
+	Slim__Reply *rep;
+	int mapfd, r;
+
+	if (hello_send(fd) != 0)
+		return RT_TRANSPORT;
+	r = receive(fd, SLIM__REQUEST__BODY_HELLO, 0, &rep, fds, &nfds, why_buf, sizeof(why_buf));
+	mapfd = r == 0 && nfds ? fds[0] : -1;
 	if (r == RT_TRANSPORT)
 		return r;
 	if (r == RT_PROTOCOL) {
@@ -403,15 +427,38 @@ static bool conn_alive(void)
 	return true;
 }
 
-/* Opens the connection and says hello, unless it is up. Returns 0,
- * RT_TRANSPORT (errno; nothing left open) or EC_GAVE_UP. Under ipc_lock. */
-static int ensure_conn(void)
+/* Makes the spare socket, if there is none (or ours was closed behind our
+ * back), above the app's usual fd numbers. Under ipc_lock. */
+static void spare_make(void)
+{
+	int fd, base, high;
+
+	if (spare_fd >= 0 && fd_inode(spare_fd) == spare_ino)
+		return;
+	spare_fd = -1;
+	/* Raw system calls: this runs in every process start, and the real
+	 * libc functions behind our hooks are looked up (dlsym, some tens of
+	 * microseconds) only when a hook first needs them. */
+	fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	base = slim_high_base();
+	if (base >= 0 && fd < base && (high = fcntl(fd, F_DUPFD_CLOEXEC, base)) >= 0) {
+		syscall(SYS_close, fd);
+		fd = high;
+	}
+	spare_ino = fd_inode(fd);
+	spare_fd = fd;
+}
+
+/* Opens the connection (on the spare socket if there is one) and says
+ * hello. Returns 0, RT_TRANSPORT (errno; nothing left open but the spare)
+ * or EC_GAVE_UP. Under ipc_lock. */
+static int open_conn(void)
 {
 	struct sockaddr_un sun;
 	int fd, r, saved;
 
-	if (conn_alive())
-		return 0;
 	if (!path_set) {
 		if (path_too_long)
 			fall_back(ST_DISABLED,
@@ -424,39 +471,34 @@ static int ensure_conn(void)
 				  "start the program with slim-run)");
 		return EC_GAVE_UP;
 	}
-	fd = real_socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	spare_make();
+	fd = spare_fd;
 	if (fd < 0)
-		return RT_TRANSPORT;
+		return RT_TRANSPORT; /* errno from socket() */
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
-	if (real_connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		saved = errno;
-		real_close(fd);
-		errno = saved;
+	/* A failed connect leaves the socket as it was: it stays the spare
+	 * for the next try. */
+	if (real_connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		return RT_TRANSPORT;
-	}
-	fd = slim_move_fd(fd, slim_high_base());
-	conn_ino = fd_inode(fd);
+	spare_fd = -1;
+	conn_ino = spare_ino;
 	atomic_store(&conn_fd, fd);
-	if (warming) {
-		struct timeval tv = {.tv_sec = WARM_TIMEOUT_MS / 1000,
-				     .tv_usec = (WARM_TIMEOUT_MS % 1000) * 1000};
-
-		(void)real_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	}
 	r = hello(fd);
-	if (warming && r == 0) {
-		struct timeval none = {0, 0};
-
-		(void)real_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
-	}
 	if (r != 0) {
 		saved = errno;
 		drop_conn(fd);
 		errno = saved;
 	}
 	return r;
+}
+
+/* Opens the connection and says hello, unless it is up. Returns 0,
+ * RT_TRANSPORT (errno; nothing left open) or EC_GAVE_UP. Under ipc_lock. */
+static int ensure_conn(void)
+{
+	return conn_alive() ? 0 : open_conn();
 }
 
 static void lock_ipc(int *cancel_state)
@@ -804,9 +846,16 @@ int slim_router_listen(uint32_t bound_ip, uint16_t port, int backlog, struct sli
 
 void slim_router_range_closed(unsigned int first, unsigned int last)
 {
-	int cs, fd = atomic_load(&conn_fd), saved = errno;
+	int cs, fd = atomic_load(&conn_fd), saved = errno, sp = atomic_load(&spare_fd);
 
-	if (fd < 0 || (unsigned int)fd < first || (unsigned int)fd > last || in_ipc)
+	if (in_ipc)
+		return;
+	if (sp >= 0 && (unsigned int)sp >= first && (unsigned int)sp <= last) {
+		lock_ipc(&cs);
+		spare_make(); /* it was closed: a new one while numbers are free */
+		unlock_ipc(cs);
+	}
+	if (fd < 0 || (unsigned int)fd < first || (unsigned int)fd > last)
 		return;
 	lock_ipc(&cs);
 	/* The number may already be someone else's: drop_conn closes it
@@ -826,4 +875,6 @@ void slim_router_fd_closed(int fd)
 	if (fd < 0)
 		return;
 	atomic_compare_exchange_strong(&conn_fd, &c, -1);
+	c = fd;
+	atomic_compare_exchange_strong(&spare_fd, &c, -1);
 }
