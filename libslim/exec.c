@@ -49,7 +49,8 @@ __attribute__((constructor)) static void exec_ctor(void)
 		fast_var[0] = '\0';
 #if defined(__SANITIZE_ADDRESS__)
 	f = getenv("ASAN_OPTIONS");
-	if (f && snprintf(asan_var, sizeof(asan_var), "ASAN_OPTIONS=%s", f) >= (int)sizeof(asan_var))
+	if (f &&
+	    snprintf(asan_var, sizeof(asan_var), "ASAN_OPTIONS=%s", f) >= (int)sizeof(asan_var))
 		asan_var[0] = '\0';
 #endif
 }
