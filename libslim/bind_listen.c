@@ -28,12 +28,30 @@
 #include "timewait.h"
 #include "uaddr.h"
 
+bool slim_resv_ours(int fd, uint32_t ino)
+{
+	return ino && (uint32_t)fd_inode(fd) == ino;
+}
+
+void slim_resv_close(int fd, uint32_t ino)
+{
+	if (slim_resv_ours(fd, ino))
+		real_close(fd);
+}
+
 void slim_resv_release(uint64_t packed)
 {
-	int fd = (int)(packed >> 32);
+	slim_resv_close((int)(packed >> 32), (uint32_t)packed);
+}
 
-	if (packed && (uint32_t)fd_inode(fd) == (uint32_t)packed)
-		real_close(fd);
+/* The address that tells the bind4 program "a listener for ep": the vip,
+ * or SLIM_BIND_ANY_MARK for 0.0.0.0. */
+static struct sockaddr_in listener_addr(struct slim_ep ep)
+{
+	struct sockaddr_in sin = slim_sin(ep);
+
+	sin.sin_addr.s_addr = htonl(ep.ip ? ep.ip : SLIM_BIND_ANY_MARK);
+	return sin;
 }
 
 /* A reservation costs the app a second fd per listener. It is made while
@@ -71,8 +89,7 @@ static int host_bind(int fd, struct fd_state *st, const struct sockaddr *addr, s
 		 * socket then, and the router's listener at listen()). */
 		if (ep.port == 0)
 			return -2;
-		sin = slim_sin(ep);
-		sin.sin_addr.s_addr = ep.ip ? htonl(ep.ip) : htonl(SLIM_BIND_ANY_MARK);
+		sin = listener_addr(ep);
 		if (real_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 			return -2;
 		st->bound = true;
@@ -93,7 +110,7 @@ static int host_bind(int fd, struct fd_state *st, const struct sockaddr *addr, s
 		return -1;
 	}
 	ep.port = ntohs(sin.sin_port);
-	sin.sin_addr.s_addr = ep.ip ? htonl(ep.ip) : htonl(SLIM_BIND_ANY_MARK);
+	sin = listener_addr(ep);
 	if (real_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		/* No bind4 program (an older router) or no route for our own
 		 * vip: the reservation, bound as the app asked, becomes the
@@ -120,7 +137,7 @@ int slim_resv_swap_in(int fd, struct fd_state *st)
 {
 	int resv = st->resv;
 
-	if (!st->resv_ino || (uint32_t)fd_inode(resv) != st->resv_ino)
+	if (!slim_resv_ours(resv, st->resv_ino))
 		return slim_unswap(fd, st);
 	if (slim_swap(fd, resv, st->opts) < 0)
 		return -1;
@@ -148,7 +165,7 @@ static int hold_port(const struct fd_state *st, bool *app_reuse)
 	int old = st->resv, fd, one = 1, reuse = 0, reuseport = 0;
 	socklen_t rl = sizeof(reuse);
 
-	if (!st->resv_ino || (uint32_t)fd_inode(old) != st->resv_ino ||
+	if (!slim_resv_ours(old, st->resv_ino) ||
 	    real_getsockname(old, (struct sockaddr *)&sin, &sl) < 0)
 		return -1;
 	(void)getsockopt(old, SOL_SOCKET, SO_REUSEADDR, &reuse, &rl);

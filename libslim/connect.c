@@ -132,8 +132,7 @@ static int candidate_connect(int fd, const struct fd_state *cand, struct slim_ep
 static int client_connect(int fd, const struct fd_state *cl, struct slim_ep dst,
 			  const struct sockaddr *addr, socklen_t len)
 {
-	struct tcp_info ti;
-	socklen_t tl = sizeof(ti);
+	int s;
 	/* the options the app set go over to the new socket with it */
 	struct fd_state cand = {.kind = FD_CANDIDATE, .opts = cl->opts, .v6 = cl->v6};
 	struct sockaddr_in hs = slim_sin(dst);
@@ -142,8 +141,8 @@ static int client_connect(int fd, const struct fd_state *cl, struct slim_ep dst,
 	if (!is_loopback(dst.ip) && slim_overlay(dst.ip, &epoch))
 		return cl->v6 ? real_connect(fd, (struct sockaddr *)&hs, sizeof(hs))
 			      : real_connect(fd, addr, len);
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state != TCP_CLOSE) {
-		errno = ti.tcpi_state == TCP_SYN_SENT ? EALREADY : EISCONN;
+	if ((s = fd_tcp_state(fd)) != TCP_CLOSE) {
+		errno = s == TCP_SYN_SENT ? EALREADY : EISCONN;
 		return -1;
 	}
 	if (slim_unswap(fd, &cand) < 0)

@@ -12,7 +12,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -260,6 +263,18 @@ uint64_t fdtable_take_resv(int fd)
 	    !atomic_load_explicit(&chunk[(size_t)fd % FDT_CHUNK].resv, memory_order_relaxed))
 		return 0;
 	return atomic_exchange(&chunk[(size_t)fd % FDT_CHUNK].resv, 0);
+}
+
+int fd_tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	int saved = errno;
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0)
+		ti.tcpi_state = TCP_CLOSE;
+	errno = saved;
+	return ti.tcpi_state;
 }
 
 uint64_t fd_inode(int fd)

@@ -68,6 +68,10 @@ void fdtable_lookup(int fd, struct fd_state *st);
  * for close. */
 uint64_t fdtable_take_resv(int fd);
 
+/* The TCP state of fd (TCP_INFO: TCP_ESTABLISHED...), TCP_CLOSE if it has
+ * none to report. Preserves errno. Async-signal-safe. */
+int fd_tcp_state(int fd);
+
 /* The inode of fd, or 0 if fstat fails. Preserves errno. */
 uint64_t fd_inode(int fd);
 

@@ -344,36 +344,19 @@ static int roundtrip(int fd, const Slim__Request *req, Slim__Request__BodyCase e
 	return r;
 }
 
-/* Sends the hello on fd. Returns 0 or RT_TRANSPORT (errno). Under
- * ipc_lock. */
-static int hello_send(int fd)
+/* Hello on fd. Returns 0 (slim active), RT_TRANSPORT (errno), or EC_GAVE_UP
+ * (refused or nonsense: slim disabled). Under ipc_lock. */
+static int hello(int fd)
 {
 	Slim__Request req = SLIM__REQUEST__INIT;
 	Slim__HelloRequest h = SLIM__HELLO_REQUEST__INIT;
-	size_t len;
+	Slim__Reply *rep;
+	int mapfd, r;
 
 	h.version = SLIM_PROTO_VERSION;
 	req.body_case = SLIM__REQUEST__BODY_HELLO;
 	req.hello = &h;
-	len = slim__request__get_packed_size(&req);
-	slim__request__pack(&req, msg_buf);
-	return slim_wire_send(fd, msg_buf, len, NULL, 0) < 0 ? RT_TRANSPORT : 0;
-}
-
-/* Hello on fd: sends it and reads the reply. Returns 0 (slim active),
- * RT_TRANSPORT (errno), or EC_GAVE_UP (refused or nonsense: slim
- * disabled). Under ipc_lock. */
-static int hello(int fd)
-{
-	int fds[SLIM_WIRE_MAX_FDS];
-	size_t nfds;
-	Slim__Reply *rep;
-	int mapfd, r;
-
-	if (hello_send(fd) != 0)
-		return RT_TRANSPORT;
-	r = receive(fd, SLIM__REQUEST__BODY_HELLO, 0, &rep, fds, &nfds, why_buf, sizeof(why_buf));
-	mapfd = r == 0 && nfds ? fds[0] : -1;
+	r = roundtrip(fd, &req, SLIM__REQUEST__BODY_HELLO, &rep, &mapfd, why_buf, sizeof(why_buf));
 	if (r == RT_TRANSPORT)
 		return r;
 	if (r == RT_PROTOCOL) {
@@ -844,26 +827,29 @@ int slim_router_listen(uint32_t bound_ip, uint16_t port, int backlog, struct sli
 	return 0;
 }
 
+static bool in_range(int fd, unsigned int first, unsigned int last)
+{
+	return fd >= 0 && (unsigned int)fd >= first && (unsigned int)fd <= last;
+}
+
 void slim_router_range_closed(unsigned int first, unsigned int last)
 {
-	int cs, fd = atomic_load(&conn_fd), saved = errno, sp = atomic_load(&spare_fd);
+	int cs, fd = atomic_load(&conn_fd), saved = errno;
 
-	if (in_ipc)
-		return;
-	if (sp >= 0 && (unsigned int)sp >= first && (unsigned int)sp <= last) {
-		lock_ipc(&cs);
-		spare_make(); /* it was closed: a new one while numbers are free */
-		unlock_ipc(cs);
-	}
-	if (fd < 0 || (unsigned int)fd < first || (unsigned int)fd > last)
+	if (in_ipc ||
+	    (!in_range(fd, first, last) && !in_range(atomic_load(&spare_fd), first, last)))
 		return;
 	lock_ipc(&cs);
 	/* The number may already be someone else's: drop_conn closes it
 	 * only if it still is our socket (it is not: it was closed). */
-	if (atomic_load(&conn_fd) == fd)
+	if (in_range(fd, first, last) && atomic_load(&conn_fd) == fd)
 		drop_conn(fd);
 	if (atomic_load(&state) == ST_ACTIVE)
 		(void)ensure_conn();
+	/* No connection (not needed yet, or the router is away): the spare,
+	 * made again while the numbers just freed leave room for it. */
+	if (atomic_load(&conn_fd) < 0)
+		spare_make();
 	unlock_ipc(cs);
 	errno = saved;
 }

@@ -20,8 +20,14 @@ uint32_t slim_opt_bit(int level, int name);
 /* Sets SO_REUSEADDR/SO_REUSEPORT on `to` where `from` has them. */
 void slim_copy_reuse(int from, int to);
 
-/* Closes a listener's port reservation (fdtable_take_resv's packed value;
- * 0: none) if that fd still is the reservation. Async-signal-safe. */
+/* True if fd still is the listener port reservation whose inode's low 32
+ * bits are ino (fd_state.resv, resv_ino; ino 0: none). */
+bool slim_resv_ours(int fd, uint32_t ino);
+
+/* Closes that reservation if fd still is it. Async-signal-safe. */
+void slim_resv_close(int fd, uint32_t ino);
+
+/* slim_resv_close of fdtable_take_resv's packed value (0: none). */
 void slim_resv_release(uint64_t packed);
 
 struct fd_state;

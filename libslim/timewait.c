@@ -57,20 +57,6 @@ static uint64_t ep_key(struct slim_ep ep)
 	return KEY_USED | (uint64_t)ep.ip << 16 | ep.port;
 }
 
-/* TCP state of fd (TCP_CLOSE if unknown). */
-static int tcp_state(int fd)
-{
-	struct tcp_info ti;
-	socklen_t tl = sizeof(ti);
-	int saved = errno;
-
-	ti.tcpi_state = TCP_CLOSE;
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0)
-		ti.tcpi_state = TCP_CLOSE;
-	errno = saved;
-	return ti.tcpi_state;
-}
-
 void slim_note_accepted(int nfd, const struct fd_state *l)
 {
 	int saved = errno;
@@ -138,7 +124,7 @@ static void keep(int fd, uint32_t ino, uint64_t until)
 			return;
 		}
 	}
-	slim_resv_release((uint64_t)(uint32_t)fd << 32 | ino); /* no room: let it go */
+	slim_resv_close(fd, ino); /* no room: let it go */
 }
 
 void slim_tw_sweep(void)
@@ -161,7 +147,7 @@ void slim_tw_sweep(void)
 		int fd = atomic_load(&kept[i].fd);
 		uint32_t ino = atomic_load(&kept[i].ino);
 		if (atomic_compare_exchange_strong(&kept[i].until, &u, 0))
-			slim_resv_release((uint64_t)(uint32_t)fd << 32 | ino);
+			slim_resv_close(fd, ino);
 	}
 	atomic_store(&next_end, next);
 }
@@ -173,7 +159,7 @@ void slim_tw_closing(int fd, const struct fd_state *st, uint64_t resv)
 	uint64_t until;
 
 	if (st->kind == FD_ACCEPTED) {
-		s = tcp_state(fd);
+		s = fd_tcp_state(fd);
 		/* Our FIN goes (or went) first: ESTABLISHED closes now, the
 		 * FIN_WAITs and CLOSING already sent it; CLOSE_WAIT and LAST_ACK
 		 * answer the peer's. A socket that got through its TIME_WAIT
@@ -185,7 +171,7 @@ void slim_tw_closing(int fd, const struct fd_state *st, uint64_t resv)
 	} else if (st->kind == FD_LISTENER && resv && (until = tw_until(st->local, &reuse))) {
 		int rfd = (int)(resv >> 32), v = reuse;
 
-		if ((uint32_t)fd_inode(rfd) == (uint32_t)resv) {
+		if (slim_resv_ours(rfd, (uint32_t)resv)) {
 			(void)real_setsockopt(rfd, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
 			keep(rfd, (uint32_t)resv, until);
 			resv = 0;
@@ -205,7 +191,7 @@ SLIM_EXPORT int shutdown(int fd, int how)
 
 	fdtable_get(fd, &st);
 	if (st.kind == FD_ACCEPTED && how != SHUT_RD && !(st.aux.ip & SLIM_TW_FINFIRST))
-		s = tcp_state(fd);
+		s = fd_tcp_state(fd);
 	r = (int)real_shutdown(fd, how);
 	if (r == 0 && s == TCP_ESTABLISHED) {
 		int saved = errno;
