@@ -10,7 +10,7 @@
 #include "cluster.h"
 #include "containers.h"
 #include "peer.h"
-#include "router.h"
+#include "daemon.h"
 #include "wire.h"
 
 /* Storage for one reply: the message and everything it points to. */

@@ -10,13 +10,13 @@
 #include "hostsock.h"
 #include "listeners.h"
 #include "log.h"
-#include "router.h"
+#include "daemon.h"
 #include "sandbox.h"
 #include "server.h"
 #include "redirect.h"
 #include "slim_bpf.h"
 #include "state.h"
-#include "view.h"
+#include "view_writer.h"
 
 #include <bpf/bpf.h>
 
@@ -201,12 +201,13 @@ static uint32_t map_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
 }
 
-/* Every process under slim-run keeps a connection to its router from its
- * start (libslim connects while the process starts), so the router needs
- * more fds than the usual soft limit of 1024: up to its MAX_CLIENTS
- * clients, plus pool batches in flight. The soft limit goes up to the hard
- * one; failing that, the router works with what it has and refuses clients
- * beyond it (logged once per episode). */
+/* A process under slim-run connects to its router at its first need (its
+ * first TCP socket, usually; libslim makes only the connection's socket at
+ * process start) and keeps that connection until it exits, so the router
+ * holds one fd per such process and needs more than the usual soft limit of
+ * 1024: up to its MAX_CLIENTS clients, plus pool batches in flight. The
+ * soft limit goes up to the hard one; failing that, the router works with
+ * what it has and refuses clients beyond it (logged once per episode). */
 static void raise_nofile(void)
 {
 	struct rlimit rl;

@@ -6,7 +6,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "peer.h"
-#include "router.h"
+#include "daemon.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -21,8 +21,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* Beyond this, new connections are closed at once (fd exhaustion guard;
- * the hard RLIMIT_NOFILE here is 20000). */
+/* Beyond this, new connections are closed at once: each client holds one of
+ * the router's fds for as long as its process lives, and a bound keeps a
+ * crowd of processes from taking every fd the router has (main() raises
+ * the soft RLIMIT_NOFILE to the hard one, which may be far larger, or
+ * smaller: then accept's EMFILE refuses clients first, see refuse_one). */
 #define MAX_CLIENTS 4096
 #define STR_(x) #x
 #define STR(x) STR_(x)

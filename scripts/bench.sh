@@ -9,7 +9,7 @@
 # --no-deps   skip apt-get (the packages are there already)
 # --no-build  use the programs in SLIM_BIN_DIR instead of building into
 #             BUILD_DIR (default ./build) and using BUILD_DIR/install/bin
-# Options of examples/bench-suite.sh (--rounds R, --seconds S, --parts LIST,
+# Options of bench/bench-suite.sh (--rounds R, --seconds S, --parts LIST,
 # --prefix P, --out DIR) are passed on; see docs/benchmarks/README.md.
 # Takes about 10 minutes with the defaults on a 2-CPU machine.
 set -euo pipefail
@@ -57,4 +57,4 @@ elif [ -z "${SLIM_BIN_DIR:-}" ]; then
 	echo "bench.sh: --no-build needs SLIM_BIN_DIR (a build tree or an install bin dir)" >&2
 	exit 1
 fi
-exec bash "$top/examples/bench-suite.sh" "$@"
+exec bash "$top/bench/bench-suite.sh" "$@"

@@ -6,4 +6,4 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh"
 "$top/scripts/build.sh"
-SLIM_BIN_DIR="$top/build/install/bin" exec bash "$top/examples/demo.sh" "$@"
+SLIM_BIN_DIR="$top/build/install/bin" exec bash "$top/testbed/demo-run.sh" "$@"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# The differential conformance suite's runner (issue 4, docs/conformance.md).
+# The differential conformance suite's runner (docs/conformance.md).
 #
 #   run.sh [--keep] [--prefix P] [--no-fortify] [--self-check] [CASE|AREA. ...]
 #
-# Builds its own testbed (examples/testbed.sh, prefix cfNNNN unless --prefix)
+# Builds its own testbed (testbed/testbed.sh, prefix cfNNNN unless --prefix)
 # and runs every case of slim-conf-client (or only those named, or whose
 # name starts with AREA.) in a fresh process, with slim-conf-server as the
 # peer, in three runs:
@@ -26,11 +26,11 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-: "${SLIM_EXAMPLES:=$HERE/../../examples}"
+: "${SLIM_TESTBED:=$HERE/../../testbed}"
 TB_PROG=conformance # read by lib.sh (messages)
 export TB_PROG
-# shellcheck source=../../examples/lib.sh
-. "$SLIM_EXAMPLES/lib.sh"
+# shellcheck source=../../testbed/lib.sh
+. "$SLIM_TESTBED/lib.sh"
 
 CASE_TIMEOUT=40 # the client's own alarm is 20 s per case
 KEEP=${SLIM_KEEP:-0}
@@ -106,7 +106,7 @@ cleanup() {
 	for p in "${SERVERS[@]}"; do kill_tree "$p"; done
 	wait 2>/dev/null
 	if ((UP)); then
-		"$SLIM_EXAMPLES/testbed.sh" down "$TB_PREFIX" >/dev/null
+		"$SLIM_TESTBED/testbed.sh" down "$TB_PREFIX" >/dev/null
 	fi
 	if ((KEEP)); then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
 	exit "$rc"
@@ -197,7 +197,7 @@ run_cases() {
 	echo "conformance: $mode run: ${#CASES[@]} cases in $((SECONDS - t0))s"
 }
 
-"$SLIM_EXAMPLES/testbed.sh" up "$TB_PREFIX" >/dev/null || {
+"$SLIM_TESTBED/testbed.sh" up "$TB_PREFIX" >/dev/null || {
 	echo "conformance: testbed.sh up $TB_PREFIX failed" >&2
 	exit 2
 }
@@ -218,7 +218,7 @@ if ((SELF_CHECK)); then
 	fi
 	stop_servers
 else
-	"$SLIM_EXAMPLES/slim-env.sh" up "$TB_PREFIX" >/dev/null || {
+	"$SLIM_TESTBED/slim-env.sh" up "$TB_PREFIX" >/dev/null || {
 		echo "conformance: slim-env.sh up $TB_PREFIX failed" >&2
 		exit 2
 	}
@@ -231,7 +231,7 @@ else
 	fi
 	stop_servers
 	cp "$TB_STATE_DIR"/router-h*.log "$WORK/" 2>/dev/null || true
-	"$SLIM_EXAMPLES/slim-env.sh" down "$TB_PREFIX" >/dev/null
+	"$SLIM_TESTBED/slim-env.sh" down "$TB_PREFIX" >/dev/null
 	start_servers plain
 	run_cases plain "$SLIM_CONF_CLIENT"
 	stop_servers

@@ -3,8 +3,8 @@
 # prefix), starts its own routers, and removes everything in an EXIT trap,
 # killing only the processes it started.
 #
-# Environment (set by ctest, see CMakeLists.txt): SLIM_EXAMPLES (the examples/
-# dir with testbed.sh), SLIM_ROUTER, SLIMCTL, SLIM_RUN, SLIM_ECHO,
+# Environment (set by ctest, see CMakeLists.txt): SLIM_TESTBED (the testbed/
+# dir with testbed.sh and lib.sh), SLIM_ROUTER, SLIMCTL, SLIM_RUN, SLIM_ECHO,
 # SLIM_SETUP_BENCH, SLIM_LIB. SLIM_KEEP=1 keeps the work dir (logs) afterwards.
 #
 # A test reports each check with ok (or dies with fail) and ends with it_pass,
@@ -16,9 +16,9 @@ set -euo pipefail
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TEST_NAME=$(basename "$0" .sh)
 TB_PROG=$TEST_NAME
-: "${SLIM_EXAMPLES:=$IT_DIR/../../examples}"
-# shellcheck source=../../examples/lib.sh
-. "$SLIM_EXAMPLES/lib.sh"
+: "${SLIM_TESTBED:=$IT_DIR/../../testbed}"
+# shellcheck source=../../testbed/lib.sh
+. "$SLIM_TESTBED/lib.sh"
 
 PIDS=()
 WORK=""
@@ -88,7 +88,7 @@ it_cleanup() {
 	if ((IT_UP)); then
 		# Router pids, to prove below that they are gone.
 		cp "$TB_STATE_DIR"/router-h*.pid "$WORK/" 2>/dev/null
-		"$SLIM_EXAMPLES/testbed.sh" down "$TB_PREFIX" >/dev/null
+		"$SLIM_TESTBED/testbed.sh" down "$TB_PREFIX" >/dev/null
 		left=$(leftovers)
 		if [[ -n $left ]]; then
 			echo "FAIL: $TEST_NAME: left behind after testbed.sh down: $(oneline "$left")"
@@ -117,10 +117,10 @@ it_start() {
 	# testbed.sh up removes a half-built testbed itself, and refuses (touching
 	# nothing) if one of these namespaces already exists: only a testbed it
 	# made is ours to take down.
-	"$SLIM_EXAMPLES/testbed.sh" up "$TB_PREFIX" || fail "testbed.sh up $TB_PREFIX failed"
+	"$SLIM_TESTBED/testbed.sh" up "$TB_PREFIX" || fail "testbed.sh up $TB_PREFIX failed"
 	IT_UP=1
 	if [[ $what == routers ]]; then
-		"$SLIM_EXAMPLES/slim-env.sh" up "$TB_PREFIX" || fail "slim-env.sh up $TB_PREFIX failed"
+		"$SLIM_TESTBED/slim-env.sh" up "$TB_PREFIX" || fail "slim-env.sh up $TB_PREFIX failed"
 	fi
 }
 

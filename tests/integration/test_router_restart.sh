@@ -33,7 +33,7 @@ echo "-- before any restart"
 c1_exchange 1 before
 
 echo "-- stop router h2 (SIGTERM); its listener keeps working while no router runs"
-"$SLIM_EXAMPLES/slim-env.sh" stop-one "$TB_PREFIX" 2 || fail "slim-env.sh stop-one 2 failed"
+"$SLIM_TESTBED/slim-env.sh" stop-one "$TB_PREFIX" 2 || fail "slim-env.sh stop-one 2 failed"
 LOG2=$TB_STATE_DIR/router-h2.log
 grep -q 'keeping maps pinned in .*: 1 listener still open' "$LOG2" ||
 	fail "stopping router h2 did not keep its maps for the open listener"
@@ -42,7 +42,7 @@ ok "old router h2 kept its pinned maps (1 listener open)"
 c1_exchange 2 while-h2-down
 
 echo "-- start router h2 again"
-"$SLIM_EXAMPLES/slim-env.sh" start-one "$TB_PREFIX" 2 || fail "slim-env.sh start-one 2 failed"
+"$SLIM_TESTBED/slim-env.sh" start-one "$TB_PREFIX" 2 || fail "slim-env.sh start-one 2 failed"
 grep -q '1 container restored from' "$LOG2" || fail "router h2 did not restore c2 from its state file"
 ok "new router h2 restored c2 from its state file"
 grep -q 'reusing maps pinned in .* (1 listeners)' "$LOG2" || fail "router h2 did not reuse the pinned maps"
@@ -53,7 +53,7 @@ expect_eq "c2 listeners in slimctl status on h2" "$(listeners_of 2 c2)" 1
 c1_exchange 3 after-h2-restart
 
 echo "-- restart router h1 with SIGKILL (a crash)"
-"$SLIM_EXAMPLES/slim-env.sh" restart "$TB_PREFIX" 1 --kill || fail "slim-env.sh restart 1 --kill failed"
+"$SLIM_TESTBED/slim-env.sh" restart "$TB_PREFIX" 1 --kill || fail "slim-env.sh restart 1 --kill failed"
 grep -q '2 containers restored from' "$TB_STATE_DIR/router-h1.log" ||
 	fail "router h1 did not restore c1 and c3 from its state file"
 ok "router h1 restored c1 and c3 from its state file"
@@ -65,7 +65,7 @@ before=$(counters)
 bg long slim "$TB_C1" python3 "$IT_DIR/long_client.py" "$TB_C2_IP" "$PORT" "$FLAG" long-1 long-2
 wait_line "$WORK/long.out" '^waiting' 15 || fail "long client: no first echo: $(cat "$WORK/long.err")"
 ok "long client: first connection done"
-"$SLIM_EXAMPLES/slim-env.sh" restart "$TB_PREFIX" 1 || fail "slim-env.sh restart 1 failed"
+"$SLIM_TESTBED/slim-env.sh" restart "$TB_PREFIX" 1 || fail "slim-env.sh restart 1 failed"
 touch "$FLAG.2"
 wait_bg long
 expect_eq "long client exit code" "$RC" 0
@@ -83,7 +83,7 @@ echo "-- a client in c1 that connects while router h1 is down, then after it is 
 GAP=$WORK/gap
 bg gap slim "$TB_C1" python3 "$IT_DIR/long_client.py" "$TB_C2_IP" "$PORT" "$GAP" gap gap gap
 wait_line "$WORK/gap.out" '^waiting 2' 15 || fail "gap client: no first echo: $(cat "$WORK/gap.err")"
-"$SLIM_EXAMPLES/slim-env.sh" stop-one "$TB_PREFIX" 1 || fail "slim-env.sh stop-one 1 failed"
+"$SLIM_TESTBED/slim-env.sh" stop-one "$TB_PREFIX" 1 || fail "slim-env.sh stop-one 1 failed"
 touch "$GAP.2"
 wait_line "$WORK/gap.out" '^waiting 3' 15 || fail "gap client: stuck while the router is down"
 # With no router, libslim falls back to the container network, where the
@@ -91,7 +91,7 @@ wait_line "$WORK/gap.out" '^waiting 3' 15 || fail "gap client: stuck while the r
 grep -qx 'failed 2 Connection refused' "$WORK/gap.out" ||
 	fail "gap client: connect during the outage: $(cat "$WORK/gap.out")"
 ok "gap client: connect during the outage refused at once (container network)"
-"$SLIM_EXAMPLES/slim-env.sh" start-one "$TB_PREFIX" 1 || fail "slim-env.sh start-one 1 failed"
+"$SLIM_TESTBED/slim-env.sh" start-one "$TB_PREFIX" 1 || fail "slim-env.sh start-one 1 failed"
 sleep 1.1 # libslim retries an absent router at most once a second
 before=$(counters)
 touch "$GAP.3"
@@ -108,7 +108,7 @@ expect_same_counters "$before" "$(counters)" "gap client after the outage"
 expect_server_done 8
 
 echo "-- slim-env.sh down"
-"$SLIM_EXAMPLES/slim-env.sh" down "$TB_PREFIX" >/dev/null || fail "slim-env.sh down failed"
+"$SLIM_TESTBED/slim-env.sh" down "$TB_PREFIX" >/dev/null || fail "slim-env.sh down failed"
 for p in "$TB_PIN1" "$TB_PIN2" "$TB_CG1" "$TB_CG2" "$TB_SOCK1" "$TB_SOCK2" \
 	"$TB_STATE_DIR/router-h1.containers" "$TB_STATE_DIR/router-h2.containers"; do
 	[[ ! -e $p ]] || fail "left behind after slim-env.sh down: $p"

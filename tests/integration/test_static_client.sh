@@ -4,8 +4,8 @@
 # be preloaded into it). slim-run says so, once, and runs it anyway; the
 # program then uses the container network: against a plain echo server in c2
 # it works over VXLAN (the counters move, by design), and against a server
-# under slim-run (whose listener lives on h2's reserved port, no longer in
-# c2's namespace) it must finish within a bounded time, refused or answered,
+# under slim-run (whose listener lives on h2's reserved port, not in c2's
+# namespace) it must finish within a bounded time, refused or answered,
 # never hang.
 . "$(dirname "$0")/common.sh"
 [[ -n ${SLIM_STATIC_CLIENT:-} && -x $SLIM_STATIC_CLIENT ]] ||

@@ -39,7 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "slim_maps.h"
+#include "view_format.h"
 #include "wire.h"
 
 #define VIP 0x0a630002u	 /* 10.99.0.2, the app's own */

@@ -10,11 +10,11 @@
 #     bash tests/redirect/bench_redirect.sh [ROUNDS] [TPUT_SECS] [RR_COUNT]
 set -euo pipefail
 ROUNDS=${1:-3} SECS=${2:-3} COUNT=${3:-20000}
-EX=$(cd "$(dirname "$0")/../../examples" && pwd)
+TBD=$(cd "$(dirname "$0")/../../testbed" && pwd)
 # shellcheck disable=SC2034 # read by lib.sh
 TB_PROG=bench_redirect
-# shellcheck source=../../examples/lib.sh
-. "$EX/lib.sh"
+# shellcheck source=../../testbed/lib.sh
+. "$TBD/lib.sh"
 need_bins SLIM_ROUTER=slim-router SLIMCTL=slimctl SLIM_RUN=slim-run
 [[ -x ${SLIM_RD_PEER:-} ]] || die "set SLIM_RD_PEER to the slim-rd-peer binary"
 tb_vars "rdb$$"
@@ -23,12 +23,12 @@ WRAP=$(mktemp /tmp/rd-router.XXXXXX)
 printf '#!/bin/sh\nexec %q "$@" --redirect\n' "$PLAIN_ROUTER" >"$WRAP"
 chmod +x "$WRAP"
 cleanup() {
-	"$EX/testbed.sh" down "$TB_PREFIX" >/dev/null 2>&1 || true
+	"$TBD/testbed.sh" down "$TB_PREFIX" >/dev/null 2>&1 || true
 	rm -f "$WRAP"
 }
 trap cleanup EXIT
-"$EX/testbed.sh" up "$TB_PREFIX" >/dev/null
-SLIM_ROUTER=$PLAIN_ROUTER "$EX/slim-env.sh" up "$TB_PREFIX" >/dev/null
+"$TBD/testbed.sh" up "$TB_PREFIX" >/dev/null
+SLIM_ROUTER=$PLAIN_ROUTER "$TBD/slim-env.sh" up "$TB_PREFIX" >/dev/null
 PORT=6500
 # one MODE WHAT ARG: a server in c3 and a client in c1 (host: both plain in
 # h1, through 192.168.77.1); prints the client's result line.
@@ -52,7 +52,7 @@ one() {
 # router MODE: router h1 without (off) or with (on) --redirect.
 router() {
 	SLIM_ROUTER=$([[ $1 == on ]] && echo "$WRAP" || echo "$PLAIN_ROUTER") \
-		"$EX/slim-env.sh" restart "$TB_PREFIX" 1 >/dev/null
+		"$TBD/slim-env.sh" restart "$TB_PREFIX" 1 >/dev/null
 }
 for ((r = 1; r <= ROUNDS; r++)); do
 	for mode in host slim-off slim-on; do

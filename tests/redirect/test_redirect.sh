@@ -40,7 +40,7 @@ if [[ $MODE == on ]]; then
 	SLIM_ROUTER=$WORK/router-redirect
 	export SLIM_ROUTER
 fi
-"$SLIM_EXAMPLES/slim-env.sh" up "$TB_PREFIX" >"$WORK/env.out" 2>&1 ||
+"$SLIM_TESTBED/slim-env.sh" up "$TB_PREFIX" >"$WORK/env.out" 2>&1 ||
 	fail "slim-env.sh up $TB_PREFIX failed: $(tail -n 5 "$WORK/env.out")"
 if [[ $MODE == on ]]; then
 	grep -q 'redirect on' "$TB_STATE_DIR/router-h1.log" || fail "router h1 did not report --redirect"
@@ -123,7 +123,7 @@ run_case backpressure
 
 if [[ $MODE == on ]]; then
 	# The router logs its BPF counters when it stops.
-	"$SLIM_EXAMPLES/slim-env.sh" stop-one "$TB_PREFIX" 1 >/dev/null 2>&1 ||
+	"$SLIM_TESTBED/slim-env.sh" stop-one "$TB_PREFIX" 1 >/dev/null 2>&1 ||
 		fail "cannot stop router h1"
 	line=$(grep -E 'redirect: [0-9]+ sockets' "$TB_STATE_DIR/router-h1.log" | tail -n 1)
 	[[ -n $line ]] || fail "router h1 logged no redirect counters"

@@ -1,6 +1,6 @@
 /* Writer side of the view seqlock and of the routes trie. One writer (the
  * router's single thread); readers are every libslim and the kernel. */
-#include "view.h"
+#include "view_writer.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -13,6 +13,13 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "slim_maps.h"
+
+/* view_publish writes the same routes into the trie and the view: a route
+ * set that fits one must fit the other. */
+_Static_assert(SLIM_VIEW_MAX_ROUTES == SLIM_MAX_ROUTES,
+	       "the view and the routes trie must hold the same number of routes");
 
 int view_open(struct view *v, const char *path, char *err, size_t errlen)
 {

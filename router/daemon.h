@@ -1,7 +1,7 @@
 /* The router's state, shared by the request handlers. One instance, owned
  * by main(); everything runs on one libev thread. */
-#ifndef SLIM_ROUTER_ROUTER_H
-#define SLIM_ROUTER_ROUTER_H
+#ifndef SLIM_ROUTER_DAEMON_H
+#define SLIM_ROUTER_DAEMON_H
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -11,7 +11,7 @@
 #include "containers.h"
 #include "listeners.h"
 #include "routes.h"
-#include "view.h"
+#include "view_writer.h"
 
 struct slim_bpf;
 
@@ -31,7 +31,7 @@ struct router {
 	const char *socket_path;
 	const char *pin_dir;
 	const char *state_path; /* the container registry on disk (state.h) */
-	char view_path[4096];	/* the view file (view.h), beside the state file */
+	char view_path[4096];	/* the view file (view_writer.h), beside the state file */
 	dev_t ns_dev;		/* the router's own network namespace */
 	ino_t ns_ino;
 };

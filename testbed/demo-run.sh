@@ -5,12 +5,12 @@
 # what each side saw and the host connection that carried it, runs the setup
 # benchmark, and tears everything down on exit (also on failure or Ctrl-C).
 #
-#   demo.sh [BIN_DIR] [-- bench.sh options...]
+#   demo-run.sh [BIN_DIR] [-- setup-compare.sh options...]
 #
 # BIN_DIR (or $SLIM_BIN_DIR): a build tree or install bin dir holding
 # slim-router, slimctl, slim-run, slim-echo and slim-setup-bench.
 set -euo pipefail
-TB_PROG=demo.sh
+TB_PROG=demo-run.sh
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -21,7 +21,7 @@ if [[ $# -ge 1 && $1 != -- ]]; then
 fi
 [[ ${1:-} == -- ]] && shift
 BENCH_ARGS=("$@")
-# Every path unless the caller chose: bench.sh then fails if a router is down
+# Every path unless the caller chose: setup-compare.sh then fails if a router is down
 # instead of quietly leaving the slim rows out.
 [[ " ${BENCH_ARGS[*]} " == *" --modes "* ]] || BENCH_ARGS=(--modes all "${BENCH_ARGS[@]}")
 
@@ -100,4 +100,4 @@ sed 's/^/   /' "$WORK/server.out" "$WORK/server.err"
 ((rc == 0)) || die "the echo client failed (exit $rc)"
 
 step "connection-setup benchmark (new TCP connection + 1 byte each way + close, in a loop)"
-"$TB_LIB_DIR/bench.sh" "$PREFIX" "${BENCH_ARGS[@]}"
+"$TB_LIB_DIR/../bench/setup-compare.sh" "$PREFIX" "${BENCH_ARGS[@]}"

@@ -1,15 +1,15 @@
 # shellcheck shell=bash disable=SC2034
-# Helpers shared by bench.sh and bench-suite.sh: the measured paths, how to
+# Helpers shared by setup-compare.sh and bench-suite.sh: the measured paths, how to
 # start a program on a path's client or server side, the packet counters
 # that tell whether a slim path fell back to the container network, and
-# medians. Source it after lib.sh and tb_vars.
+# medians. Source it after ../testbed/lib.sh and tb_vars.
 #
 # Paths (cross host: compared with "host"; same host: with "host-local"):
 #   host           client in h1 -> server in h2 bound to h2's underlay IP (no overlay)
 #   vxlan          client in c1 -> server in c2 over the VXLAN fallback (no preload)
 #   slim           client in c1 -> server in c2, both under slim-run
 #   slim-ipc       as slim, with SLIM_FASTPATH=0 given to both programs (libslim
-#                  asks the router on every connect: the foundation's path)
+#                  asks the router on every connect: the per-connect request path)
 #   host-local     client in h1 -> server on 127.0.0.1 in h1
 #   bridge-local   client in c1 -> server in c3 through h1's bridge (no preload)
 #   slim-local     client in c1 -> server in c3, both under slim-run

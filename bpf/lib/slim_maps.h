@@ -1,11 +1,15 @@
-/* Map layout and the overlay TCP option, shared by the BPF programs and user
- * space. Everything in maps and on the wire is in NETWORK byte order. */
+/* Map layout and the overlay TCP option, shared by the BPF programs and the
+ * router (and the BPF path test). Everything in maps and on the wire is in
+ * NETWORK byte order. The view file the router publishes for libslim is
+ * not a map: its format is proto/view_format.h. */
 #ifndef SLIM_MAPS_H
 #define SLIM_MAPS_H
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+
+#include "abi.h"
 
 /* RFC 6994 experimental option: kind 253 + 2-byte ExID. */
 #define SLIM_OPT_KIND 253
@@ -48,8 +52,7 @@ struct slim_vaddr {
  * passes 255.255.255.255 for 0.0.0.0) and the bind4 program bound it to the
  * reserved port instead: dst is the address the app bound, and listen()
  * files the socket under the container's vip and that port (sockops). */
-#define SLIM_OWNER_LISTENER 1
-#define SLIM_BIND_ANY_MARK 0xffffffffu
+#define SLIM_OWNER_LISTENER 1 /* SLIM_BIND_ANY_MARK: abi.h */
 
 struct slim_owner {
 	__u32 vip;
@@ -85,35 +88,12 @@ struct slim_route_val {
 	__u16 pad;
 };
 
-/* The view: a small file (on tmpfs, beside the router's state file) that
- * the router maps read-write and every libslim maps read-only through an fd
- * the router opened O_RDONLY for it, so libslim resolves virtual IPs and
- * learns the router's state without a system call. (A BPF array map would
- * not do: the kernel refuses to mmap a map through a read-only fd.) The
- * file outlives router restarts like the pinned maps. The router writes it
- * under a seqlock: seq is odd while a write is in progress; a reader
- * retries until it sees the same even seq before and after its read. Host
- * byte order (user space only). */
-enum slim_view_state {
-	SLIM_VIEW_EMPTY = 0,   /* never written */
-	SLIM_VIEW_RUNNING = 1, /* a router serves this host */
-	SLIM_VIEW_AWAY = 2,    /* stopped, maps and programs kept for the next one */
-	SLIM_VIEW_RETIRED = 3, /* stopped for good: sockets it stamped are useless */
-};
-struct slim_view_route {
-	__u32 subnet;
-	__u32 prefix_len;
-	__u32 underlay_ip;
-	__u32 port;
-};
-struct slim_view {
-	__u32 seq;
-	__u32 state; /* enum slim_view_state */
-	/* Changes whenever the owner stamps of earlier sockets stop being
-	 * valid (new maps): libslim drops its pool of pre-stamped sockets. */
-	__u32 epoch;
-	__u32 n_routes;
-	struct slim_view_route routes[SLIM_MAX_ROUTES];
-};
+/* Transitional: libslim/ still includes this header for the view format.
+ * Once every libslim file includes view_format.h (and abi.h) itself, drop
+ * this block; the BPF programs never see it (proto/ is not on their include
+ * path). */
+#if !defined(__bpf__) && __has_include("view_format.h")
+#include "view_format.h"
+#endif
 
 #endif

@@ -2,8 +2,8 @@
  * strict argument parsing, a listening socket, whole-buffer I/O and the
  * "PROG server|client ..." entry point. Error messages start with the
  * program name given to nu_main(). */
-#ifndef SLIM_EXAMPLES_NETUTIL_H
-#define SLIM_EXAMPLES_NETUTIL_H
+#ifndef SLIM_TESTBED_NETUTIL_H
+#define SLIM_TESTBED_NETUTIL_H
 
 #include <netinet/in.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Turns the benchmark suite's raw results into docs/benchmarks/latest.md
-(a Markdown table: metric, host, VXLAN, slim, ratios, issue 3's targets,
+(a Markdown table: metric, host, VXLAN, slim, ratios, the targets,
 pass/miss) and latest.svg (the ratios to host networking as bars).
 
     bench_report.py RESULTS.tsv OUT.md OUT.svg
@@ -265,7 +265,7 @@ def main():
     res = Results(sys.argv[1])
     meta = res.meta
     bars = []
-    rows = ["| metric | host | VXLAN | slim | slim-ipc | slim / host | target (issue 3) | result |",
+    rows = ["| metric | host | VXLAN | slim | slim-ipc | slim / host | target | result |",
             "|---|---|---|---|---|---|---|---|"]
     rows += perf_rows(res, CROSS, "Cross host (c1 on h1 → c2 on h2)", "cross host", PERF_ROWS,
                       bars)
@@ -292,7 +292,7 @@ Made by `sudo bash scripts/bench.sh` (method and knobs: [README.md](README.md)).
 Cells: median (min–max) over the rounds. "slim / host"
 is the ratio of the medians (for the same-host rows: to host loopback); "vs slim-ipc" is
 slim's fast path against the same slim with `SLIM_FASTPATH=0` (a router request per
-connect, the foundation's path). Latency: lower is better; everything else: higher.
+connect, the per-connect router request path). Latency: lower is better; everything else: higher.
 
 {chr(10).join(rows)}
 

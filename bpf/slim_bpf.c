@@ -28,10 +28,11 @@ struct slim_bpf {
 /* The programs attached to the router's cgroup, and the pin names of their
  * links (kept across router restarts). */
 enum cg_prog { CG_SOCKOPS, CG_CONNECT4, CG_GETSOCKNAME4, CG_GETPEERNAME4, CG_BIND4, CG_COUNT };
-/* Pins of older routers (the sockops link kept at a clean stop, the intent
- * map): removed wherever we clean up, so an upgrade does not leave the old
+/* Pin names this router never creates but may find in a pin dir a router of
+ * another version left (a sockops link kept at a clean stop, an "intent"
+ * map): removed wherever we clean up, so an upgrade does not leave that
  * program attached or the pin dir behind. */
-static const char *const legacy[] = {"sockops-link", "intent"};
+static const char *const foreign_pins[] = {"sockops-link", "intent"};
 static const char *const link_names[CG_COUNT] = {
     [CG_SOCKOPS] = "link-sockops",
     [CG_CONNECT4] = "link-connect4",
@@ -92,7 +93,7 @@ static int join_path(char *out, size_t outlen, const char *dir, const char *name
 	return 0;
 }
 
-/* Removes the link pins under dir, ours and older routers' (ignoring
+/* Removes the link pins under dir, ours and foreign_pins (ignoring
  * missing ones). */
 static void unpin_links(const char *dir)
 {
@@ -101,8 +102,8 @@ static void unpin_links(const char *dir)
 	for (int p = 0; p < CG_COUNT; p++)
 		if (join_path(path, sizeof(path), dir, link_names[p]) == 0)
 			unlink(path);
-	for (size_t l = 0; l < sizeof(legacy) / sizeof(legacy[0]); l++)
-		if (join_path(path, sizeof(path), dir, legacy[l]) == 0)
+	for (size_t l = 0; l < sizeof(foreign_pins) / sizeof(foreign_pins[0]); l++)
+		if (join_path(path, sizeof(path), dir, foreign_pins[l]) == 0)
 			unlink(path);
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# The benchmark suite (issue 3): the same work over host networking, the
+# The benchmark suite: the same work over host networking, the
 # VXLAN overlay and slim, on a testbed of its own, alternated in one run with
 # repetitions; writes a Markdown table and an SVG plot.
 #
@@ -13,7 +13,7 @@
 #   --seconds S   length of one measured run (default 3 for connection setup,
 #                 the other parts use S-1, at least 1)
 #   --parts LIST  comma separated, default all of:
-#                   setup      connection setup rate and p50/p99 (bench.sh), all paths
+#                   setup      connection setup rate and p50/p99 (setup-compare.sh), all paths
 #                   listeners  setup rate with 1 / 100 / 10,000 listeners on the server host
 #                   rr         request/response latency on one connection (slim-rr-bench)
 #                   stream     single-stream throughput (slim-rr-bench)
@@ -32,17 +32,18 @@
 # wrong otherwise.
 set -euo pipefail
 TB_PROG=bench-suite.sh
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../testbed/lib.sh
+. "$BENCH_DIR/../testbed/lib.sh"
 # shellcheck source=bench-lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+. "$BENCH_DIR/bench-lib.sh"
 
 usage() {
 	echo "usage: bench-suite.sh [--prefix P] [--rounds R] [--seconds S] [--parts LIST] [--out DIR]" >&2
 	exit 1
 }
 
-PREFIX=bnsuite ROUNDS=3 SECS=3 OUT="$TB_LIB_DIR/../docs/benchmarks"
+PREFIX=bnsuite ROUNDS=3 SECS=3 OUT="$BENCH_DIR/../docs/benchmarks"
 ALL_PARTS=setup,listeners,rr,stream,nginx,pgbench,memory
 PARTS=$ALL_PARTS
 while [[ $# -gt 0 ]]; do
@@ -207,21 +208,21 @@ meta rounds "$ROUNDS"
 meta seconds "$SECS"
 meta seconds2 "$SECS2"
 meta parts "$PARTS"
-meta commit "$(git -C "$TB_LIB_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)"
+meta commit "$(git -C "$BENCH_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
-# ---- connection setup: bench.sh, every path -------------------------------
+# ---- connection setup: setup-compare.sh, every path -----------------------
 
-# bench_pipe ARGS...: bench.sh --report-all ARGS; its output in WORK/bench.out
+# bench_pipe ARGS...: setup-compare.sh --report-all ARGS; its output in WORK/bench.out
 # and, without the BENCH lines, indented on stdout as it comes.
 bench_pipe() {
-	"$TB_LIB_DIR/bench.sh" "$PREFIX" --report-all "$@" 2>"$WORK/bench.err" | tee "$WORK/bench.out" |
+	"$BENCH_DIR/setup-compare.sh" "$PREFIX" --report-all "$@" 2>"$WORK/bench.err" | tee "$WORK/bench.out" |
 		grep --line-buffered -v '^BENCH' | sed -u 's/^/  /'
 }
 
-# bench_into PART SUFFIX ARGS...: runs bench.sh --report-all with ARGS and
+# bench_into PART SUFFIX ARGS...: runs setup-compare.sh --report-all with ARGS and
 # records each path's per-round rates, p50 and p99 as PART metrics
 # setup_rate SUFFIX, setup_p50_us SUFFIX, setup_p99_us SUFFIX; flags the paths
-# bench.sh found unfair.
+# setup-compare.sh found unfair.
 bench_into() {
 	local part=$1 sfx=$2 line path v
 	shift 2
@@ -230,7 +231,7 @@ bench_into() {
 	fg bench_pipe "$@" || true
 	grep -q '^BENCH' "$WORK/bench.out" || {
 		cat "$WORK/bench.err" >&2
-		die "bench.sh $* failed before measuring; its messages are above"
+		die "setup-compare.sh $* failed before measuring; its messages are above"
 	}
 	while read -r line; do
 		path=$(field "$line" path)
@@ -484,7 +485,7 @@ fi
 
 meta elapsed_s $(($(date +%s) - SUITE_START))
 step "report"
-python3 "$TB_LIB_DIR/bench_report.py" "$RESULTS" "$OUT/latest.md" "$OUT/latest.svg" ||
+python3 "$BENCH_DIR/bench_report.py" "$RESULTS" "$OUT/latest.md" "$OUT/latest.svg" ||
 	die "bench_report.py could not write the report (results kept in $RESULTS with SLIM_KEEP=1)"
 cp "$RESULTS" "$OUT/latest.tsv"
 echo "wrote $OUT/latest.md, $OUT/latest.svg and $OUT/latest.tsv (raw values)"

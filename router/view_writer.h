@@ -1,15 +1,15 @@
 /* What the router publishes for the kernel and for libslim: the routes
  * trie (read by the connect4 program) and the view file (mapped read-only
  * by every libslim, see struct slim_view). */
-#ifndef SLIM_ROUTER_VIEW_H
-#define SLIM_ROUTER_VIEW_H
+#ifndef SLIM_ROUTER_VIEW_WRITER_H
+#define SLIM_ROUTER_VIEW_WRITER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "routes.h"
-#include "slim_maps.h"
+#include "view_format.h"
 
 struct view {
 	struct slim_view *m; /* the file, mapped read-write; NULL if not open */

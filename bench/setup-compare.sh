@@ -3,7 +3,7 @@
 # Connection-setup benchmark on a testbed made by testbed.sh (and, for the
 # slim paths, routers started by slim-env.sh).
 #
-#   bench.sh PREFIX [--rounds R] [--seconds S] [--conns N] [--modes LIST]
+#   setup-compare.sh PREFIX [--rounds R] [--seconds S] [--conns N] [--modes LIST]
 #                   [--listeners N] [--report-all]
 #
 # Paths (LIST is comma separated; "all" = every path below, the routers must
@@ -36,14 +36,14 @@
 # Programs: SLIM_SETUP_BENCH, SLIM_RUN, SLIMCTL, SLIM_LISTEN_MANY or
 # SLIM_BIN_DIR (see lib.sh).
 set -euo pipefail
-TB_PROG=bench.sh
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+TB_PROG=setup-compare.sh
+# shellcheck source=../testbed/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../testbed/lib.sh"
 # shellcheck source=bench-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 
 usage() {
-	echo "usage: bench.sh PREFIX [--rounds R] [--seconds S] [--conns N] [--modes LIST]" \
+	echo "usage: setup-compare.sh PREFIX [--rounds R] [--seconds S] [--conns N] [--modes LIST]" \
 		"[--listeners N] [--report-all]" >&2
 	exit 1
 }
@@ -92,7 +92,7 @@ auto)
 		MODES=$ALL_MODES
 	else
 		MODES=host,vxlan,host-local,bridge-local
-		echo "bench.sh: routers of $TB_PREFIX not answering: skipping the slim paths" >&2
+		echo "setup-compare.sh: routers of $TB_PREFIX not answering: skipping the slim paths" >&2
 	fi
 	;;
 all)
@@ -247,7 +247,7 @@ for m in "${MODE_LIST[@]}"; do
 	[[ -z $why ]] || bad+=("$why")
 done
 if ((${#bad[@]})); then
-	printf 'bench.sh: FAILED: %s\n' "${bad[@]}" >&2
+	printf 'setup-compare.sh: FAILED: %s\n' "${bad[@]}" >&2
 	if ((REPORT_ALL)); then
 		cat "$WORK/summary"
 		die "the table above is not a fair comparison (valid=0 on the BENCH lines of the paths named above)"
