@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
@@ -43,12 +44,14 @@ int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t
 void slim_wire_drop_fd(int fd)
 {
 	/* l_onoff 0: the close returns at once whatever the sender set. Not a
-	 * socket (ENOTSOCK) or not one with lingering: nothing to disarm. */
+	 * socket (ENOTSOCK) or not one with lingering: nothing to disarm.
+	 * Raw system calls: inside libslim, the libc names are libslim's own
+	 * hooks, and this runs with the channel lock held. */
 	static const struct linger off = {.l_onoff = 0, .l_linger = 0};
 	int e = errno;
 
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
-	close(fd);
+	(void)syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+	(void)syscall(SYS_close, fd);
 	errno = e;
 }
 

@@ -1,0 +1,139 @@
+/* What libslim knows about each file descriptor of the process: one tagged
+ * kind per fd, each with its own payload. Every hook reads the fd's state
+ * and switches over its kind. */
+#ifndef LIBSLIM_FDTABLE_H
+#define LIBSLIM_FDTABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+
+enum fd_kind {
+	/* Not ours (unknown, UDP, a listening container socket, given up):
+	 * every call goes straight to libc. */
+	FD_PLAIN = 0,
+	/* The app's own TCP socket in the container (AF_INET, or AF_INET6
+	 * dual stack), not decided yet: a connect to an overlay address or a
+	 * listen on the container's vip can still put a host socket under
+	 * it. */
+	FD_CONTAINER,
+	/* A host socket from the pool, stamped for this container, unused:
+	 * an overlay connect needs nothing more, anything else puts a
+	 * container socket in its place first. */
+	FD_POOLED,
+	/* A pool socket the app bound to its vip or 0.0.0.0: the bind4
+	 * program moved it to the reserved port, and it becomes the listener
+	 * itself at listen(). */
+	FD_HOST_BOUND,
+	/* A host socket connecting (or connected) to an overlay peer. */
+	FD_CLIENT,
+	/* A host listener for one of the container's virtual ports. */
+	FD_LISTENER,
+	/* A connection accepted from a slim listener. */
+	FD_ACCEPTED,
+};
+
+/* A container socket bound as the app asked, which holds the app's port in
+ * the container while a host socket listens for it. ino is the low 32 bits
+ * of its inode (0: none), so that a number the app closed and reused is
+ * never taken for it. */
+struct slim_resv {
+	int fd;
+	uint32_t ino;
+};
+
+/* opts, wherever it appears: the carried options the app set (swap.h bits),
+ * which a swap replays on the socket that takes the fd's place. */
+struct fd_container {
+	uint32_t opts;
+	bool bound;
+	struct slim_ep addr; /* bound: the address the app bound to */
+};
+
+struct fd_pooled {
+	uint32_t opts;
+	uint32_t epoch; /* the view epoch of its stamps */
+};
+
+struct fd_host_bound {
+	uint32_t opts;
+	struct slim_ep addr; /* the app's address: 0.0.0.0 or the vip, and the port */
+	struct slim_resv resv;
+};
+
+struct fd_client {
+	uint32_t opts;
+	struct slim_ep peer; /* the virtual destination */
+};
+
+struct fd_listener {
+	struct slim_ep local; /* the address the app bound (0.0.0.0 or vip):vport */
+	bool reuse;	      /* the app's socket had SO_REUSEADDR (timewait.c) */
+	struct slim_resv resv;
+};
+
+struct fd_accepted {
+	struct slim_ep local; /* its listener's */
+	bool reuse;	      /* its listener's SO_REUSEADDR */
+	bool fin_first;	      /* a shutdown sent our FIN before the peer's came */
+};
+
+struct fd_state {
+	enum fd_kind kind;
+	/* The app created it AF_INET6: once an AF_INET host socket carries it
+	 * (CLIENT, LISTENER, ACCEPTED), its names are shown v4-mapped. */
+	bool v6;
+	uint64_t ino; /* the socket's inode when the state was recorded */
+	union {
+		struct fd_container container;
+		struct fd_pooled pooled;
+		struct fd_host_bound host_bound;
+		struct fd_client client;
+		struct fd_listener listener;
+		struct fd_accepted accepted;
+	} u;
+};
+
+/* The reservation a state carries (HOST_BOUND, LISTENER), or NULL. */
+struct slim_resv *fd_state_resv(struct fd_state *st);
+
+/* The carried-options mask of a state that has one (CONTAINER, POOLED,
+ * HOST_BOUND, CLIENT), or NULL. */
+uint32_t *fd_state_opts(struct fd_state *st);
+
+/* Records st for fd (fd >= 0). Returns 0, or -1 if fd is beyond the table or
+ * memory for it could not be mapped: then fd simply stays plain. Not
+ * async-signal-safe (may mmap); lock-free. Preserves errno. */
+int fdtable_set(int fd, const struct fd_state *st);
+
+/* Copies fd's recorded state into st (kind FD_PLAIN if none). Lock-free and
+ * never allocates. Does not check that the record is still current. */
+void fdtable_get(int fd, struct fd_state *st);
+
+/* Forgets fd. Async-signal-safe: one atomic store at most. */
+void fdtable_clear(int fd);
+
+/* Like fdtable_get, but verifies that fd is still the socket the record was
+ * made for (same inode); a stale record (the fd was closed behind our back,
+ * e.g. by close_range or dup2, and the number reused) is cleared and plain is
+ * returned. Preserves errno. */
+void fdtable_lookup(int fd, struct fd_state *st);
+
+/* Takes fd's reservation out of its record (so that exactly one close
+ * releases it), or returns one with ino 0 if it has none.
+ * Async-signal-safe: for close. */
+struct slim_resv fdtable_take_resv(int fd);
+
+/* In a forked child: forgets entries another thread of the parent left
+ * mid-write (that thread does not exist in the child). */
+void fdtable_fork_child(void);
+
+/* The TCP state of fd (TCP_INFO: TCP_ESTABLISHED...), TCP_CLOSE if it has
+ * none to report. Preserves errno. Async-signal-safe. */
+int fd_tcp_state(int fd);
+
+/* The inode of fd, or 0 if fstat fails. Preserves errno. */
+uint64_t fd_inode(int fd);
+
+#endif

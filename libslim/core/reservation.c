@@ -1,0 +1,109 @@
+#define _GNU_SOURCE
+#include "reservation.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+
+#include "highfd.h"
+#include "real.h"
+#include "swap.h"
+
+bool slim_resv_ours(struct slim_resv r)
+{
+	return r.ino && (uint32_t)fd_inode(r.fd) == r.ino;
+}
+
+void slim_resv_close(struct slim_resv r)
+{
+	if (slim_resv_ours(r))
+		real_close(r.fd);
+}
+
+bool slim_resv_affordable(int fd)
+{
+	struct rlimit rl;
+	int saved = errno;
+	bool ok = getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+		  (rlim_t)fd < rl.rlim_cur / 2;
+
+	errno = saved;
+	return ok;
+}
+
+int slim_resv_bind(int app_fd, const struct sockaddr *addr, socklen_t len, struct slim_resv *r,
+		   uint16_t *port)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0)
+		return -1;
+	slim_copy_reuse(app_fd, fd);
+	if (real_bind(fd, addr, len) < 0 ||
+	    real_getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
+		e = errno;
+		real_close(fd);
+		errno = e;
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	r->fd = fd;
+	r->ino = (uint32_t)fd_inode(fd);
+	return 0;
+}
+
+void slim_resv_move_high(struct slim_resv *r)
+{
+	r->fd = slim_move_fd(r->fd, slim_high_base());
+}
+
+struct slim_resv slim_resv_hold(struct slim_resv old, bool *app_reuse)
+{
+	struct slim_resv none = {.fd = -1, .ino = 0}, held;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd, one = 1, reuse = 0, reuseport = 0;
+	socklen_t rl = sizeof(reuse);
+
+	if (!slim_resv_ours(old) || real_getsockname(old.fd, (struct sockaddr *)&sin, &sl) < 0)
+		return none;
+	(void)getsockopt(old.fd, SOL_SOCKET, SO_REUSEADDR, &reuse, &rl);
+	*app_reuse = reuse != 0;
+	fd = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return old;
+	/* SO_REUSEPORT stays: other sockets of the app's reuseport group may
+	 * still bind the port, as they could with its listener there. */
+	rl = sizeof(reuseport);
+	if (getsockopt(old.fd, SOL_SOCKET, SO_REUSEPORT, &reuseport, &rl) == 0 && reuseport)
+		(void)real_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	real_close(old.fd);
+	if (real_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		if (reuse)
+			(void)real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (real_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+			real_close(fd);
+			return none;
+		}
+	}
+	held.fd = fd;
+	held.ino = (uint32_t)fd_inode(fd);
+	slim_resv_move_high(&held);
+	return held;
+}
+
+int slim_resv_swap_in(int fd, struct fd_state *st)
+{
+	struct fd_host_bound hb = st->u.host_bound;
+
+	if (!slim_resv_ours(hb.resv))
+		return slim_unswap(fd, st);
+	if (slim_swap(fd, hb.resv.fd, hb.opts) < 0)
+		return -1;
+	*st = (struct fd_state){.kind = FD_CONTAINER, .v6 = st->v6, .ino = fd_inode(fd)};
+	st->u.container = (struct fd_container){.opts = hb.opts, .bound = true, .addr = hb.addr};
+	fdtable_set(fd, st);
+	return 0;
+}

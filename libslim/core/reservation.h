@@ -1,0 +1,56 @@
+/* The reservation: a container socket bound as the app asked, which keeps a
+ * host listener's port taken in the container (EADDRINUSE, EACCES and port
+ * 0 are the container's own answers, and every later bind of the port is
+ * refused as a listener refuses it). It lives in the fd table of the
+ * process, above the app's usual numbers (highfd.h), and is closed with
+ * the listener (or kept while a TIME_WAIT would hold the port: timewait.h). */
+#ifndef LIBSLIM_RESERVATION_H
+#define LIBSLIM_RESERVATION_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "fdtable.h"
+
+/* True if r.fd still is that reservation (r.ino 0: none). */
+bool slim_resv_ours(struct slim_resv r);
+
+/* Closes reservation r if its fd still is it. Async-signal-safe. */
+void slim_resv_close(struct slim_resv r);
+
+/* A reservation costs the app a second fd per listener. It is made while
+ * the listener's own fd is in the lower half of the fd limit: an app with
+ * thousands of listeners must not run out of fds where the plain network
+ * would not; past that point its listeners do not hold their container
+ * port (the overlay itself is unaffected). Preserves errno. */
+bool slim_resv_affordable(int fd);
+
+/* Binds a new reservation to the app's address (addr, len), with
+ * SO_REUSEADDR/SO_REUSEPORT as the app set them on app_fd. Returns 0 with
+ * *r and the port it got in *port (the container's pick for port 0); or
+ * -1 with errno: the container's verdict on the address. */
+int slim_resv_bind(int app_fd, const struct sockaddr *addr, socklen_t len, struct slim_resv *r,
+		   uint16_t *port);
+
+/* Moves r above the app's usual fd numbers (its number changes). */
+void slim_resv_move_high(struct slim_resv *r);
+
+/* Once the host socket listens, the reservation must refuse every other
+ * bind of the port in the container, with SO_REUSEADDR or not, as a
+ * listener does. A bound socket with SO_REUSEADDR would let another
+ * SO_REUSEADDR socket share the port (and the kernel remembers the first
+ * owner's SO_REUSEADDR in the port's bucket), so it is bound again without
+ * it; if that fails (a TIME_WAIT of the container's own on the port), with
+ * the app's flags. Returns the new reservation (ino 0: the port is not
+ * held; the listener works, the container just does not see the port as
+ * taken). *app_reuse: whether the app set SO_REUSEADDR. */
+struct slim_resv slim_resv_hold(struct slim_resv old, bool *app_reuse);
+
+/* A bound pool socket (HOST_BOUND) that the app uses for something else
+ * than listening (a connect from a chosen source port): its reservation,
+ * bound as the app asked, takes the fd's place (a fresh container socket
+ * if the reservation is gone). *st becomes FD_CONTAINER, bound. Returns 0,
+ * or -1 with errno. */
+int slim_resv_swap_in(int fd, struct fd_state *st);
+
+#endif

@@ -1,0 +1,25 @@
+/* TIME_WAIT as the container would see it. */
+#ifndef LIBSLIM_TIMEWAIT_H
+#define LIBSLIM_TIMEWAIT_H
+
+#include <stdint.h>
+
+#include "common.h"
+#include "fdtable.h"
+
+/* Records nfd, just accepted from the slim listener l. Preserves errno. */
+void slim_note_accepted(int nfd, const struct fd_state *l);
+
+/* close() of fd, whose record was st (taken before it was cleared) and
+ * whose reservation, if any, is resv (fdtable_take_resv). An
+ * accepted socket we close first notes a TIME_WAIT on its listener's port;
+ * a listener whose port has one keeps its reservation (as a TIME_WAIT
+ * would: SO_REUSEADDR as the app's listener had it) until it ends, else the
+ * reservation is closed. Async-signal-safe. */
+void slim_tw_closing(int fd, const struct fd_state *st, struct slim_resv resv);
+
+/* Closes the kept reservations whose TIME_WAIT ended. Cheap when there is
+ * nothing to do. For bind and listen. */
+void slim_tw_sweep(void);
+
+#endif
