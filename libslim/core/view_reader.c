@@ -77,8 +77,8 @@ void slim_view_read(const uint32_t *ip, struct view_snap *s)
 		if (s1 & 1)
 			continue;
 		n = ip ? v->n_routes : 0;
-		if (n > SLIM_MAX_ROUTES)
-			n = SLIM_MAX_ROUTES;
+		if (n > SLIM_VIEW_MAX_ROUTES)
+			n = SLIM_VIEW_MAX_ROUTES;
 		for (uint32_t i = 0; i < n && !got.overlay; i++) {
 			const struct slim_view_route *r = &v->routes[i];
 			uint32_t plen = r->prefix_len > 32 ? 32 : r->prefix_len;
