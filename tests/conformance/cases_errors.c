@@ -228,6 +228,97 @@ static void getsockname_edge(void)
 	close(s);
 }
 
+/* A connection to ip:port over family: AF_INET, or AF_INET6 to the
+ * v4-mapped address (the dual-stack client). Prints "LABEL connect: -1
+ * ENAME" and returns -1 on failure. */
+static int dial_family(const char *label, int family, struct in_addr ip, int port)
+{
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+	int fd, e;
+
+	if (family == AF_INET)
+		return dial(label, ip, port, 0);
+	s6.sin6_addr.s6_addr[10] = 0xff;
+	s6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&s6.sin6_addr.s6_addr[12], &ip, 4);
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&s6, sizeof(s6)) == 0)
+		return fd;
+	e = errno;
+	say("%s connect: -1 %s", label, ename(e));
+	close(fd);
+	return -1;
+}
+
+/* "WHO: WHAT" into buf. */
+static const char *lbl(char *buf, size_t cap, const char *who, const char *what)
+{
+	snprintf(buf, cap, "%s: %s", who, what);
+	return buf;
+}
+
+/* Names of a client that wrote and then shut down its sending side.
+ * While the peer is open, the connection lives on in FIN_WAIT1/FIN_WAIT2
+ * and getpeername still reports the peer. Once the peer's FIN has come,
+ * the socket itself is closed (TIME_WAIT carries on without it):
+ * getpeername fails with ENOTCONN, getsockname still reports the address
+ * and port it had. The hold server answers our EOF but never closes
+ * first, so the first state lasts as long as the case needs it; the sink
+ * closes at EOF, so reading its EOF is the second state. */
+static void names_half_closed(const char *who, int family, struct in_addr ip)
+{
+	struct linger abort_close = {.l_onoff = 1, .l_linger = 0};
+	char buf[1000], line[64], l[96];
+	uint16_t port;
+	bool same;
+	int fd;
+
+	memset(buf, 'x', sizeof(buf));
+	fd = dial_family(lbl(l, sizeof(l), who, "dial hold"), family, ip, PORT_HOLD);
+	if (fd >= 0) {
+		RET(lbl(l, sizeof(l), who, "write 1000"), write(fd, buf, sizeof(buf)));
+		RET(lbl(l, sizeof(l), who, "shutdown SHUT_WR"), shutdown(fd, SHUT_WR));
+		say_name(lbl(l, sizeof(l), who, "getpeername after SHUT_WR"), fd, true);
+		say_name(lbl(l, sizeof(l), who, "getsockname after SHUT_WR"), fd, false);
+		if (read_line(fd, line, sizeof(line), CONF_WAIT_MS) > 0)
+			say("%s: peer says: %.*s", who, (int)strcspn(line, "\n"), line);
+		else
+			say("%s: peer says nothing: %s", who, ename(errno));
+		say_name(lbl(l, sizeof(l), who, "getpeername, peer still open"), fd, true);
+		say_name(lbl(l, sizeof(l), who, "getsockname, peer still open"), fd, false);
+		/* A reset ends the hold server's side at once. */
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
+		close(fd);
+	}
+	fd = dial_family(lbl(l, sizeof(l), who, "dial sink"), family, ip, PORT_SINK);
+	if (fd < 0)
+		return;
+	port = say_name(lbl(l, sizeof(l), who, "getsockname connected"), fd, false);
+	RET(lbl(l, sizeof(l), who, "write 1000"), write(fd, buf, sizeof(buf)));
+	RET(lbl(l, sizeof(l), who, "shutdown SHUT_WR"), shutdown(fd, SHUT_WR));
+	if (read_line(fd, line, sizeof(line), CONF_WAIT_MS) > 0)
+		say("%s: sink says: %.*s", who, (int)strcspn(line, "\n"), line);
+	else
+		say("%s: sink says nothing: %s", who, ename(errno));
+	(void)wait_ready(fd, POLLIN, CONF_WAIT_MS);
+	RET(lbl(l, sizeof(l), who, "read EOF"), read(fd, line, sizeof(line)));
+	say_name(lbl(l, sizeof(l), who, "getpeername after the peer's FIN"), fd, true);
+	same =
+	    say_name(lbl(l, sizeof(l), who, "getsockname after the peer's FIN"), fd, false) == port;
+	say("%s: same port after the peer's FIN: %s", who, same ? "yes" : "no");
+	close(fd);
+}
+
+static void getpeername_after_shut_wr(void)
+{
+	names_half_closed("far", AF_INET, conf.far);
+	if (conf.near.s_addr)
+		names_half_closed("near", AF_INET, conf.near);
+	else
+		say("no near server");
+	names_half_closed("far v6", AF_INET6, conf.far);
+}
+
 static void unconnected_io(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -354,6 +445,9 @@ const struct conf_case conf_cases_errors[] = {
      getpeername_edge},
     {"errors.getsockname_edge", "getsockname: the same, plus a bound unconnected socket",
      getsockname_edge},
+    {"errors.getpeername_after_shut_wr",
+     "names after our SHUT_WR with the peer open, then after its FIN (far, near, v4-mapped)",
+     getpeername_after_shut_wr},
     {"errors.unconnected_io", "send/recv/read/write on an unconnected socket", unconnected_io},
     {"errors.large_transfer", "4 MiB written then half-close: the peer counts every byte",
      large_transfer},

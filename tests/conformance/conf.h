@@ -27,6 +27,7 @@ enum {
 	PORT_SINK = 7005,    /* read until EOF, then write "got N\n" and close */
 	PORT_GREET = 7006,   /* write "hello\n", shutdown(SHUT_WR), read until EOF, close */
 	PORT_WHOAMI = 7007,  /* write what accept/getpeername/getsockname said, wait EOF */
+	PORT_HOLD = 7008,    /* read until EOF, write "got N\n", stay open until reset */
 	PORT_FULL = 7009,    /* backlog 0, filled by the server itself, never accepts */
 };
 

@@ -103,6 +103,22 @@ static void serve_sink(int fd)
 	(void)write_all(fd, line, (size_t)n);
 }
 
+/* The client half-closes and this end stays open: "got N\n" answers its
+ * EOF, then the connection is kept until the client resets it (poll
+ * reports POLLHUP/POLLERR whatever was asked for) or SERVE_IDLE_MS pass.
+ * So the client's socket stays in FIN_WAIT2 for as long as the case looks
+ * at it; a peer that closes at EOF races every call made after shutdown. */
+static void serve_hold(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = 0};
+	int r;
+
+	serve_sink(fd);
+	do
+		r = poll(&p, 1, SERVE_IDLE_MS);
+	while (r < 0 && errno == EINTR);
+}
+
 static void serve_greet(int fd)
 {
 	(void)write_all(fd, "hello\n", 6);
@@ -291,6 +307,9 @@ static void *conn_thread(void *arg)
 	case PORT_WHOAMI:
 		serve_whoami(c->fd, &c->peer);
 		break;
+	case PORT_HOLD:
+		serve_hold(c->fd);
+		break;
 	}
 	close(c->fd);
 	free(c);
@@ -351,8 +370,8 @@ static int listen_port(int port, int backlog)
 
 int main(int argc, char **argv)
 {
-	static const int ports[] = {PORT_CONTROL, PORT_ECHO,  PORT_CLOSE, PORT_RESET,
-				    PORT_SINK,	  PORT_GREET, PORT_WHOAMI};
+	static const int ports[] = {PORT_CONTROL, PORT_ECHO,  PORT_CLOSE,  PORT_RESET,
+				    PORT_SINK,	  PORT_GREET, PORT_WHOAMI, PORT_HOLD};
 	const char *why = NULL;
 	int full, filled = 0;
 
