@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/mman.h>
@@ -159,20 +160,18 @@ struct slim_resv *fd_state_resv(struct fd_state *st)
 	}
 }
 
+/* The kinds that may still be swapped carry the app's options, as the
+ * first member of their payload. */
+#define KINDS_WITH_OPTS                                                                            \
+	(1u << FD_CONTAINER | 1u << FD_POOLED | 1u << FD_HOST_BOUND | 1u << FD_CLIENT)
+_Static_assert(offsetof(struct fd_container, opts) == 0 && offsetof(struct fd_pooled, opts) == 0 &&
+		   offsetof(struct fd_host_bound, opts) == 0 &&
+		   offsetof(struct fd_client, opts) == 0,
+	       "opts leads every payload that has it");
+
 uint32_t *fd_state_opts(struct fd_state *st)
 {
-	switch (st->kind) {
-	case FD_CONTAINER:
-		return &st->u.container.opts;
-	case FD_POOLED:
-		return &st->u.pooled.opts;
-	case FD_HOST_BOUND:
-		return &st->u.host_bound.opts;
-	case FD_CLIENT:
-		return &st->u.client.opts;
-	default:
-		return NULL;
-	}
+	return (KINDS_WITH_OPTS >> st->kind) & 1u ? (uint32_t *)(void *)&st->u : NULL;
 }
 
 static uint64_t pack_resv(struct slim_resv r)
