@@ -27,7 +27,16 @@ struct slim_bpf {
 
 /* The programs attached to the router's cgroup, and the pin names of their
  * links (kept across router restarts). */
-enum cg_prog { CG_SOCKOPS, CG_CONNECT4, CG_GETSOCKNAME4, CG_GETPEERNAME4, CG_BIND4, CG_COUNT };
+enum cg_prog {
+	CG_SOCKOPS,
+	CG_CONNECT4,
+	CG_GETSOCKNAME4,
+	CG_GETPEERNAME4,
+	CG_BIND4,
+	CG_GETSOCKOPT,
+	CG_SETSOCKOPT,
+	CG_COUNT
+};
 /* Pin names this router never creates but may find in a pin dir a router of
  * another version left (a sockops link kept at a clean stop, an "intent"
  * map): removed wherever we clean up, so an upgrade does not leave that
@@ -39,6 +48,8 @@ static const char *const link_names[CG_COUNT] = {
     [CG_GETSOCKNAME4] = "link-getsockname4",
     [CG_GETPEERNAME4] = "link-getpeername4",
     [CG_BIND4] = "link-bind4",
+    [CG_GETSOCKOPT] = "link-getsockopt",
+    [CG_SETSOCKOPT] = "link-setsockopt",
 };
 
 /* Pin file names under the pin directory, indexed by enum slim_map. */
@@ -47,7 +58,18 @@ static const char *const map_names[SLIM_MAP_COUNT] = {
     [SLIM_MAP_OWNER] = "owner",
     [SLIM_MAP_PEER] = "peer",
     [SLIM_MAP_ROUTES] = "routes",
+    /* optional in a reused pin set (map_optional) */
+    [SLIM_MAP_APP_OPTS] = "app_opts",
 };
+
+/* app_opts holds only what apps set (no record reads as the options'
+ * defaults), so a pin set without it, left by a router that had no such
+ * map, is still reused, with a fresh, empty app_opts: the listeners it
+ * keeps alive survive the upgrade. Every other map is required. */
+static bool map_optional(enum slim_map m)
+{
+	return m == SLIM_MAP_APP_OPTS;
+}
 
 static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
 {
@@ -60,6 +82,10 @@ static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
 		return b->skel->progs.slim_getsockname4;
 	case CG_BIND4:
 		return b->skel->progs.slim_bind4;
+	case CG_GETSOCKOPT:
+		return b->skel->progs.slim_getsockopt;
+	case CG_SETSOCKOPT:
+		return b->skel->progs.slim_setsockopt;
 	default:
 		return b->skel->progs.slim_getpeername4;
 	}
@@ -76,6 +102,10 @@ static struct bpf_link **link_of(const struct slim_bpf *b, enum cg_prog p)
 		return &b->skel->links.slim_getsockname4;
 	case CG_BIND4:
 		return &b->skel->links.slim_bind4;
+	case CG_GETSOCKOPT:
+		return &b->skel->links.slim_getsockopt;
+	case CG_SETSOCKOPT:
+		return &b->skel->links.slim_setsockopt;
 	default:
 		return &b->skel->links.slim_getpeername4;
 	}
@@ -129,6 +159,8 @@ static struct bpf_map *map_of(const struct slim_bpf *b, enum slim_map m)
 		return b->skel->maps.peer;
 	case SLIM_MAP_ROUTES:
 		return b->skel->maps.routes;
+	case SLIM_MAP_APP_OPTS:
+		return b->skel->maps.app_opts;
 	default:
 		return NULL;
 	}
@@ -199,6 +231,10 @@ static struct slim_bpf *load(const char *reuse_dir, char *err, size_t errlen)
 		struct bpf_map *map = map_of(b, (enum slim_map)m);
 		int fd = -1;
 
+		if (map_optional((enum slim_map)m) &&
+		    pin_path(path, sizeof(path), reuse_dir, (enum slim_map)m) == 0 &&
+		    access(path, F_OK) != 0)
+			continue; /* not pinned: a fresh one next to the reused maps */
 		if (pin_path(path, sizeof(path), reuse_dir, (enum slim_map)m) ||
 		    (fd = bpf_obj_get(path)) < 0) {
 			snprintf(err, errlen, "cannot open pinned map %s: %s (%s)", path,
@@ -253,14 +289,19 @@ struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, ch
 				       size_t errlen)
 {
 	char path[PATH_MAX];
-	int present = 0;
+	int present = 0, required = 0;
 
 	*pins = SLIM_PINS_NONE;
-	for (int m = 0; m < SLIM_MAP_COUNT; m++)
-		if (pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0 &&
-		    access(path, F_OK) == 0)
-			present++;
-	if (present == SLIM_MAP_COUNT) {
+	for (int m = 0; m < SLIM_MAP_COUNT; m++) {
+		bool here = pin_path(path, sizeof(path), dir, (enum slim_map)m) == 0 &&
+			    access(path, F_OK) == 0;
+
+		if (!map_optional((enum slim_map)m)) {
+			required++;
+			present += here;
+		}
+	}
+	if (present == required) {
 		*pins = SLIM_PINS_REUSED;
 		return load(dir, err, errlen);
 	}

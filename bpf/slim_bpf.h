@@ -12,6 +12,7 @@ enum slim_map {
 	SLIM_MAP_OWNER,	    /* sk_storage slim_owner (identity + destination) */
 	SLIM_MAP_PEER,	    /* sk_storage slim_peer */
 	SLIM_MAP_ROUTES,    /* LPM trie slim_route_key -> slim_route_val */
+	SLIM_MAP_APP_OPTS,  /* sk_storage slim_app_opts (optional in a reused pin set) */
 	SLIM_MAP_COUNT
 };
 
@@ -29,16 +30,17 @@ enum slim_pins {
 /* Like slim_bpf_load, but if dir already holds the pins of all the maps
  * (a previous router of this host left them because apps still listen),
  * the programs are loaded against those very maps (bpf_map__reuse_fd before
- * load), so existing listeners, owner and peer storage stay valid. Each
- * pinned map must match this build's definition (type, key and value size,
- * max entries, flags), else it fails naming dir. Some but not all pins: they
- * are removed and fresh maps made. *pins says which case it was. Returns
+ * load), so existing listeners, owner, peer and app_opts storage stay
+ * valid. app_opts alone may be missing (a fresh one is made). Each pinned
+ * map must match this build's definition (type, key and value size, max
+ * entries, flags), else it fails naming dir. Some but not all of the
+ * others: they are removed and fresh maps made. *pins says which case it was. Returns
  * NULL with one line in err on failure. */
 struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, char *err,
 				       size_t errlen);
 
-/* Attaches the cgroup programs (sockops, connect4, getsockname4,
- * getpeername4) to the cgroup, each by a bpf_link that goes away when the
+/* Attaches the cgroup programs (sockops, connect4, bind4, getsockname4,
+ * getpeername4, getsockopt, setsockopt) to the cgroup, each by a bpf_link that goes away when the
  * process exits unless pinned (slim_bpf_keep_attached). Links a previous
  * router pinned in the reused pin dir are taken over in place, so the
  * cgroup is never without them. Returns 0, or -1 with a reason in err. */

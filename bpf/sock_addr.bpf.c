@@ -16,11 +16,7 @@
 #include <bpf/bpf_endian.h>
 #include "slim_maps.h"
 #include "storage.bpf.h"
-
-/* Not in vmlinux.h (uapi macros). */
-#define SOL_SOCKET 1
-#define SO_REUSEADDR 2
-#define SO_REUSEPORT 15
+#include "sockopt.bpf.h"
 
 /* Runs before tcp_v4_connect. Returns 1 to let the connect go on (to the
  * rewritten address), 0 to refuse it with EPERM: a host socket the router
@@ -66,9 +62,13 @@ int slim_connect4(struct bpf_sock_addr *ctx)
  * this host instead, with SO_REUSEPORT, which puts it in the reserved
  * port's reuseport group when it listens; the address the app bound is
  * recorded for getsockname and for sockops, which files the listener at
- * listen(). Any other bind of a stamped socket (a client's source port:
- * 0.0.0.0:port) goes on untouched. Returns 1, or 0 (EPERM) when the
- * container's own host has no route (the router is being reconfigured). */
+ * listen(). A client's chosen source port (0.0.0.0:port, libslim binds it
+ * before the connect) gets SO_REUSEADDR: host ports are shared by every
+ * container of the host, and a TIME_WAIT another connection left there
+ * must not block the bind. Any other bind of a stamped socket goes on
+ * untouched. The options set here read back as the app set them
+ * (sockopt.bpf.c). Returns 1, or 0 (EPERM) when the container's own host
+ * has no route (the router is being reconfigured). */
 SEC("cgroup/bind4")
 int slim_bind4(struct bpf_sock_addr *ctx)
 {
@@ -82,7 +82,13 @@ int slim_bind4(struct bpf_sock_addr *ctx)
 	if (!sk || ctx->user_family != 2)
 		return 1;
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
-	if (!o || (ip != o->vip && ip != SLIM_BIND_ANY_MARK))
+	if (!o)
+		return 1;
+	if (ip == 0 && ctx->user_port) {
+		bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		return 1;
+	}
+	if (ip != o->vip && ip != SLIM_BIND_ANY_MARK)
 		return 1;
 	key.subnet = o->vip;
 	rv = bpf_map_lookup_elem(&routes, &key);

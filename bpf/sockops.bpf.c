@@ -11,10 +11,9 @@
 #include <bpf/bpf_endian.h>
 #include "slim_maps.h"
 #include "storage.bpf.h"
+#include "sockopt.bpf.h"
 
 /* Not in vmlinux.h (they are macros in the uapi headers). */
-#define SOL_TCP 6
-#define TCP_SAVE_SYN 27
 #define TCPHDR_SYN 0x02
 #define TCPHDR_ACK 0x10
 

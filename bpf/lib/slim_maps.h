@@ -73,6 +73,22 @@ struct slim_peer {
 	__u16 pad;
 };
 
+/* app_opts sk_storage: the values the app itself gave the options slim
+ * sets on its sockets for its own use (bind4: SO_REUSEADDR and SO_REUSEPORT
+ * on a listener, SO_REUSEADDR on a client's chosen source port; sockops:
+ * TCP_SAVE_SYN on every listener; the router: all three on the listeners
+ * it makes). Written by the setsockopt program when the app sets one of
+ * them on a stamped (owner) or accepted (peer) socket; reported by the
+ * getsockopt program instead of the kernel's value. No record reads as
+ * all zero, each option's default. A listener's record is copied to the
+ * sockets it accepts (BPF_F_CLONE), as the kernel copies the options. */
+struct slim_app_opts {
+	__u8 reuseaddr; /* SO_REUSEADDR: 0 or 1 */
+	__u8 reuseport; /* SO_REUSEPORT: 0 or 1 */
+	__u8 save_syn;	/* TCP_SAVE_SYN: 0, 1 or 2 */
+	__u8 pad;
+};
+
 #define SLIM_MAX_LISTENERS 65536
 
 /* routes LPM trie: virtual subnet -> the host that owns it. Written by the

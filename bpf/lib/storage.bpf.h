@@ -22,6 +22,17 @@ struct {
 	__type(value, struct slim_peer);
 } peer SEC(".maps") __weak;
 
+/* app_opts: the app's own values of the options slim sets for its own use
+ * (struct slim_app_opts), on stamped and accepted sockets (sockopt.bpf.c).
+ * BPF_F_CLONE: the kernel copies a listener's record to every socket it
+ * accepts (sk_clone_lock), as it copies the options themselves. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct slim_app_opts);
+} app_opts SEC(".maps") __weak;
+
 /* routes: virtual subnet -> owning host (router writes, connect4 reads). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

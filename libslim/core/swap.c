@@ -19,8 +19,8 @@
  * before SO_PRIORITY: setting the TOS also sets the priority). Only those
  * the app set are copied: copying a default would pin it (a SO_SNDBUF
  * copied from the container's defaults would turn off autotuning), and
- * SO_REUSEADDR/SO_REUSEPORT are not carried at all (they matter for bind,
- * which the container socket or the router already did). */
+ * SO_REUSEADDR, SO_REUSEPORT and TCP_SAVE_SYN are carried apart
+ * (slim_copy_reuse). */
 enum opt_kind { O_INT, O_BUF, O_TIMEVAL, O_LINGER, O_NAME };
 static const struct {
 	int level, name;
@@ -135,18 +135,25 @@ fail:
 /* A container socket that takes over for a bind must have SO_REUSEADDR and
  * SO_REUSEPORT as the app set them: they decide whether the bind succeeds
  * (and leave their mark on the connections the socket accepts, whose
- * TIME_WAIT keeps it). Swaps towards host sockets do not carry them (see
- * opts[]). */
+ * TIME_WAIT keeps it). A host socket that takes over gets them too, and
+ * TCP_SAVE_SYN, the third option slim sets on its own sockets, goes both
+ * ways with them, so that all three read back as the app set them: on host
+ * sockets the sockopt programs record them and never let them undo what
+ * slim set. Only options that are on are copied (off is every socket's
+ * default). */
 void slim_copy_reuse(int from, int to)
 {
-	static const int names[] = {SO_REUSEADDR, SO_REUSEPORT};
+	static const struct {
+		int level, name;
+	} names[] = {
+	    {SOL_SOCKET, SO_REUSEADDR}, {SOL_SOCKET, SO_REUSEPORT}, {IPPROTO_TCP, TCP_SAVE_SYN}};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		int v = 0;
 		socklen_t vl = sizeof(v);
 
-		if (getsockopt(from, SOL_SOCKET, names[i], &v, &vl) == 0 && v)
-			(void)real_setsockopt(to, SOL_SOCKET, names[i], &v, sizeof(v));
+		if (getsockopt(from, names[i].level, names[i].name, &v, &vl) == 0 && v)
+			(void)real_setsockopt(to, names[i].level, names[i].name, &v, sizeof(v));
 	}
 }
 

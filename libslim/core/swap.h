@@ -17,7 +17,8 @@ int slim_swap(int app_fd, int host_fd, uint32_t opt_mask);
  * option a swap does not carry. */
 uint32_t slim_opt_bit(int level, int name);
 
-/* Sets SO_REUSEADDR/SO_REUSEPORT on `to` where `from` has them. */
+/* Sets SO_REUSEADDR, SO_REUSEPORT and TCP_SAVE_SYN on `to` where `from`
+ * has them. */
 void slim_copy_reuse(int from, int to);
 
 struct fd_state;

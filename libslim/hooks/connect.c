@@ -127,17 +127,15 @@ static int container_connect(int fd, const struct fd_state *st, const struct soc
 		errno = r;
 		return -1;
 	}
+	slim_copy_reuse(fd, hostfd);
 	if (slim_swap(fd, hostfd, c->opts) < 0)
 		return -1;
 	/* The app chose its source port: the host socket uses the same one
-	 * (getsockname4 then shows vip:port, as the app expects). */
+	 * (getsockname4 then shows vip:port, as the app expects; bind4 adds
+	 * the SO_REUSEADDR a port shared by the whole host needs). */
 	if (c->bound && c->addr.port) {
 		struct sockaddr_in src = slim_sin((struct slim_ep){INADDR_ANY, c->addr.port});
-		int one = 1;
 
-		/* Host ports are shared by every container of the host: a
-		 * TIME_WAIT left by another connection must not block it. */
-		(void)real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (real_bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
 			return -1;
 	}

@@ -94,6 +94,7 @@ static int container_listen(int fd, struct fd_state *st, int backlog)
 		return -1;
 	}
 	(void)getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &app_reuse, &rl);
+	slim_copy_reuse(fd, hostfd);
 	if (slim_swap(fd, hostfd, c.opts) < 0)
 		return -1;
 	/* getsockname shows the address the app bound to (0.0.0.0 stays

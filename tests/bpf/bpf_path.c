@@ -8,7 +8,10 @@
  * (or libslim's 0.0.0.0 mark) and listen, as an app does with a pool socket:
  * the bind4 program must move them to the reserved port (read back through
  * sock_diag, which no program rewrites) and sockops must file them at
- * listen(). Exits 0 only if every check passed. Needs root. */
+ * listen(). The options slim sets on them for its own use read back as the
+ * app set them, through raw system calls (the cgroup sockopt programs), on
+ * listeners and the sockets they accept. Exits 0 only if every check
+ * passed. Needs root. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +30,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +49,7 @@
 #define CLIENT_VIP "10.244.9.9"
 #define CLIENT_ID 42
 /* Listeners the app binds itself on a pool socket (bind4 + sockops). */
-#define NBOUND 3
+#define NBOUND 4
 
 static const char *prog = "bpf_path";
 static int failures;
@@ -60,7 +64,7 @@ static struct {
 	struct slim_bpf *bpf;
 	int cg_fd, anchor, lst[NLISTENERS];
 	int bl[NBOUND]; /* stamped sockets the app bound and listens on */
-} T = {.cg_fd = -1, .anchor = -1, .lst = {-1, -1}, .bl = {-1, -1, -1}};
+} T = {.cg_fd = -1, .anchor = -1, .lst = {-1, -1}, .bl = {-1, -1, -1, -1}};
 
 /* Watchdog: if the test hangs, leave the cgroup and remove it before dying
  * (async-signal-safe calls only, paths prepared in advance). */
@@ -633,10 +637,54 @@ static void check_refused(const char *what, int owner, const char *dst_vip, int 
 	close(fd);
 }
 
+static __u32 map_id(const struct slim_bpf *b, enum slim_map m)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(slim_bpf_map_fd(b, m), &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* A pin set without app_opts (left by a router without the sockopt
+ * programs) is still reused: every other map is the pinned one, app_opts a
+ * fresh one. */
+static void check_reuse_without_app_opts(const char *dir)
+{
+	char path[192], err[256] = "";
+	enum slim_pins pins = SLIM_PINS_NONE;
+	struct slim_bpf *b;
+
+	snprintf(path, sizeof(path), "%s/app_opts", dir);
+	if (unlink(path)) {
+		fail("unlink %s: %s", path, strerror(errno));
+		return;
+	}
+	b = slim_bpf_load_reusing(dir, &pins, err, sizeof(err));
+	if (!b) {
+		fail("reusing a pin set without app_opts: %s", err);
+		return;
+	}
+	if (pins != SLIM_PINS_REUSED ||
+	    map_id(b, SLIM_MAP_OWNER) != map_id(T.bpf, SLIM_MAP_OWNER) ||
+	    map_id(b, SLIM_MAP_LISTENERS) != map_id(T.bpf, SLIM_MAP_LISTENERS) ||
+	    !map_id(b, SLIM_MAP_APP_OPTS) ||
+	    map_id(b, SLIM_MAP_APP_OPTS) == map_id(T.bpf, SLIM_MAP_APP_OPTS))
+		fail("pin set without app_opts: pins %d, owner %u/%u, app_opts %u/%u (want "
+		     "reused, the same owner, a new app_opts)",
+		     (int)pins, map_id(b, SLIM_MAP_OWNER), map_id(T.bpf, SLIM_MAP_OWNER),
+		     map_id(b, SLIM_MAP_APP_OPTS), map_id(T.bpf, SLIM_MAP_APP_OPTS));
+	else
+		pass("a pin set without app_opts is reused, with a fresh app_opts");
+	slim_bpf_destroy(b);
+}
+
 static void check_pins(void)
 {
 	char dir[128], path[192], err[256] = "";
-	static const char *const names[] = {"listeners", "owner", "peer", "routes"};
+	static const char *const names[] = {"listeners", "owner", "peer", "routes", "app_opts"};
 	struct stat st;
 	size_t i;
 
@@ -682,6 +730,7 @@ static void check_pins(void)
 		if (fd >= 0)
 			close(fd);
 	}
+	check_reuse_without_app_opts(dir);
 	slim_bpf_unpin(T.bpf);
 	if (stat(dir, &st) == 0 || errno != ENOENT)
 		fail("unpin left %s behind", dir);
@@ -1087,13 +1136,16 @@ static void check_bind_vip(void)
 	if (check_name_pair(what, fd, want, DIAG_BOUND, resv) == 0)
 		pass("bind4: bind to vip:8080 holds the reserved port 127.0.0.1:7771 in the kernel "
 		     "(sock_diag); getsockname says vip:8080");
-	if (sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR) != 1 ||
-	    sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT) != 1)
-		fail("%s: SO_REUSEADDR %d SO_REUSEPORT %d, want 1 1", what,
+	/* bind4 set SO_REUSEADDR + SO_REUSEPORT (the bind next to the
+	 * anchor's reuseport group proves it), but the app set neither. */
+	if (sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR) != 0 ||
+	    sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT) != 0)
+		fail("%s: SO_REUSEADDR %d SO_REUSEPORT %d, want 0 0 (the app's)", what,
 		     sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR),
 		     sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT));
 	else if (check_owner_listener(what, fd, SERVER_VIP, SERVER_VIP, VPORT) == 0)
-		pass("bind4 set SO_REUSEADDR + SO_REUSEPORT and recorded vip:8080 + LISTENER");
+		pass("bind4 joined the reserved port's group (SO_REUSEPORT), recorded vip:8080 + "
+		     "LISTENER; SO_REUSEADDR/SO_REUSEPORT read 0 0 as the app left them");
 	if (filed(SERVER_VIP, VPORT))
 		fail("%s: filed in listeners before listen()", what);
 	if (listen(fd, 16)) {
@@ -1264,10 +1316,12 @@ static void check_listener_connect(void)
 	close(fd);
 }
 
-/* (7) Any other bind of a stamped socket is untouched: 0.0.0.0:8085 (a
- * client's source port) stays that in the kernel, and the socket connects
- * through connect4 from that port; another container's vip is not
- * rewritten, so Linux refuses it as a foreign address. */
+/* (7) Any other bind of a stamped socket keeps its address: 0.0.0.0:8085
+ * (a client's source port) stays that in the kernel, with SO_REUSEADDR
+ * (bind4: a host port another connection's TIME_WAIT may hold) that reads
+ * back 0, and the socket connects through connect4 from that port; another
+ * container's vip is not rewritten, so Linux refuses it as a foreign
+ * address. */
 static void check_bind_client_port(void)
 {
 	const char *what = "stamped socket bound to 0.0.0.0:8085";
@@ -1280,12 +1334,28 @@ static void check_bind_client_port(void)
 	if (e) {
 		fail("%s: bind: %s", what, strerror(e));
 	} else if (check_name_pair(what, fd, "0.0.0.0:8085", DIAG_BOUND, "0.0.0.0:8085") == 0) {
+		int other = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, e2 = EBADF;
+
+		/* Two bound, non-listening sockets share a port only when
+		 * both have SO_REUSEADDR in the kernel. */
+		if (other >= 0 &&
+		    setsockopt(other, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0)
+			e2 = bind_to(other, "0.0.0.0", 8085);
+		if (other >= 0)
+			close(other);
 		if (!owner_is_bare(fd) || sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT) != 0 ||
 		    sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR) != 0)
-			fail("%s: owner storage or socket options changed by the bind", what);
+			fail("%s: owner storage changed by the bind, or options not as the app "
+			     "left them (SO_REUSEADDR %d SO_REUSEPORT %d)",
+			     what, sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR),
+			     sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT));
+		else if (e2)
+			fail("%s: a second SO_REUSEADDR socket cannot bind 0.0.0.0:8085 (%s): "
+			     "bind4 did not set SO_REUSEADDR",
+			     what, strerror(e2));
 		else
-			pass("bind4 leaves a stamped socket's bind to 0.0.0.0:8085 alone (kernel, "
-			     "options, stamp)");
+			pass("bind4 keeps a stamped socket's bind to 0.0.0.0:8085 (kernel, stamp), "
+			     "with SO_REUSEADDR in the kernel that reads back 0");
 	}
 	if (e == 0 && check_lands_on(fd, SERVER_VIP, VPORT, T.bl[0], what) == 0) {
 		if (name_of(fd, 0, got, sizeof(got)) || strcmp(got, CLIENT_VIP ":8085") != 0)
@@ -1325,6 +1395,157 @@ static void check_second_after_first(void)
 		     n, got[1]);
 	else
 		pass("after the slot-0 listener closed, the slot-1 one gets every connection");
+}
+
+/* The three options slim sets for its own use, through raw system calls
+ * (whatever libc or libslim would do, the kernel answers). */
+static int raw_get(int fd, int level, int opt, socklen_t len)
+{
+	int v = -1;
+
+	if (syscall(SYS_getsockopt, fd, level, opt, &v, &len))
+		return -errno;
+	/* A short read fills the low bytes; the rest keeps its -1. */
+	return len == sizeof(v) ? v : (int)(unsigned char)v;
+}
+
+static int raw_set(int fd, int level, int opt, int v, socklen_t len)
+{
+	return syscall(SYS_setsockopt, fd, level, opt, &v, len) ? errno : 0;
+}
+
+/* "a/b/c": SO_REUSEADDR, SO_REUSEPORT, TCP_SAVE_SYN as getsockopt reports
+ * them. */
+static const char *app_view(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d/%d/%d", raw_get(fd, SOL_SOCKET, SO_REUSEADDR, sizeof(int)),
+		 raw_get(fd, SOL_SOCKET, SO_REUSEPORT, sizeof(int)),
+		 raw_get(fd, IPPROTO_TCP, TCP_SAVE_SYN, sizeof(int)));
+	return buf;
+}
+
+static int expect_view(const char *what, int fd, const char *want)
+{
+	char got[48];
+
+	app_view(fd, got, sizeof(got));
+	if (strcmp(got, want) != 0) {
+		fail("%s: SO_REUSEADDR/SO_REUSEPORT/TCP_SAVE_SYN read %s, want %s", what, got,
+		     want);
+		return -1;
+	}
+	return 0;
+}
+
+/* A stamped client connects to vip:port; returns the socket want accepted
+ * (-1 after a failure). The client is closed. */
+static int accepted_on(const char *vip, int port, int want)
+{
+	int fd = client(1), acc = -1, e;
+	double secs;
+
+	if (fd < 0)
+		return -1;
+	e = connect_vport(fd, vip, port, &secs);
+	if (e)
+		fail("connect to %s:%d: %s", vip, port, strerror(e));
+	else
+		acc = accept_on(want);
+	close(fd);
+	return acc;
+}
+
+/* (8) The cgroup sockopt programs. A listener the app binds to vip:8086
+ * has SO_REUSEADDR, SO_REUSEPORT (bind4) and TCP_SAVE_SYN (sockops) in the
+ * kernel and reads 0/0/0, and so does a socket it accepts. What the app
+ * sets reads back (short buffers too); turning SO_REUSEPORT/SO_REUSEADDR
+ * off on the listener is recorded, not applied: it still gets its
+ * connections. A listener's values go to the sockets it accepts (as the
+ * kernel copies the options), each of which then has its own. Values the
+ * kernel refuses are refused as before and not recorded. Sockets without a
+ * stamp, the anchor included, get the kernel's answers. */
+static void check_app_opts(void)
+{
+	const char *what = "app listener on " SERVER_VIP ":8086";
+	char buf[48];
+	int fd, acc, anchor_ok, ok = 1;
+	unsigned char c;
+	socklen_t len;
+
+	fd = T.bl[3] = stamped(SERVER_VIP);
+	if (fd < 0)
+		return;
+	if (bind_to(fd, SERVER_VIP, 8086) || listen(fd, 16)) {
+		fail("%s: bind/listen: %s", what, strerror(errno));
+		return;
+	}
+	ok &= expect_view(what, fd, "0/0/0") == 0;
+	acc = accepted_on(SERVER_VIP, 8086, fd);
+	if (acc < 0)
+		return;
+	ok &= expect_view("socket accepted before the app set anything", acc, "0/0/0") == 0;
+	close(acc);
+	if (ok)
+		pass("listener the app bound and its accepted socket read 0/0/0 (the kernel has "
+		     "1/1/1)");
+
+	/* On: recorded and applied; short reads see the same value. */
+	ok = raw_set(fd, SOL_SOCKET, SO_REUSEADDR, 1, sizeof(int)) == 0 &&
+	     raw_set(fd, IPPROTO_TCP, TCP_SAVE_SYN, 1, sizeof(int)) == 0;
+	ok &= expect_view("after the app set SO_REUSEADDR and TCP_SAVE_SYN", fd, "1/0/1") == 0;
+	c = 0xAA;
+	len = 1;
+	if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_REUSEPORT, &c, &len) || len != 1 || c != 0) {
+		fail("%s: SO_REUSEPORT into a 1-byte buffer: len %u value %u, want 1 0", what,
+		     (unsigned)len, c);
+		ok = 0;
+	}
+	acc = accepted_on(SERVER_VIP, 8086, fd);
+	if (acc < 0)
+		return;
+	ok &= expect_view("socket accepted after the app set them", acc, "1/0/1") == 0;
+	ok &= raw_set(acc, SOL_SOCKET, SO_REUSEADDR, 0, sizeof(int)) == 0;
+	ok &= expect_view("accepted socket after it cleared SO_REUSEADDR", acc, "0/0/1") == 0;
+	ok &= expect_view("its listener meanwhile", fd, "1/0/1") == 0;
+	close(acc);
+	if (ok)
+		pass("values the app sets read back on the listener (1-byte buffers too), go to "
+		     "the sockets it accepts, and each accepted socket keeps its own");
+
+	/* Refused values stay refused and unrecorded. */
+	ok = raw_set(fd, IPPROTO_TCP, TCP_SAVE_SYN, 5, sizeof(int)) == EINVAL &&
+	     raw_set(fd, SOL_SOCKET, SO_REUSEADDR, 0, 2) == EINVAL;
+	if (!ok || expect_view("after refused values", fd, "1/0/1"))
+		fail("%s: TCP_SAVE_SYN 5 / a 2-byte SO_REUSEADDR: not EINVAL, or recorded", what);
+	else
+		pass("TCP_SAVE_SYN 5 and a 2-byte SO_REUSEADDR: EINVAL as without slim, not "
+		     "recorded");
+
+	/* Off: recorded only; the listener keeps slim's options and its
+	 * overlay connections. */
+	ok = raw_set(fd, SOL_SOCKET, SO_REUSEPORT, 0, sizeof(int)) == 0 &&
+	     raw_set(fd, SOL_SOCKET, SO_REUSEADDR, 0, sizeof(int)) == 0 &&
+	     raw_set(fd, IPPROTO_TCP, TCP_SAVE_SYN, 0, sizeof(int)) == 0;
+	ok &= expect_view("after the app turned all three off", fd, "0/0/0") == 0;
+	if (ok && check_lands_on(-1, SERVER_VIP, 8086, fd, "listener with all three off") == 0)
+		pass("turned off by the app: read 0/0/0, the listener still gets overlay "
+		     "connections (saved SYN, reuseport group)");
+
+	/* Unstamped sockets: the kernel's own answers. */
+	anchor_ok = expect_view("the anchor (router's own)", T.anchor, "0/1/1") == 0;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok = fd >= 0 && raw_set(fd, SOL_SOCKET, SO_REUSEADDR, 1, sizeof(int)) == 0 &&
+	     raw_get(fd, SOL_SOCKET, SO_REUSEADDR, sizeof(int)) == 1 &&
+	     raw_set(fd, SOL_SOCKET, SO_REUSEADDR, 0, sizeof(int)) == 0 &&
+	     raw_get(fd, SOL_SOCKET, SO_REUSEADDR, sizeof(int)) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		fail("an unstamped socket's SO_REUSEADDR did not go on and off: %s",
+		     strerror(errno));
+	else if (anchor_ok)
+		printf("%s: ok: unstamped sockets answer as the kernel does (the anchor: %s)\n",
+		       prog, app_view(T.anchor, buf, sizeof(buf)));
 }
 
 /* 10.244.1.0/24 lives on "this host": the reserved port on loopback. */
@@ -1384,6 +1605,7 @@ static int run(void)
 	check_bind_client_port(); /* lands on the vip:8080 listener: before a second one */
 	check_bind_second();
 	check_second_after_first();
+	check_app_opts();
 	return 0;
 }
 

@@ -11,21 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The client's own address as the container sees it (from a throwaway
- * connection to the echo port); INADDR_ANY if that fails. */
-static in_addr_t own_ip(void)
-{
-	struct sockaddr_in me = {0};
-	socklen_t len = sizeof(me);
-	int t = dial("probe", conf.far, PORT_ECHO, SOCK_CLOEXEC);
-
-	if (t < 0)
-		return 0;
-	getsockname(t, (struct sockaddr *)&me, &len);
-	close(t);
-	return me.sin_addr.s_addr;
-}
-
 /* Reads the "hi\n" a connect-back connection starts with. */
 static void read_hi(const char *label, int fd)
 {

@@ -1,6 +1,8 @@
 /* Socket options: set before connect/listen and still in force after (as
  * getsockopt reports them and, for the timeouts, as behaviour), defaults,
- * inheritance by accepted sockets. */
+ * inheritance by accepted sockets, and the options slim needs on its own
+ * sockets (SO_REUSEADDR, SO_REUSEPORT, TCP_SAVE_SYN) reading back as the
+ * app set them. */
 #define _GNU_SOURCE
 #include "conf.h"
 
@@ -292,6 +294,205 @@ static void sockopt_tcp_info(void)
 	close(fd);
 }
 
+/* The options slim needs on its own host sockets (a listener joins the
+ * reserved port's reuseport group; its SYNs are saved for the overlay
+ * option; a client's chosen source port is shared with the whole host):
+ * each must read back as the app set it, or its default. */
+static const struct opt reuse_opts[] = {
+    {"SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, 0},
+    {"SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT, 0},
+    {"TCP_SAVE_SYN", IPPROTO_TCP, TCP_SAVE_SYN, 0},
+};
+
+static void get_reuse(const char *prefix, int fd)
+{
+	for (size_t i = 0; i < sizeof(reuse_opts) / sizeof(reuse_opts[0]); i++)
+		get_int(prefix, fd, &reuse_opts[i]);
+}
+
+/* Sets the reuse_opts selected by mask (bit i: reuse_opts[i]) to v. */
+static void set_reuse(int fd, unsigned mask, int v)
+{
+	char label[48];
+
+	for (size_t i = 0; i < sizeof(reuse_opts) / sizeof(reuse_opts[0]); i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		snprintf(label, sizeof(label), "set %s %d", reuse_opts[i].name, v);
+		RET(label, setsockopt(fd, reuse_opts[i].level, reuse_opts[i].opt, &v, sizeof(v)));
+	}
+}
+
+/* Accepts one connect-back connection on lfd (the server closes it) and
+ * reads the options of the accepted socket. */
+static void accept_reuse(int lfd, int port)
+{
+	int ctl = cb_request(port, 1, "close"), fd;
+
+	if (ctl < 0)
+		return;
+	fd = accept_wait("accept", lfd, 0, CONF_WAIT_MS);
+	if (fd >= 0) {
+		get_reuse("accepted", fd);
+		close(fd);
+	}
+	cb_results("connect-back", ctl, 1);
+}
+
+/* One listener per combination of the options the app sets before bind:
+ * read back fresh, bound, listening and on an accepted socket. */
+static void reuse_listener(in_addr_t ip, int port0)
+{
+	static const unsigned masks[] = {0, 1, 2, 7};
+
+	for (size_t k = 0; k < sizeof(masks) / sizeof(masks[0]); k++) {
+		int port = port0 + (int)k;
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+		int lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+		say("-- listener %zu", k);
+		sin.sin_addr.s_addr = ip;
+		set_reuse(lfd, masks[k], 1);
+		get_reuse("fresh", lfd);
+		RET("bind", bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
+		get_reuse("bound", lfd);
+		RET("listen", listen(lfd, 8));
+		get_reuse("listening", lfd);
+		accept_reuse(lfd, port);
+		close(lfd);
+	}
+}
+
+static void sockopt_reuse_listener_vip(void)
+{
+	reuse_listener(own_ip(), 8410);
+}
+
+static void sockopt_reuse_listener_any(void)
+{
+	reuse_listener(htonl(INADDR_ANY), 8415);
+}
+
+/* Set after listen, then cleared again: the listener and the sockets it
+ * accepts follow each time, and clearing SO_REUSEADDR/SO_REUSEPORT on a
+ * listening socket does not stop it from accepting. */
+static void sockopt_reuse_after_listen(void)
+{
+	int lfd = listen_on("listener", htonl(INADDR_ANY), 8420, 0), fd;
+
+	if (lfd < 0)
+		return;
+	get_reuse("listening", lfd);
+	set_reuse(lfd, 7, 1);
+	get_reuse("after set", lfd);
+	accept_reuse(lfd, 8420);
+	set_reuse(lfd, 7, 0);
+	get_reuse("after clear", lfd);
+	accept_reuse(lfd, 8420);
+	/* An accepted socket's own setting, both ways. */
+	int ctl = cb_request(8420, 1, "close");
+	if (ctl < 0) {
+		close(lfd);
+		return;
+	}
+	fd = accept_wait("accept", lfd, 0, CONF_WAIT_MS);
+	if (fd >= 0) {
+		set_reuse(fd, 7, 1);
+		get_reuse("accepted after set", fd);
+		set_reuse(fd, 7, 0);
+		get_reuse("accepted after clear", fd);
+		close(fd);
+	}
+	cb_results("connect-back", ctl, 1);
+	close(lfd);
+}
+
+/* An SO_REUSEPORT listener (on its vip) whose app turns SO_REUSEPORT and
+ * SO_REUSEADDR off once it listens: it reads back 0 and still gets every
+ * connection. */
+static void sockopt_reuseport_off(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(8421)};
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), ctl, fd, n = 0;
+
+	sin.sin_addr.s_addr = own_ip();
+	set_reuse(lfd, 3, 1);
+	RET("bind", bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
+	RET("listen", listen(lfd, 16));
+	set_reuse(lfd, 3, 0);
+	get_reuse("listening", lfd);
+	ctl = cb_request(8421, 4, "close");
+	if (ctl >= 0)
+		cb_summary("connect-back", ctl, 4);
+	/* Every connection the server reported is complete: in the queue. */
+	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+		if (n++ == 0)
+			get_reuse("accepted", fd);
+		close(fd);
+	}
+	say("accepted: %d", n);
+	get_reuse("at the end", lfd);
+	close(lfd);
+}
+
+/* Clients: a fresh one, one the app set SO_REUSEPORT on, and two with a
+ * source port the app chose (slim binds that port on the host socket with
+ * SO_REUSEADDR), with and without the app's own SO_REUSEADDR. */
+static void sockopt_reuse_client(void)
+{
+	struct sockaddr_in sin = far_sin(PORT_GREET);
+	char line[32];
+	int fd;
+
+	for (int k = 0; k < 4; k++) {
+		struct sockaddr_in src = {.sin_family = AF_INET,
+					  .sin_port = htons((uint16_t)(9012 + k))};
+
+		say("-- client %d", k);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (k == 1)
+			set_reuse(fd, 2, 1);
+		if (k == 3)
+			set_reuse(fd, 1, 1);
+		get_reuse("fresh", fd);
+		if (k >= 2) {
+			RET("bind 0.0.0.0:port", bind(fd, (struct sockaddr *)&src, sizeof(src)));
+			get_reuse("bound", fd);
+		}
+		RET("connect", connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+		get_reuse("connected", fd);
+		/* The greet server writes first and closes first: no
+		 * TIME_WAIT on this side, so the bound ports can be used
+		 * again at once. */
+		if (read_line(fd, line, sizeof(line), CONF_WAIT_MS) > 0)
+			say("greeting: %.*s", (int)strcspn(line, "\n"), line);
+		RET("shutdown WR", shutdown(fd, SHUT_WR));
+		close(fd);
+	}
+}
+
+/* A dual-stack listener (slim gives it a listener the router made): the
+ * same read-back, without and with the app's SO_REUSEADDR and
+ * TCP_SAVE_SYN. */
+static void sockopt_reuse_listener_v6(void)
+{
+	for (int k = 0; k < 2; k++) {
+		struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6,
+					    .sin6_port = htons((uint16_t)(8422 + k)),
+					    .sin6_addr = IN6ADDR_ANY_INIT};
+		int lfd = socket(AF_INET6, SOCK_STREAM, 0);
+
+		say("-- listener %d", k);
+		if (k == 1)
+			set_reuse(lfd, 5, 1);
+		RET("bind [::]", bind(lfd, (struct sockaddr *)&sin6, sizeof(sin6)));
+		RET("listen", listen(lfd, 8));
+		get_reuse("listening", lfd);
+		accept_reuse(lfd, 8422 + k);
+		close(lfd);
+	}
+}
+
 const struct conf_case conf_cases_sockopt[] = {
     {"sockopt.before_connect", "options set before a blocking connect, read back after it",
      sockopt_before_connect},
@@ -309,5 +510,23 @@ const struct conf_case conf_cases_sockopt[] = {
     {"sockopt.short_and_bad", "short optlen, unknown options and levels, NULL pointers, bad fd",
      sockopt_short_and_bad},
     {"sockopt.tcp_info", "TCP_INFO state: fresh, connecting, connected, closed", sockopt_tcp_info},
+    {"sockopt.reuse_listener_vip",
+     "SO_REUSEADDR, SO_REUSEPORT, TCP_SAVE_SYN as the app set them before bind (own ip): "
+     "bound, listening, accepted",
+     sockopt_reuse_listener_vip},
+    {"sockopt.reuse_listener_any", "the same for listeners bound to 0.0.0.0",
+     sockopt_reuse_listener_any},
+    {"sockopt.reuse_after_listen",
+     "the three set after listen and cleared again: listener and accepted sockets",
+     sockopt_reuse_after_listen},
+    {"sockopt.reuseport_off",
+     "SO_REUSEPORT/SO_REUSEADDR turned off on a listener: reads 0, still accepts",
+     sockopt_reuseport_off},
+    {"sockopt.reuse_client",
+     "the three on clients: fresh, SO_REUSEPORT, app-chosen source port with and without "
+     "SO_REUSEADDR",
+     sockopt_reuse_client},
+    {"sockopt.reuse_listener_v6", "the three on a dual-stack listener and its accepted socket",
+     sockopt_reuse_listener_v6},
     {0},
 };

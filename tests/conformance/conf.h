@@ -134,6 +134,10 @@ struct sockaddr_in far_sin(int port);
  * ENAME" and returns -1 on failure; prints nothing on success. */
 int dial(const char *label, struct in_addr ip, int port, int flags);
 
+/* The client's own address as the container sees it (from a throwaway
+ * connection to the echo port); INADDR_ANY if that fails. */
+in_addr_t own_ip(void);
+
 /* Polls fd until one of `want` (or an error/hangup) is ready or ms pass;
  * returns the last revents (0 on timeout). */
 short wait_ready(int fd, short want, int ms);

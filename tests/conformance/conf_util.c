@@ -200,6 +200,19 @@ int dial(const char *label, struct in_addr ip, int port, int flags)
 	return -1;
 }
 
+in_addr_t own_ip(void)
+{
+	struct sockaddr_in me = {0};
+	socklen_t len = sizeof(me);
+	int t = dial("probe", conf.far, PORT_ECHO, SOCK_CLOEXEC);
+
+	if (t < 0)
+		return 0;
+	getsockname(t, (struct sockaddr *)&me, &len);
+	close(t);
+	return me.sin_addr.s_addr;
+}
+
 long long now_ms(void)
 {
 	struct timespec ts;

@@ -1,0 +1,130 @@
+/* cgroup sockopt programs, attached to the router's cgroup: they run for
+ * every getsockopt/setsockopt system call on a socket the router created
+ * (and on the sockets accepted from those), whoever makes the call.
+ *
+ * slim sets options on its own sockets for its own use: SO_REUSEADDR and
+ * SO_REUSEPORT (bind4 on a listener, so that it joins the reserved port's
+ * reuseport group; SO_REUSEADDR on a client's chosen source port), and
+ * TCP_SAVE_SYN (sockops on every listener: the overlay option is read from
+ * the saved SYN); the router sets all three on the listeners it makes. An
+ * app must see these options as it set them itself, as it would on its own
+ * socket, and must not undo what slim needs by setting them.
+ *
+ * setsockopt: on a stamped (owner) or accepted (peer) socket, the app's
+ * value of one of these options is recorded in its app_opts storage. A
+ * value that turns the option on goes on to the kernel; one that turns it
+ * off does not (optlen -1: the kernel handler is skipped and the call
+ * succeeds), since slim may need it on: the kernel's value is always the
+ * higher of the app's and slim's. Turning one off has no effect the app
+ * could see on these sockets: libslim binds a container socket (with the
+ * recorded values) whenever the app's own bind decides anything.
+ * getsockopt: on those sockets, these options report the recorded value,
+ * or 0 (the default) when the app never set one.
+ *
+ * Everything else returns at once, with ctx->optlen 0: the kernel's answer
+ * stands as it is, without being copied back (getsockopt) or copied into a
+ * new buffer for the handler (setsockopt). These programs run on every
+ * getsockopt of these sockets, libslim's own TCP_INFO reads included. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "slim_maps.h"
+#include "storage.bpf.h"
+#include "sockopt.bpf.h"
+
+enum app_opt { OPT_NONE, OPT_REUSEADDR, OPT_REUSEPORT, OPT_SAVE_SYN };
+
+static __always_inline enum app_opt which(const struct bpf_sockopt *ctx)
+{
+	int level = ctx->level, name = ctx->optname;
+
+	if (level == SOL_SOCKET)
+		return name == SO_REUSEADDR   ? OPT_REUSEADDR
+		       : name == SO_REUSEPORT ? OPT_REUSEPORT
+					      : OPT_NONE;
+	if (level == SOL_TCP && name == TCP_SAVE_SYN)
+		return OPT_SAVE_SYN;
+	return OPT_NONE;
+}
+
+/* A socket slim set options on: stamped by the router, or accepted on one
+ * of its listeners. */
+static __always_inline int slim_socket(struct bpf_sock *sk)
+{
+	return bpf_sk_storage_get(&owner, sk, 0, 0) || bpf_sk_storage_get(&peer, sk, 0, 0);
+}
+
+SEC("cgroup/getsockopt")
+int slim_getsockopt(struct bpf_sockopt *ctx)
+{
+	enum app_opt opt = which(ctx);
+	struct bpf_sock *sk = ctx->sk;
+	struct slim_app_opts *a;
+	__u8 *p, *end;
+	int v = 0;
+
+	/* A kernel error (EINVAL for a negative optlen...) stands. */
+	if (opt == OPT_NONE || !sk || ctx->retval != 0 || ctx->optlen <= 0) {
+		ctx->optlen = 0;
+		return 1;
+	}
+	a = bpf_sk_storage_get(&app_opts, sk, 0, 0);
+	if (a)
+		v = opt == OPT_REUSEADDR   ? a->reuseaddr
+		    : opt == OPT_REUSEPORT ? a->reuseport
+					   : a->save_syn;
+	else if (!slim_socket(sk)) {
+		ctx->optlen = 0;
+		return 1;
+	}
+	/* The kernel wrote min(optlen, 4) bytes of an int that is 0, 1 or 2
+	 * (little-endian): a short buffer holds its low bytes, of which only
+	 * the first can be non-zero. ctx->optlen stays the kernel's. */
+	p = ctx->optval;
+	end = ctx->optval_end;
+	if (ctx->optlen >= 4 && p + 4 <= end)
+		*(int *)p = v;
+	else if (p + 1 <= end)
+		*p = (__u8)v;
+	return 1;
+}
+
+SEC("cgroup/setsockopt")
+int slim_setsockopt(struct bpf_sockopt *ctx)
+{
+	enum app_opt opt = which(ctx);
+	struct bpf_sock *sk = ctx->sk;
+	struct slim_app_opts *a;
+	__u8 *p = ctx->optval, *end = ctx->optval_end;
+	int v;
+
+	/* A value the kernel refuses (optlen < 4: EINVAL; TCP_SAVE_SYN
+	 * outside 0..2: EINVAL) goes to the kernel unrecorded. */
+	if (opt == OPT_NONE || !sk || ctx->optlen < 4 || p + 4 > end)
+		goto kernel;
+	v = *(int *)p;
+	if (opt == OPT_SAVE_SYN && (v < 0 || v > 2))
+		goto kernel;
+	a = bpf_sk_storage_get(&app_opts, sk, 0, 0);
+	if (!a) {
+		if (!slim_socket(sk))
+			goto kernel;
+		a = bpf_sk_storage_get(&app_opts, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!a)
+			goto kernel; /* no memory: as if slim were not there */
+	}
+	if (opt == OPT_REUSEADDR)
+		a->reuseaddr = v != 0;
+	else if (opt == OPT_REUSEPORT)
+		a->reuseport = v != 0;
+	else
+		a->save_syn = (__u8)v;
+	/* On: the kernel applies it (slim's own value is on already, or
+	 * not needed). Off: recorded only. */
+	ctx->optlen = v ? 0 : -1;
+	return 1;
+kernel:
+	ctx->optlen = 0;
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";
