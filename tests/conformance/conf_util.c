@@ -469,45 +469,53 @@ int accept_wait(const char *label, int lfd, int flags, int ms)
 	return fd;
 }
 
+/* Distinct results other than "ok" that cb_summary counts; further kinds
+ * are not counted. Results are short words: longer ones are cut to fit. */
+#define CB_KINDS 8
+struct cb_kind {
+	char name[24];
+	int count;
+};
+
 void cb_summary(const char *label, int ctl, int count)
 {
-	char line[128], names[8][24];
-	int counts[8] = {0}, kinds = 0, i;
+	struct cb_kind kinds[CB_KINDS];
+	size_t nkinds = 0;
+	int ok = 0;
+	char line[128], out[256];
+	size_t o;
 
-	for (i = 0; i < count; i++) {
+	for (int i = 0; i < count; i++) {
 		ssize_t n = read_line(ctl, line, sizeof(line), CONF_WAIT_MS + 2000);
-		int k;
+		size_t k;
 
 		if (n <= 0) {
 			snprintf(line, sizeof(line), "no-result");
 			i = count - 1; /* count it once, then stop */
 		}
 		line[strcspn(line, "\n")] = 0;
-		for (k = 0; k < kinds && strcmp(names[k], line) != 0; k++)
-			;
-		if (k == kinds && kinds < 8) {
-			line[sizeof(names[0]) - 1] = 0; /* results are short words */
-			memcpy(names[kinds++], line, sizeof(names[0]));
+		if (strcmp(line, "ok") == 0) {
+			ok++;
+			continue;
 		}
-		if (k < 8)
-			counts[k]++;
+		line[sizeof(kinds[0].name) - 1] = 0;
+		for (k = 0; k < nkinds && strcmp(kinds[k].name, line) != 0; k++)
+			;
+		if (k == nkinds) {
+			if (nkinds == CB_KINDS)
+				continue;
+			memcpy(kinds[k].name, line, sizeof(kinds[k].name));
+			kinds[k].count = 0;
+			nkinds++;
+		}
+		kinds[k].count++;
 	}
 	close(ctl);
-	{
-		char out[256];
-		size_t o = 0;
-		int ok = 0;
-
-		for (int k = 0; k < kinds; k++)
-			if (strcmp(names[k], "ok") == 0)
-				ok = counts[k];
-		o += (size_t)snprintf(out + o, sizeof(out) - o, "ok=%d", ok);
-		for (int k = 0; k < kinds; k++)
-			if (strcmp(names[k], "ok") != 0 && o < sizeof(out))
-				o += (size_t)snprintf(out + o, sizeof(out) - o, " %s=%d", names[k],
-						      counts[k]);
-		say("%s: %s", label, out);
-	}
+	o = (size_t)snprintf(out, sizeof(out), "ok=%d", ok);
+	for (size_t k = 0; k < nkinds && o < sizeof(out); k++)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, " %s=%d", kinds[k].name,
+				      kinds[k].count);
+	say("%s: %s", label, out);
 }
 
 /* One whoami line "KEY IP PORT" printed against my own port. */
