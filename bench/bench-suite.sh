@@ -74,7 +74,7 @@ OUT=$(cd "$OUT" && pwd)
 need_bins SLIM_ROUTER=slim-router SLIMCTL=slimctl SLIM_RUN=slim-run \
 	SLIM_SETUP_BENCH=slim-setup-bench SLIM_RR_BENCH=slim-rr-bench SLIM_LISTEN_MANY=slim-listen-many
 export SLIM_ROUTER SLIMCTL SLIM_RUN SLIM_SETUP_BENCH SLIM_LISTEN_MANY
-for c in ip nsenter python3 timeout setpriv; do
+for c in ip nsenter python3 timeout setpriv findmnt; do
 	command -v "$c" >/dev/null || die "needs $c (run scripts/bench.sh, which installs the packages)"
 done
 if has_part nginx; then
@@ -111,6 +111,7 @@ cleanup() {
 		"$TB_LIB_DIR/testbed.sh" down "$PREFIX" >/dev/null
 	fi
 	if [[ ${SLIM_KEEP:-0} == 1 ]]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+	public_lib_remove
 	if ((rc != 0)); then
 		echo "bench-suite.sh: FAILED (exit $rc)$( ((TB_MADE)) && echo ", testbed $PREFIX removed")" >&2
 	fi
@@ -119,6 +120,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# postgres runs as its own user and loads libslim as that user.
+public_lib
 
 # fg CMD...: runs CMD and returns its status, in the background plus wait,
 # so that a SIGTERM/SIGINT to the suite runs the cleanup at once instead of

@@ -106,6 +106,47 @@ need_bins() {
 	done
 }
 
+# public_lib: exports SLIM_LIB as a copy of the libslim.so slim-run would
+# preload ($SLIM_LIB, else slim-run's own choice; needs SLIM_RUN) in a new
+# directory every user can enter (0755, the copy 0644), on a filesystem that
+# allows mapping code. A daemon that switches user and then execs (setpriv
+# before postgres) loads the preload as that user, who cannot reach a build
+# tree under a private directory (a clone in a `mktemp -d` directory, a home
+# directory): the copy works from any checkout. Sets TB_PUBLIC_LIB_DIR;
+# undo with public_lib_remove (the caller's cleanup). Dies if no such copy
+# can be made.
+TB_PUBLIC_LIB_DIR=""
+public_lib() {
+	local src base d
+	src=${SLIM_LIB:-}
+	if [[ -z $src ]]; then
+		src=$("$SLIM_RUN" --print-lib) || die "slim-run cannot find libslim.so (set SLIM_LIB)"
+	fi
+	[[ -f $src ]] || die "SLIM_LIB=$src is not a file"
+	for base in /tmp /var/tmp; do
+		findmnt -no OPTIONS --target "$base" 2>/dev/null | grep -qw noexec && continue
+		d=$(mktemp -d "$base/slim-lib.XXXXXX" 2>/dev/null) || continue
+		TB_PUBLIC_LIB_DIR=$d
+		{ chmod 0755 "$d" && install -m 0644 "$src" "$d/libslim.so"; } ||
+			die "cannot copy $src to $d"
+		if setpriv --reuid=65534 --regid=65534 --clear-groups -- test -r "$d/libslim.so"; then
+			SLIM_LIB=$d/libslim.so
+			export SLIM_LIB
+			return 0
+		fi
+		public_lib_remove
+	done
+	die "cannot put a copy of libslim.so where every user can load it (/tmp, /var/tmp)"
+}
+
+# public_lib_remove: removes what public_lib made (nothing if it made nothing).
+public_lib_remove() {
+	[[ -n $TB_PUBLIC_LIB_DIR ]] || return 0
+	rm -f "$TB_PUBLIC_LIB_DIR/libslim.so"
+	rmdir "$TB_PUBLIC_LIB_DIR" 2>/dev/null || echo "${TB_PROG:-testbed}: could not remove $TB_PUBLIC_LIB_DIR" >&2
+	TB_PUBLIC_LIB_DIR=""
+}
+
 # wait_until SECONDS DESCRIPTION CMD...: retries CMD every 0.1 s until it
 # succeeds; returns 1 (after saying what it waited for) on timeout.
 wait_until() {

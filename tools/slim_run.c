@@ -1,6 +1,7 @@
 /* slim-run: start a program with libslim preloaded and SLIM_SOCKET set.
  *
  *   slim-run [--socket PATH] [--] CMD [ARGS...]
+ *   slim-run --print-lib
  *
  * Exit status: CMD's own (it replaces slim-run); 125 if slim-run itself
  * fails; 126 if CMD cannot be executed; 127 if CMD is not found. */
@@ -22,9 +23,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: slim-run [--socket PATH] [--] CMD [ARGS...]\n"
+		   "       slim-run --print-lib\n"
 		   "  Runs CMD with libslim.so preloaded, talking to the slim router at PATH\n"
 		   "  (default: $SLIM_SOCKET, else " DEFAULT_SOCKET ").\n"
-		   "  SLIM_LIB overrides where libslim.so is found.\n");
+		   "  SLIM_LIB overrides where libslim.so is found; --print-lib prints the\n"
+		   "  libslim.so it would preload and exits.\n");
 }
 
 static bool is_file(const char *p)
@@ -60,6 +63,16 @@ static char *find_lib(void)
 	if (is_file(SLIM_LIB_BUILD_PATH))
 		return realpath(SLIM_LIB_BUILD_PATH, NULL);
 	return NULL;
+}
+
+/* find_lib, or NULL after saying so. */
+static char *find_lib_or_say(void)
+{
+	char *lib = find_lib();
+
+	if (!lib)
+		fprintf(stderr, "slim-run: cannot find libslim.so (set SLIM_LIB)\n");
+	return lib;
 }
 
 /* Sets SLIM_SOCKET to sock made absolute: libslim connects lazily, on the
@@ -184,8 +197,10 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"socket", required_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"print-lib", no_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
+	bool print_lib = false;
 	const char *sock = NULL, *cmd;
 	char *lib, *file;
 	int c;
@@ -199,10 +214,25 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'p':
+			print_lib = true;
+			break;
 		default:
 			usage(stderr);
 			return 125;
 		}
+	}
+	if (print_lib) {
+		if (optind < argc) {
+			fprintf(stderr, "slim-run: --print-lib takes no command\n");
+			return 125;
+		}
+		lib = find_lib_or_say();
+		if (!lib)
+			return 125;
+		printf("%s\n", lib);
+		free(lib);
+		return 0;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "slim-run: no command given (see slim-run --help)\n");
@@ -223,11 +253,9 @@ int main(int argc, char **argv)
 		return 125;
 	}
 
-	lib = find_lib();
-	if (!lib) {
-		fprintf(stderr, "slim-run: cannot find libslim.so (set SLIM_LIB)\n");
+	lib = find_lib_or_say();
+	if (!lib)
 		return 125;
-	}
 	if (strpbrk(lib, ": ")) {
 		fprintf(stderr,
 			"slim-run: %s: path contains ':' or ' ', which LD_PRELOAD cannot "

@@ -6,6 +6,9 @@
 # Environment (set by ctest, see CMakeLists.txt): SLIM_TESTBED (the testbed/
 # dir with testbed.sh and lib.sh), SLIM_ROUTER, SLIMCTL, SLIM_RUN, SLIM_ECHO,
 # SLIM_SETUP_BENCH, SLIM_LIB. SLIM_KEEP=1 keeps the work dir (logs) afterwards.
+# The programs under slim-run preload a copy of SLIM_LIB that every user can
+# load (public_lib in lib.sh), so daemons that drop privileges (postgres,
+# memcached -u nobody) work from any checkout location.
 #
 # A test reports each check with ok (or dies with fail) and ends with it_pass,
 # which prints "PASS: NAME (N checks)". A test that exits 0 without it_pass,
@@ -98,6 +101,7 @@ it_cleanup() {
 	if [[ -n $WORK ]]; then
 		if [[ ${SLIM_KEEP:-0} == 1 ]]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 	fi
+	public_lib_remove
 	exit "$rc"
 }
 
@@ -109,11 +113,12 @@ it_start() {
 	for v in SLIM_ROUTER SLIMCTL SLIM_RUN SLIM_ECHO; do
 		[[ -n ${!v:-} && -x ${!v} ]] || skip "$v not set to an executable (run through ctest)"
 	done
-	for v in ip nsenter ss python3 timeout; do
+	for v in ip nsenter ss python3 timeout setpriv findmnt; do
 		command -v "$v" >/dev/null || skip "needs $v"
 	done
 	tb_vars "t$code$(($$ % 10000))"
 	WORK=$(mktemp -d "/tmp/slim-it-$TEST_NAME.XXXXXX")
+	public_lib
 	# testbed.sh up removes a half-built testbed itself, and refuses (touching
 	# nothing) if one of these namespaces already exists: only a testbed it
 	# made is ours to take down.
