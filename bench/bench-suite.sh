@@ -68,7 +68,7 @@ done
 # has_part NAME: true if NAME was asked for.
 has_part() { [[ ,$PARTS, == *",$1,"* ]]; }
 
-[[ $(id -u) == 0 ]] || die "must run as root (creates network namespaces): try sudo"
+need_root "creates network namespaces"
 mkdir -p "$OUT" || die "cannot create the output dir $OUT"
 OUT=$(cd "$OUT" && pwd)
 need_bins SLIM_ROUTER=slim-router SLIMCTL=slimctl SLIM_RUN=slim-run \

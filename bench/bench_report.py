@@ -288,7 +288,7 @@ def main():
   and applications {meta.get('seconds', '?')} s per run, the other parts
   {meta.get('seconds2', '?')} s per run; the whole suite took {meta.get('elapsed_s', '?')} s
 
-Made by `sudo bash scripts/bench.sh` (method and knobs: [README.md](README.md)).
+Made by `bash scripts/bench.sh` (as root) (method and knobs: [README.md](README.md)).
 Cells: median (min–max) over the rounds. "slim / host"
 is the ratio of the medians (for the same-host rows: to host loopback); "vs slim-ipc" is
 slim's fast path against the same slim with `SLIM_FASTPATH=0` (a router request per

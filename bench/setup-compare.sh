@@ -74,7 +74,7 @@ done
 if ! [[ $LISTENERS =~ ^[1-9][0-9]*$ ]] || ((LISTENERS > 20000)); then
 	die "--listeners must be an integer in 1..20000"
 fi
-[[ $(id -u) == 0 ]] || die "must run as root (enters network namespaces)"
+need_root "enters network namespaces"
 [[ -e /run/netns/$TB_H1 && -f $TB_CLUSTER ]] ||
 	die "testbed $TB_PREFIX is not up (run: testbed.sh up $TB_PREFIX)"
 need_bins SLIM_SETUP_BENCH=slim-setup-bench

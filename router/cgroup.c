@@ -1,9 +1,13 @@
-/* cgroup v2 handling. The mount point is looked up, never assumed: this
- * machine has a hybrid layout with cgroup2 at /sys/fs/cgroup/unified. */
+/* cgroup v2 handling. The mount point is looked up, never assumed: a
+ * hybrid layout has cgroup2 at /sys/fs/cgroup/unified, a unified one at
+ * /sys/fs/cgroup. */
+#define _GNU_SOURCE
 #include "cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +74,93 @@ int cg_find_mount(char *out, size_t outlen, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* The parent of pid from /proc/PID/stat, or 0. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd, ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return (pid_t)ppid;
+}
+
+/* The nearest ancestor whose mount namespace is not ours and that we may
+ * enter (its ns link is readable), or 0. */
+static pid_t ancestor_in_other_mntns(void)
+{
+	struct stat self, st;
+	char path[64];
+	pid_t pid = getppid();
+
+	if (stat("/proc/self/ns/mnt", &self) != 0)
+		return 0;
+	for (int i = 0; i < 64 && pid > 0; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+		if (stat(path, &st) == 0 && (st.st_dev != self.st_dev || st.st_ino != self.st_ino))
+			return pid;
+		if (pid == 1)
+			break;
+		pid = parent_of(pid);
+	}
+	return 0;
+}
+
+int cg_find_host_mount(char *out, size_t outlen, int *moved_to, char *err, size_t errlen)
+{
+	char cwd[PATH_MAX], path[64];
+	pid_t pid;
+	int fd;
+
+	*moved_to = 0;
+	if (cg_find_mount(out, outlen, err, errlen) == 0)
+		return 0;
+	pid = ancestor_in_other_mntns();
+	if (!pid)
+		return -1; /* err says why */
+	/* setns resets the working directory to the namespace's root; the same
+	 * path names it there (only /sys differs), and relative --state,
+	 * --socket or --pin-dir paths must keep meaning what they meant. */
+	if (!getcwd(cwd, sizeof(cwd)))
+		cwd[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNS) != 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen,
+			 "no cgroup2 mount in this mount namespace (`ip netns exec` remounts /sys, "
+			 "which hides it) and cannot join that of pid %d: %s; start the router "
+			 "with `nsenter --net=/run/netns/NAME slim-router ...` instead",
+			 (int)pid, strerror(e));
+		return -1;
+	}
+	close(fd);
+	*moved_to = (int)pid;
+	if (cwd[0] && chdir(cwd) != 0) {
+		snprintf(err, errlen,
+			 "joined the mount namespace of pid %d, where the working directory %s is "
+			 "missing: %s (give absolute paths)",
+			 (int)pid, cwd, strerror(errno));
+		return -1;
+	}
+	return cg_find_mount(out, outlen, err, errlen);
 }
 
 /* Reads our cgroup v2 path ("0::/path") from /proc/self/cgroup into out. */

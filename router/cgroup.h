@@ -21,6 +21,17 @@ struct cg {
  * with a reason in err. */
 int cg_find_mount(char *out, size_t outlen, char *err, size_t errlen);
 
+/* cg_find_mount, for a router started in a mount namespace of its own that
+ * lacks cgroup2, as `ip netns exec` makes (it remounts /sys, hiding cgroup2
+ * and the bpffs at /sys/fs/bpf): the process first joins the mount
+ * namespace of its nearest ancestor in another one (the shell that ran
+ * `ip netns exec`), keeping its network namespace, so it sees the host's
+ * cgroup2, pins and paths like every other process, and sets *moved_to to
+ * that ancestor's pid (else 0). Call while single-threaded (setns).
+ * Returns 0, or -1 with a reason in err that says how to start the router
+ * instead. */
+int cg_find_host_mount(char *out, size_t outlen, int *moved_to, char *err, size_t errlen);
+
 /* Creates dir if missing, counts the processes already in it (g->others:
  * a live router of this host would be one), moves this process into it and
  * opens it. The

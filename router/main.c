@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 	ev_signal sig_int, sig_term, sig_hup;
 	bool cg_entered = false, pinned = false, lmap_ok = false, joined = false;
 	enum slim_pins pins = SLIM_PINS_NONE;
-	int anchor = -1, rc = 1, help;
+	int anchor = -1, rc = 1, help, mnt_from;
 	struct opts o;
 	struct stat st;
 
@@ -270,10 +270,14 @@ int main(int argc, char **argv)
 	}
 	r.ns_dev = st.st_dev;
 	r.ns_ino = st.st_ino;
-	if (cg_find_mount(r.cg.mount, sizeof(r.cg.mount), err, sizeof(err)) != 0) {
+	if (cg_find_host_mount(r.cg.mount, sizeof(r.cg.mount), &mnt_from, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
+	if (mnt_from)
+		rlog("started in a mount namespace without cgroup2 (ip netns exec?): joined the "
+		     "mount namespace of pid %d, staying in this network namespace",
+		     mnt_from);
 	snprintf(cg_default, sizeof(cg_default), "%s/slim-%s", r.cg.mount, o.host);
 	snprintf(pin_default, sizeof(pin_default), "/sys/fs/bpf/slim-%s", o.host);
 	snprintf(state_default, sizeof(state_default), "/run/slim/%s.containers", o.host);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The benchmark suite in one command: installs what it needs (Debian 12
 # packages), builds slim, brings up a testbed of its own, measures host
 # networking vs the VXLAN overlay vs slim, takes the testbed down (also on
 # failure), and writes docs/benchmarks/latest.md, latest.svg and latest.tsv.
 #
-#   sudo bash scripts/bench.sh [--no-deps] [--no-build] [bench-suite.sh options...]
+#   bash scripts/bench.sh [--no-deps] [--no-build] [bench-suite.sh options...]   (as root)
 #
 # --no-deps   skip apt-get (the packages are there already)
 # --no-build  use the programs in SLIM_BIN_DIR instead of building into
@@ -14,10 +15,11 @@
 # Takes about 10 minutes with the defaults on a 2-CPU machine.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench.sh: must run as root (apt-get, BPF and network namespaces need it): try sudo" >&2
-	exit 1
-fi
+# shellcheck disable=SC2034 # read by lib.sh (messages)
+TB_PROG=bench.sh
+# shellcheck source=../testbed/lib.sh
+. "$top/testbed/lib.sh"
+need_root "apt-get, BPF and network namespaces need it"
 deps=1 build=1
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Installs what slim needs to build, run its demo and run its tests, from
 # Debian 12 packages. Safe to run again: apt-get skips what is there.
 set -euo pipefail
-if [ "$(id -u)" -ne 0 ]; then
-	echo "deps.sh: must run as root (apt-get, BPF and namespaces need it): try sudo" >&2
-	exit 1
-fi
+# shellcheck disable=SC2034 # read by lib.sh (messages)
+TB_PROG=deps.sh
+# shellcheck source=../testbed/lib.sh
+. "$(dirname "$0")/../testbed/lib.sh"
+need_root "apt-get installs the packages"
 pkgs=(
 	build-essential cmake pkg-config clang llvm
 	libbpf-dev bpftool linux-libc-dev

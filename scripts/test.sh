@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Fresh machine to test results: install packages, build with -Werror and run
 # every test; then build again under AddressSanitizer + UBSan and run the unit,
 # BPF-path and integration tests there (label sanitize). A test that ctest
 # reports as not run (skipped: exit 77, e.g. not root or a program missing)
-# fails this script: a skipped check is not a pass.
+# fails this script: a skipped check is not a pass. As root:
+#   bash scripts/test.sh
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck disable=SC2034 # read by lib.sh (messages)
+TB_PROG=test.sh
+# shellcheck source=../testbed/lib.sh
+. "$top/testbed/lib.sh"
+need_root "apt-get, BPF and network namespaces need it"
 
 # run_ctest BUILD_DIR [ctest options...]
 run_ctest() {

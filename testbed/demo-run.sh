@@ -25,7 +25,7 @@ BENCH_ARGS=("$@")
 # instead of quietly leaving the slim rows out.
 [[ " ${BENCH_ARGS[*]} " == *" --modes "* ]] || BENCH_ARGS=(--modes all "${BENCH_ARGS[@]}")
 
-[[ $(id -u) == 0 ]] || die "must run as root (creates network namespaces)"
+need_root "creates network namespaces"
 need_bins SLIM_ROUTER=slim-router SLIMCTL=slimctl SLIM_RUN=slim-run SLIM_ECHO=slim-echo \
 	SLIM_SETUP_BENCH=slim-setup-bench
 export SLIM_ROUTER SLIMCTL SLIM_RUN SLIM_ECHO SLIM_SETUP_BENCH

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034
-# Common helpers for the slim testbed scripts. Source it; it defines functions
-# and, through tb_vars PREFIX, the names and addresses of one testbed.
+# Common helpers for the slim testbed scripts (and the root check of
+# scripts/). Source it; it defines functions and, through tb_vars PREFIX, the
+# names and addresses of one testbed.
 #
 # Knobs (environment):
 #   UNDERLAY_NET      first three octets of the underlay /24 (default 192.168.77)
@@ -15,6 +16,19 @@ TB_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() {
 	echo "${TB_PROG:-testbed}: $*" >&2
 	exit 1
+}
+
+# need_root WHY: dies unless running as root, with the command that runs
+# this script as root here: through sudo where it is installed, else su (a
+# fresh Debian installed with a root password has no sudo).
+need_root() {
+	local self
+	[[ $(id -u) == 0 ]] && return 0
+	self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+	if command -v sudo >/dev/null 2>&1; then
+		die "must run as root ($1): sudo bash $self"
+	fi
+	die "must run as root ($1): su - -c 'bash $self' (there is no sudo here)"
 }
 
 # tb_vars PREFIX: sets the TB_* variables describing testbed PREFIX.

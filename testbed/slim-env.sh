@@ -91,7 +91,7 @@ register() {
 }
 
 env_up() {
-	[[ $(id -u) == 0 ]] || die "must run as root"
+	need_root "starts and stops routers"
 	[[ -f $TB_CLUSTER && -e /run/netns/$TB_H1 ]] ||
 		die "testbed $TB_PREFIX is not up (run: testbed.sh up $TB_PREFIX)"
 	need_bins SLIM_ROUTER=slim-router SLIMCTL=slimctl
@@ -142,7 +142,7 @@ stop_router() {
 }
 
 env_down() {
-	[[ $(id -u) == 0 ]] || die "must run as root"
+	need_root "starts and stops routers"
 	stop_router 1
 	stop_router 2
 	if [[ -n $TB_BPFFS ]] && mountpoint -q "$TB_BPFFS"; then
@@ -156,7 +156,7 @@ env_down() {
 # later must take over from them by itself.
 env_stop_one() {
 	local n=$1 sig=TERM pid i
-	[[ $(id -u) == 0 ]] || die "must run as root"
+	need_root "starts and stops routers"
 	[[ $n == 1 || $n == 2 ]] || die "bad router number '$n' (1 or 2)"
 	case ${2:-} in
 	"") ;;
@@ -178,7 +178,7 @@ env_stop_one() {
 # env_start_one N: starts router hN again after env_stop_one (no registering:
 # its state file must bring the containers back).
 env_start_one() {
-	[[ $(id -u) == 0 ]] || die "must run as root"
+	need_root "starts and stops routers"
 	[[ $1 == 1 || $1 == 2 ]] || die "bad router number '$1' (1 or 2)"
 	need_bins SLIM_ROUTER=slim-router SLIMCTL=slimctl
 	start_router "$1"

@@ -85,7 +85,7 @@ check_reach() {
 
 tb_up() {
 	local ns
-	[[ $(id -u) == 0 ]] || die "must run as root (creates network namespaces)"
+	need_root "creates network namespaces"
 	if ! command -v ip >/dev/null || ! command -v nsenter >/dev/null; then
 		die "needs iproute2 (ip) and util-linux (nsenter)"
 	fi
@@ -162,7 +162,7 @@ tb_up() {
 
 tb_down() {
 	local ns
-	[[ $(id -u) == 0 ]] || die "must run as root"
+	need_root "removes network namespaces"
 	# Routers first (they live in the host namespaces); tolerant of nothing running.
 	"$TB_LIB_DIR/slim-env.sh" down "$TB_PREFIX" || true
 	for ns in "$TB_C1" "$TB_C2" "$TB_C3" "$TB_H1" "$TB_H2"; do
