@@ -104,12 +104,4 @@ struct slim_route_val {
 	__u16 pad;
 };
 
-/* Transitional: libslim/ still includes this header for the view format.
- * Once every libslim file includes view_format.h (and abi.h) itself, drop
- * this block; the BPF programs never see it (proto/ is not on their include
- * path). */
-#if !defined(__bpf__) && __has_include("view_format.h")
-#include "view_format.h"
-#endif
-
 #endif
