@@ -296,14 +296,20 @@ struct slim_resv fdtable_take_resv(int fd)
 
 int fd_tcp_state(int fd)
 {
-	struct tcp_info ti;
-	socklen_t tl = sizeof(ti);
+	/* Only the leading state byte: the kernel copies no more than asked,
+	 * and a cgroup getsockopt program on host sockets then handles 8
+	 * bytes, not the whole struct tcp_info. */
+	union {
+		struct tcp_info ti;
+		uint8_t head[8];
+	} u;
+	socklen_t tl = sizeof(u.head);
 	int saved = errno;
 
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0)
-		ti.tcpi_state = TCP_CLOSE;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &u, &tl) != 0 || tl < 1)
+		u.ti.tcpi_state = TCP_CLOSE;
 	errno = saved;
-	return ti.tcpi_state;
+	return u.ti.tcpi_state;
 }
 
 uint64_t fd_inode(int fd)
