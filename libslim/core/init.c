@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "channel.h"
+#include "common.h"
 #include "config.h"
 #include "fdtable.h"
 #include "pool.h"
@@ -55,7 +56,8 @@ const struct slim_config *slim_config(void)
 	return &cfg;
 }
 
-bool slim_ready(void)
+/* Not instrumented: it runs before the ASan runtime is set up. */
+SLIM_NO_ASAN bool slim_ready(void)
 {
 	return atomic_load_explicit(&ready, memory_order_relaxed);
 }
