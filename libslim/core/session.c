@@ -25,15 +25,17 @@ static _Atomic uint32_t own_vip;
 static _Atomic long long retry_at; /* ST_AWAY: CLOCK_MONOTONIC ns of the next try */
 static atomic_flag warned = ATOMIC_FLAG_INIT;
 
-/* Each fault's state and message. The message is a format with the
- * router's socket path first and the detail second (both %s). */
+/* Each fault's state and message. The message is a format given the
+ * router's socket path first and the detail second (both strings); a
+ * message without the detail ends before it (printf ignores arguments
+ * left over), one without the path skips it with %.0s. */
 static const struct {
 	enum session_state state;
 	const char *fmt;
 } faults[] = {
-    [FAULT_NO_SOCKET] = {ST_DISABLED, "libslim: SLIM_SOCKET is not set%.0s%.0s (using the "
+    [FAULT_NO_SOCKET] = {ST_DISABLED, "libslim: SLIM_SOCKET is not set%.0s (using the "
 				      "container network; start the program with slim-run)"},
-    [FAULT_PATH_TOO_LONG] = {ST_DISABLED, "libslim: router socket path too long: %s%.0s (using "
+    [FAULT_PATH_TOO_LONG] = {ST_DISABLED, "libslim: router socket path too long: %s (using "
 					  "the container network)"},
     [FAULT_BAD_REPLY] =
 	{ST_DISABLED, "libslim: router at %s sent a bad reply: %s (using the container network)"},
@@ -45,7 +47,7 @@ static const struct {
 				    "network until it is back)"},
     [FAULT_LOST] = {ST_AWAY, "libslim: router at %s connection lost: %s (using the container "
 			     "network until it is back)"},
-    [FAULT_STOPPED] = {ST_AWAY, "libslim: router at %s stopped%.0s (using the container network "
+    [FAULT_STOPPED] = {ST_AWAY, "libslim: router at %s stopped (using the container network "
 				"until one is back)"},
 };
 
