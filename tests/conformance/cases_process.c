@@ -438,6 +438,29 @@ static void dup2_over_all(void)
 	after_close_all();
 }
 
+/* fd-leak checks (test frameworks, daemons) compare the fd count before and
+ * after some work: a burst of connections must leave it where it was, and
+ * so must every moment in between when the app itself holds no socket. */
+static void fd_count_burst(void)
+{
+	int before = fd_count(), ok = 0, most = 0;
+
+	for (int i = 0; i < 100; i++) {
+		int fd = dial("dial", conf.far, PORT_ECHO, SOCK_CLOEXEC), d;
+
+		if (fd < 0)
+			break;
+		ok++;
+		close(fd);
+		d = fd_count() - before;
+		if (d > most || -d > most)
+			most = d < 0 ? -d : d;
+	}
+	say("100 connect/close: ok=%d", ok);
+	say("fd count change after the burst: %d", fd_count() - before);
+	say("largest fd count change between connections: %d", most);
+}
+
 const struct conf_case conf_cases_process[] = {
     {"process.cloexec_preserved",
      "FD_CLOEXEC and O_NONBLOCK as set by socket/fcntl survive connect", cloexec_preserved},
@@ -464,5 +487,7 @@ const struct conf_case conf_cases_process[] = {
      close_range_cloexec},
     {"process.dup2_over_all",
      "dup2 /dev/null over fds 3..1023 then close them, connecting in between", dup2_over_all},
+    {"process.fd_count_burst", "100 connect/close: the fd count before, between and after",
+     fd_count_burst},
     {0},
 };

@@ -392,6 +392,34 @@ static void signal_close_storm(void)
 	    atomic_load(&n_fail));
 }
 
+static void *fd_count_worker(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 25; i++) {
+		int fd = dial("dial", conf.far, PORT_ECHO, SOCK_CLOEXEC);
+
+		atomic_fetch_add(fd >= 0 ? &n_ok : &n_fail, 1);
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+/* 4 threads connecting at once leave the fd count where it was. */
+static void fd_count_threads(void)
+{
+	pthread_t t[4];
+	int before = fd_count();
+
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, fd_count_worker, NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	say("4 threads x 25 connect/close: ok=%d failed=%d", atomic_load(&n_ok),
+	    atomic_load(&n_fail));
+	say("fd count change: %d", fd_count() - before);
+}
+
 const struct conf_case conf_cases_threads[] = {
     {"threads.connect", "8 threads x 10 connect/echo/getpeername/close", threads_connect},
     {"threads.accept", "8 threads accepting 40 connect-back connections from one listener",
@@ -408,5 +436,7 @@ const struct conf_case conf_cases_threads[] = {
      signal_close_in_connect},
     {"threads.signal_close_storm", "signal-handler closes racing two connecting threads",
      signal_close_storm},
+    {"threads.fd_count", "4 threads x 25 connect/close: the fd count before and after",
+     fd_count_threads},
     {0},
 };

@@ -200,6 +200,10 @@ int listen_on(const char *label, in_addr_t ip, int port, int flags);
  * address accept reported as "LABEL addr: ADDR". Returns the fd or -1. */
 int accept_wait(const char *label, int lfd, int flags, int ms);
 
+/* How many fds the process has open (entries of /proc/self/fd, the
+ * listing's own fd not counted), or -1. */
+int fd_count(void);
+
 /* CLOCK_MONOTONIC milliseconds. */
 long long now_ms(void);
 

@@ -3,6 +3,7 @@
 #include "conf.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -618,4 +619,19 @@ int ep_ctl(const char *label, int ep, int op, int fd, uint32_t events, uint32_t 
 	r = epoll_ctl(ep, op, fd, &ev);
 	say_ret(label, r, errno);
 	return r;
+}
+
+int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
 }
