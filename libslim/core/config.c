@@ -31,7 +31,13 @@ void slim_config_parse(struct slim_config *c, char *const envp[], const char *li
 	const char *sock = env_get(envp, "SLIM_SOCKET"), *fast = env_get(envp, "SLIM_FASTPATH");
 
 	memset(c, 0, sizeof(*c));
+	const char *uring = env_get(envp, "SLIM_URING");
+
 	c->fastpath = !(fast && strcmp(fast, "0") == 0);
+	c->uring = !uring		     ? SLIM_URING_AUTO
+		   : strcmp(uring, "0") == 0 ? SLIM_URING_OFF
+		   : strcmp(uring, "1") == 0 ? SLIM_URING_FORCE
+					     : SLIM_URING_AUTO;
 	if (sock && *sock) {
 		snprintf(c->path_shown, sizeof(c->path_shown), "%s", sock);
 		if (strlen(sock) < sizeof(c->sock_path)) {

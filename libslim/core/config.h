@@ -16,6 +16,10 @@ struct slim_config {
 	/* SLIM_FASTPATH=0: every connect asks the router (the per-connect
 	 * request path, for comparison and as an escape hatch). */
 	bool fastpath;
+	/* SLIM_URING: 0 keeps the pool in the fd table (no io_uring); 1 tries
+	 * io_uring even under a seccomp filter (fdstash.h); unset: io_uring
+	 * where it is allowed. */
+	enum slim_uring { SLIM_URING_AUTO, SLIM_URING_OFF, SLIM_URING_FORCE } uring;
 	/* What an exec'd program needs to stay on slim (exec_env.h): this
 	 * library's absolute path, and the variables as they were set, as
 	 * NAME=value entries ("" if unset or too long). */

@@ -16,6 +16,7 @@
 #include "channel.h"
 #include "common.h"
 #include "config.h"
+#include "fdstash.h"
 #include "fdtable.h"
 #include "pool.h"
 #include "pool_refill.h"
@@ -64,7 +65,10 @@ SLIM_NO_ASAN bool slim_ready(void)
 
 __attribute__((constructor)) static void slim_init(void)
 {
-	(void)slim_config();
+	const struct slim_config *c = slim_config();
+
 	atomic_store(&ready, true);
 	session_warm_up();
+	if (c->path_set && c->fastpath && c->uring != SLIM_URING_OFF)
+		fdstash_start(c->uring == SLIM_URING_FORCE);
 }

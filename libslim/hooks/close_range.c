@@ -1,5 +1,5 @@
 /* close_range(), closefrom(): a daemon's close-everything call takes
- * libslim's channel fds with it (the fd table's records go stale and are
+ * libslim's own fds with it (the fd table's records go stale and are
  * recognised by inode later). The connection is made again right away:
  * the numbers just freed leave room for it, where a lazy reconnect could
  * find the fd table full. */
@@ -11,13 +11,17 @@
 
 #include "channel.h"
 #include "common.h"
+#include "pool.h"
 #include "real.h"
 #include "session.h"
 
+/* libslim's own fds among first..last (the channel's, the pool's ring)
+ * are made again at once. */
 static void range_closed(unsigned int first, unsigned int last)
 {
 	if (channel_range_closed(first, last))
 		session_reopen();
+	pool_range_closed(first, last);
 }
 
 SLIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)

@@ -6,7 +6,6 @@
  * a connect outside the overlay) gets a container socket swapped in first. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -26,51 +25,19 @@
  * container socket. */
 static int pooled_socket(int type, uint64_t *ino, uint32_t *epoch_out)
 {
-	int saved = errno, hostfd, fd;
+	int saved = errno, fd;
 	uint32_t epoch;
 
 	if (!slim_config()->fastpath || !slim_active() || !slim_epoch(&epoch))
 		return -1;
-	hostfd = pool_take(epoch, ino);
-	if (hostfd < 0) {
+	fd = pool_install(epoch, type, ino);
+	if (fd >= 0) {
+		pool_refill(false); /* ahead of need */
+	} else if (pool_count() == 0) {
 		/* A cold process (or a burst beyond the pool): wait once for
 		 * the router's reply, as the connect would have anyway. */
 		pool_refill(true);
-		hostfd = pool_take(epoch, ino);
-	} else {
-		pool_refill(false); /* refill ahead of need */
-	}
-	if (hostfd < 0)
-		return -1;
-	fd = fcntl(hostfd, (type & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
-	if (fd < 0 && errno == EMFILE) {
-		/* No free number: the pool sockets sit on the last ones (they
-		 * arrived when the fd table was full). The lowest of them is
-		 * where socket() would have put a new one; the others give
-		 * their numbers back to the app. */
-		uint64_t other_ino;
-		int other;
-
-		while ((other = pool_take(epoch, &other_ino)) >= 0) {
-			if (other < hostfd) {
-				int t = hostfd;
-
-				hostfd = other;
-				other = t;
-				*ino = other_ino;
-			}
-			real_close(other);
-		}
-		if ((type & SOCK_CLOEXEC) || fcntl(hostfd, F_SETFD, 0) == 0) {
-			fd = hostfd;
-			hostfd = -1;
-		}
-	}
-	if (hostfd >= 0)
-		real_close(hostfd);
-	if (fd >= 0 && (type & SOCK_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
-		real_close(fd);
-		fd = -1;
+		fd = pool_install(epoch, type, ino);
 	}
 	*epoch_out = epoch;
 	errno = saved;

@@ -26,8 +26,8 @@ int main(int argc, char **argv)
 	if (!ctx)
 		return 126;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), seccomp_syscall_resolve_name(calls[i]),
-				     0);
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				     seccomp_syscall_resolve_name(calls[i]), 0);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
