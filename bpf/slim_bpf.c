@@ -23,6 +23,7 @@ struct slim_bpf {
 	bool pinned;
 	char pin_dir[PATH_MAX];
 	char reuse_dir[PATH_MAX]; /* set when loaded against pinned maps */
+	unsigned routes_replaced; /* size of a pinned routes trie not reused */
 };
 
 /* The programs attached to the router's cgroup, and the pin names of their
@@ -240,6 +241,18 @@ static struct slim_bpf *load(const char *reuse_dir, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot open pinned map %s: %s (%s)", path,
 				 strerror(errno), load_hint(errno));
 			goto fail;
+		}
+		if (m == SLIM_MAP_ROUTES && !map_compatible(map, fd, why, sizeof(why))) {
+			/* The router rewrites every route at start: an old
+			 * trie (another size, say) is simply not taken over.
+			 * Our pin replaces it; the old programs keep theirs
+			 * until the links are swapped to ours. */
+			struct bpf_map_info info = {0};
+			__u32 len = sizeof(info);
+			b->routes_replaced =
+			    bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.max_entries : 1;
+			close(fd);
+			continue;
 		}
 		if (!map_compatible(map, fd, why, sizeof(why))) {
 			snprintf(err, errlen,
@@ -515,6 +528,11 @@ void slim_bpf_unpin(struct slim_bpf *b)
 		return;
 	unpin_dir(b->pin_dir);
 	b->pinned = false;
+}
+
+unsigned slim_bpf_routes_replaced(const struct slim_bpf *b)
+{
+	return b->routes_replaced;
 }
 
 int slim_bpf_map_fd(const struct slim_bpf *b, enum slim_map m)

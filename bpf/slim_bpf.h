@@ -33,7 +33,8 @@ enum slim_pins {
  * load), so existing listeners, owner, peer and app_opts storage stay
  * valid. app_opts alone may be missing (a fresh one is made). Each pinned
  * map must match this build's definition (type, key and value size, max
- * entries, flags), else it fails naming dir. Some but not all of the
+ * entries, flags), else it fails naming dir; except the routes trie, which
+ * is then replaced (slim_bpf_routes_replaced). Some but not all of the
  * others: they are removed and fresh maps made. *pins says which case it was. Returns
  * NULL with one line in err on failure. */
 struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, char *err,
@@ -63,6 +64,11 @@ int slim_bpf_keep_attached(struct slim_bpf *b, char *err, size_t errlen);
  * programs then detach when this process closes its links) and the
  * directory if empty. */
 void slim_bpf_unpin(struct slim_bpf *b);
+
+/* When slim_bpf_load_reusing found a pinned routes trie that does not match
+ * this build (another size): its max_entries (it was replaced by a fresh
+ * trie, since the router rewrites every route anyway); else 0. */
+unsigned slim_bpf_routes_replaced(const struct slim_bpf *b);
 
 /* The map's fd, owned by b. */
 int slim_bpf_map_fd(const struct slim_bpf *b, enum slim_map m);

@@ -18,9 +18,13 @@
 #include "storage.bpf.h"
 #include "sockopt.bpf.h"
 
+/* Not in vmlinux.h (uapi errno). */
+#define EHOSTUNREACH 113
+
 /* Runs before tcp_v4_connect. Returns 1 to let the connect go on (to the
  * rewritten address), 0 to refuse it with EPERM: a host socket the router
- * stamped for a container may only reach overlay destinations. Sockets
+ * stamped for a container may only reach overlay destinations
+ * (EHOSTUNREACH for the subnet of a host that left). Sockets
  * without an owner stamp (the router's own) are left alone. */
 SEC("cgroup/connect4")
 int slim_connect4(struct bpf_sock_addr *ctx)
@@ -44,6 +48,11 @@ int slim_connect4(struct bpf_sock_addr *ctx)
 	rv = bpf_map_lookup_elem(&routes, &key);
 	if (!rv)
 		return 0;
+	if (!rv->underlay_ip) {
+		/* The host of this subnet left the cluster: fail at once. */
+		bpf_set_retval(-EHOSTUNREACH);
+		return 0;
+	}
 	/* Only a socket that is not connecting or connected takes a new
 	 * destination: a second connect() while in progress must leave the
 	 * first one's (the kernel then answers EALREADY/EISCONN). */

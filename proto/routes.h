@@ -1,5 +1,5 @@
 /* The overlay route table: virtual subnet -> host underlay address and
- * reserved port. Shared by the router (cluster file) and libslim (hello). */
+ * reserved port. Shared by the router and its tests. */
 #ifndef SLIM_ROUTES_H
 #define SLIM_ROUTES_H
 
@@ -13,6 +13,7 @@ struct slim_route {
 	uint8_t prefix_len; /* 0..32 */
 	uint32_t underlay_ip;
 	uint16_t port;
+	bool gone; /* the host left: a connect to this subnet fails (EHOSTUNREACH) */
 };
 
 /* Mask for a prefix length 0..32 (host byte order). */

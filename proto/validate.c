@@ -46,7 +46,7 @@ static int valid_route(const Slim__Route *r)
 {
 	return r && r->prefix_len <= 32 &&
 	       (r->subnet & slim_prefix_mask(r->prefix_len)) == r->subnet && r->underlay_ip != 0 &&
-	       valid_port(r->port);
+	       valid_port(r->port) && (!r->host || slim_name_ok(r->host));
 }
 
 int slim_validate_request(const Slim__Request *req, char *why, size_t whylen)
@@ -141,10 +141,6 @@ int slim_validate_reply(const Slim__Reply *rep, Slim__Request__BodyCase expected
 			return slim_fail(EPROTO, why, whylen, "hello reply: bad container name");
 		if (rep->hello->vip == 0)
 			return slim_fail(EPROTO, why, whylen, "hello reply: no virtual address");
-		for (size_t i = 0; i < rep->hello->n_routes; i++)
-			if (!valid_route(rep->hello->routes[i]))
-				return slim_fail(EPROTO, why, whylen,
-						 "hello reply: route %zu invalid", i);
 		return 0;
 	case SLIM__REPLY__BODY_CONNECT:
 		if (rep->connect->underlay_ip == 0 || !valid_port(rep->connect->port))

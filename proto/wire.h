@@ -9,8 +9,10 @@
 
 #include "slim.pb-c.h"
 
-/* 2: hello hands out the view file (was: the peer map); pool requests. */
-#define SLIM_PROTO_VERSION 2
+/* 2: hello hands out the view file (was: the peer map); pool requests.
+ * 3: the view's routes are a hash table (view_format.h, SLIM_VIEW_FORMAT);
+ * hello carries no routes. */
+#define SLIM_PROTO_VERSION 3
 /* Largest request the router accepts, and largest reply libslim accepts
  * (hello, connect, listen). A bigger one is refused with EMSGSIZE. */
 #define SLIM_WIRE_MAX 4096

@@ -3,6 +3,7 @@
 #ifndef SLIM_ROUTER_DAEMON_H
 #define SLIM_ROUTER_DAEMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -10,16 +11,23 @@
 #include "cluster.h"
 #include "containers.h"
 #include "listeners.h"
+#include "membership.h"
 #include "routes.h"
 #include "view_writer.h"
 
 struct slim_bpf;
+struct etcd_member;
 
 struct router {
-	struct cluster cluster;
-	const struct cluster_host *self;
-	struct slim_route routes[CLUSTER_MAX_HOSTS];
+	struct cluster_host self; /* this host */
+	struct membership ms;	  /* live hosts and gone subnets (hosts_publish.h) */
+	struct slim_route *routes; /* what the trie and the view hold, sorted */
 	size_t nroutes;
+	int routes_fd; /* the routes trie, owned by bpf; -1 before it is loaded */
+	const char *cluster_path;  /* file mode: the cluster file (reloaded on SIGHUP) */
+	struct etcd_member *etcd;  /* etcd mode */
+	struct cluster pending;	   /* etcd's live set, until the trie and view exist */
+	bool have_pending;
 	struct registry reg;
 	struct cg cg;
 	struct slim_bpf *bpf;

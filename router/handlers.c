@@ -3,6 +3,7 @@
  * again on every request, since a container can be deleted meanwhile. */
 #define _GNU_SOURCE /* SCHED_IDLE */
 #include "handlers.h"
+#include "etcd_member.h"
 #include "hostsock.h"
 #include "listeners.h"
 #include "log.h"
@@ -70,18 +71,29 @@ static const struct container *caller_container(struct router *r, const struct p
 	return c;
 }
 
+/* The status reply's routes: live hosts, then gone subnets, at most
+ * STATUS_MAX_ROUTES (the reply must fit one packet). */
 static void fill_routes(struct router *r, struct reply_ctx *rc, size_t *n, Slim__Route ***out)
 {
-	for (size_t i = 0; i < r->nroutes; i++) {
-		Slim__Route *x = &rc->routes[i];
-		slim__route__init(x);
-		x->subnet = r->routes[i].subnet;
-		x->prefix_len = r->routes[i].prefix_len;
-		x->underlay_ip = r->routes[i].underlay_ip;
-		x->port = r->routes[i].port;
-		rc->route_ptrs[i] = x;
-	}
-	*n = r->nroutes;
+	size_t k = 0;
+
+	for (int gone = 0; gone < 2; gone++)
+		for (size_t i = 0; i < r->ms.n && k < STATUS_MAX_ROUTES; i++) {
+			const struct member *m = &r->ms.m[i];
+			Slim__Route *x = &rc->routes[k];
+			if (m->gone != (gone == 1))
+				continue;
+			slim__route__init(x);
+			x->subnet = m->h.subnet;
+			x->prefix_len = m->h.prefix_len;
+			x->underlay_ip = m->h.underlay_ip;
+			x->port = m->h.port;
+			x->host = (char *)m->h.name;
+			x->has_gone = m->gone;
+			x->gone = m->gone;
+			rc->route_ptrs[k++] = x;
+		}
+	*n = k;
 	*out = rc->route_ptrs;
 }
 
@@ -100,7 +112,6 @@ static void do_hello(struct router *r, const struct peer_id *p, struct reply_ctx
 	slim__hello_reply__init(&rc->hello);
 	rc->hello.container = (char *)c->name;
 	rc->hello.vip = c->vip;
-	fill_routes(r, rc, &rc->hello.n_routes, &rc->hello.routes);
 	rc->rep.body_case = SLIM__REPLY__BODY_HELLO;
 	rc->rep.hello = &rc->hello;
 	reply_fd(rc, fd);
@@ -124,6 +135,10 @@ static void do_connect(struct router *r, const struct peer_id *p, const Slim__Co
 	rt = slim_route_lookup(r->routes, r->nroutes, q->vip);
 	if (!rt) {
 		reply_error(rc, EHOSTUNREACH, "%s is not an overlay address", ip_str(q->vip));
+		return;
+	}
+	if (rt->gone) {
+		reply_error(rc, EHOSTUNREACH, "the host of %s left the cluster", ip_str(q->vip));
 		return;
 	}
 	e = hostsock_client(r->owner_fd, c->vip, c->id, &fd, &what);
@@ -161,7 +176,7 @@ static void do_listen(struct router *r, const struct peer_id *p, const Slim__Lis
 		backlog = SOMAXCONN;
 	/* Its owner storage also holds what getsockname reports on it (the
 	 * getsockname4 program): the address the app bound, the virtual port. */
-	e = hostsock_listener(r->self->underlay_ip, r->self->port, backlog, r->owner_fd, c->vip,
+	e = hostsock_listener(r->self.underlay_ip, r->self.port, backlog, r->owner_fd, c->vip,
 			      c->id, q->has_bound_ip ? q->bound_ip : 0, (uint16_t)q->port, &fd,
 			      &what);
 	if (e) {
@@ -302,11 +317,11 @@ static void do_status(struct router *r, struct reply_ctx *rc)
 	Slim__StatusReply *s = &rc->status;
 
 	slim__status_reply__init(s);
-	s->host = (char *)r->self->name;
-	s->underlay_ip = r->self->underlay_ip;
-	s->subnet = r->self->subnet;
-	s->prefix_len = r->self->prefix_len;
-	s->port = r->self->port;
+	s->host = (char *)r->self.name;
+	s->underlay_ip = r->self.underlay_ip;
+	s->subnet = r->self.subnet;
+	s->prefix_len = r->self.prefix_len;
+	s->port = r->self.port;
 	s->cgroup = r->cg.dir;
 	s->pin_dir = (char *)r->pin_dir;
 	for (size_t i = 0; i < r->reg.n; i++) {
@@ -325,6 +340,14 @@ static void do_status(struct router *r, struct reply_ctx *rc)
 	s->n_containers = r->reg.n;
 	s->containers = rc->cs_ptrs;
 	fill_routes(r, rc, &s->n_routes, &s->routes);
+	s->membership = rc->membership;
+	if (r->etcd)
+		etcd_member_status(r->etcd, rc->membership, sizeof(rc->membership));
+	else
+		snprintf(rc->membership, sizeof(rc->membership), "file %s", r->cluster_path);
+	s->has_n_hosts = s->has_n_gone = true;
+	s->n_hosts = (uint32_t)membership_live(&r->ms);
+	s->n_gone = (uint32_t)(r->ms.n - s->n_hosts);
 	s->has_connect_requests = s->has_pool_requests = s->has_pool_sockets = true;
 	s->connect_requests = r->connect_requests;
 	s->pool_requests = r->pool_requests;

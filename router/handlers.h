@@ -13,6 +13,10 @@
 #include "daemon.h"
 #include "wire.h"
 
+/* Routes a status reply lists (about 30 bytes each, with the host name):
+ * the reply must fit SLIM_WIRE_MAX_REPLY beside the containers. */
+#define STATUS_MAX_ROUTES 1024
+
 /* Storage for one reply: the message and everything it points to. */
 struct reply_ctx {
 	Slim__Reply rep;
@@ -21,8 +25,9 @@ struct reply_ctx {
 	Slim__ListenReply listen;
 	Slim__StatusReply status;
 	Slim__PoolReply pool;
-	Slim__Route routes[CLUSTER_MAX_HOSTS];
-	Slim__Route *route_ptrs[CLUSTER_MAX_HOSTS];
+	Slim__Route routes[STATUS_MAX_ROUTES];
+	Slim__Route *route_ptrs[STATUS_MAX_ROUTES];
+	char membership[512];
 	Slim__ContainerStatus cs[REG_MAX];
 	Slim__ContainerStatus *cs_ptrs[REG_MAX];
 	char msg[256];

@@ -1,8 +1,9 @@
-/* slim-router: one per host. Start-up is linear (parse -> cgroup -> bpf ->
- * anchor -> serve) with one cleanup path; SIGINT/SIGTERM/SIGHUP stop it
- * cleanly: maps unpinned, sockets closed, cgroup left and removed if ours;
- * but while apps still hold listeners the maps and the cgroup are kept, and
- * the next router of this host reuses them (and the state file). */
+/* slim-router: one per host. Start-up is linear (parse -> membership ->
+ * cgroup -> bpf -> anchor -> serve) with one cleanup path; SIGINT/SIGTERM
+ * stop it cleanly: maps unpinned, sockets closed, cgroup left and removed
+ * if ours; but while apps still hold listeners the maps and the cgroup are
+ * kept, and the next router of this host reuses them (and the state file).
+ * SIGHUP reloads the cluster file. */
 #include "cgroup.h"
 #include "cluster.h"
 #include "containers.h"
@@ -11,13 +12,17 @@
 #include "listeners.h"
 #include "log.h"
 #include "daemon.h"
+#include "etcd_member.h"
+#include "hosts_publish.h"
 #include "sandbox.h"
 #include "server.h"
 #include "redirect.h"
 #include "slim_bpf.h"
+#include "slim_maps.h"
 #include "state.h"
 #include "view_writer.h"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 
 #include <errno.h>
@@ -36,6 +41,12 @@
 
 struct opts {
 	const char *cluster;
+	const char *etcd;
+	const char *etcd_prefix;
+	const char *underlay;
+	const char *subnet;
+	const char *port;
+	const char *etcd_ttl;
 	const char *host;
 	const char *socket;
 	const char *cgroup;
@@ -46,10 +57,21 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " --cluster FILE --host NAME [--socket PATH] [--cgroup DIR] "
-		   "[--pin-dir DIR] [--state FILE] [--redirect]\n"
-		   "  --cluster FILE  lines: host NAME UNDERLAY_IP VIRTUAL_SUBNET [RESERVED_PORT]\n"
-		   "  --host NAME     which host of the cluster file this router serves\n"
+	fprintf(f, "usage: " PROG " --cluster FILE --host NAME [options]\n"
+		   "       " PROG " --etcd URL[,URL...] --host NAME --underlay IP --subnet CIDR\n"
+		   "                   [--port N] [--etcd-prefix PREFIX] [--etcd-ttl SECONDS] "
+		   "[options]\n"
+		   "options: [--socket PATH] [--cgroup DIR] [--pin-dir DIR] [--state FILE] "
+		   "[--redirect]\n"
+		   "  --cluster FILE  lines: host NAME UNDERLAY_IP VIRTUAL_SUBNET [RESERVED_PORT];\n"
+		   "                  SIGHUP reloads it (hosts join and leave live)\n"
+		   "  --etcd URLS     take the cluster from etcd (v3 JSON gateway, http://ADDR:PORT)\n"
+		   "  --underlay IP   with --etcd: this host's underlay address\n"
+		   "  --subnet CIDR   with --etcd: this host's virtual subnet\n"
+		   "  --port N        with --etcd: this host's reserved port (default 7771)\n"
+		   "  --etcd-prefix P with --etcd: where the records live (default /slim/)\n"
+		   "  --etcd-ttl S    with --etcd: lease of this host's record (default 5)\n"
+		   "  --host NAME     which host of the cluster this router serves\n"
 		   "  --socket PATH   unix socket to serve (default /run/slim/slim.sock)\n"
 		   "  --cgroup DIR    the router's cgroup v2 (default <cgroup2 mount>/slim-NAME)\n"
 		   "  --pin-dir DIR   where maps are pinned (default /sys/fs/bpf/slim-NAME)\n"
@@ -64,6 +86,12 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 {
 	static const struct option longopts[] = {
 	    {"cluster", required_argument, NULL, 'c'},
+	    {"etcd", required_argument, NULL, 'e'},
+	    {"etcd-prefix", required_argument, NULL, 'P'},
+	    {"etcd-ttl", required_argument, NULL, 'T'},
+	    {"underlay", required_argument, NULL, 'u'},
+	    {"subnet", required_argument, NULL, 'n'},
+	    {"port", required_argument, NULL, 'o'},
 	    {"host", required_argument, NULL, 'H'},
 	    {"socket", required_argument, NULL, 's'},
 	    {"cgroup", required_argument, NULL, 'g'},
@@ -82,6 +110,24 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 		switch (ch) {
 		case 'c':
 			o->cluster = optarg;
+			break;
+		case 'e':
+			o->etcd = optarg;
+			break;
+		case 'P':
+			o->etcd_prefix = optarg;
+			break;
+		case 'T':
+			o->etcd_ttl = optarg;
+			break;
+		case 'u':
+			o->underlay = optarg;
+			break;
+		case 'n':
+			o->subnet = optarg;
+			break;
+		case 'o':
+			o->port = optarg;
 			break;
 		case 'H':
 			o->host = optarg;
@@ -118,9 +164,19 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 		fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -1;
 	}
-	if (!o->cluster || !o->host) {
+	if (!o->host || !o->cluster == !o->etcd) {
+		fprintf(stderr, PROG ": --host NAME and one of --cluster FILE or --etcd URLS are "
+				     "required (see --help)\n");
+		return -1;
+	}
+	if (o->cluster && (o->underlay || o->subnet || o->port || o->etcd_prefix || o->etcd_ttl)) {
+		fprintf(stderr, PROG ": --underlay, --subnet, --port, --etcd-prefix and --etcd-ttl "
+				     "go with --etcd (the cluster file has the hosts)\n");
+		return -1;
+	}
+	if (o->etcd && (!o->underlay || !o->subnet)) {
 		fprintf(stderr,
-			PROG ": --cluster FILE and --host NAME are required (see --help)\n");
+			PROG ": --etcd needs --underlay IP and --subnet CIDR for this host\n");
 		return -1;
 	}
 	return 0;
@@ -133,6 +189,93 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	stop_signal = strsignal(w->signum);
 	ev_break(loop, EVBREAK_ALL);
+}
+
+/* SIGHUP: reload the cluster file, with the same rules as at start; this
+ * host's own line must stay as it is (its subnet and port are in use).
+ * A bad file changes nothing. */
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct router *r = w->data;
+	const struct cluster_host *me;
+	struct cluster c;
+	char err[512];
+
+	(void)loop;
+	(void)revents;
+	if (!r->cluster_path) {
+		rlog("SIGHUP: nothing to reload (the hosts come from etcd)");
+		return;
+	}
+	if (cluster_load(r->cluster_path, &c, err, sizeof(err)) != 0) {
+		rlog("SIGHUP: %s (fix the file; keeping the current %zu hosts)", err,
+		     membership_live(&r->ms));
+		cluster_free(&c);
+		return;
+	}
+	me = cluster_find(&c, r->self.name);
+	if (!me || me->underlay_ip != r->self.underlay_ip || me->subnet != r->self.subnet ||
+	    me->prefix_len != r->self.prefix_len || me->port != r->self.port) {
+		rlog("SIGHUP: %s: %s (this host's line cannot change while its router runs; "
+		     "keeping the current %zu hosts)",
+		     r->cluster_path, me ? "this host's line changed" : "this host is missing",
+		     membership_live(&r->ms));
+		cluster_free(&c);
+		return;
+	}
+	if (hosts_publish(r, &c, false, err, sizeof(err)) != 0)
+		rlog("SIGHUP: %s (keeping the current routes)", err);
+	else
+		rlog("reloaded %s: %zu hosts", r->cluster_path, c.n);
+	cluster_free(&c);
+}
+
+/* This host from --underlay, --subnet, --port. Returns 0, or -1 after
+ * printing one line. */
+static int self_from_args(const struct opts *o, struct cluster_host *h)
+{
+	struct in_addr a;
+	char why[128];
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->name, sizeof(h->name), "%s", o->host);
+	h->port = CLUSTER_DEFAULT_PORT;
+	if (inet_pton(AF_INET, o->underlay, &a) != 1) {
+		fprintf(stderr, PROG ": bad --underlay '%s' (an IPv4 address)\n", o->underlay);
+		return -1;
+	}
+	h->underlay_ip = ntohl(a.s_addr);
+	if (slim_parse_cidr(o->subnet, &h->subnet, &h->prefix_len) != 0) {
+		fprintf(stderr, PROG ": bad --subnet '%s' (A.B.C.D/N with no host bits set)\n",
+			o->subnet);
+		return -1;
+	}
+	if (o->port && cluster_parse_port(o->port, &h->port) != 0) {
+		fprintf(stderr, PROG ": bad --port '%s' (1..65535)\n", o->port);
+		return -1;
+	}
+	if (cluster_host_ok(h, why, sizeof(why)) != 0) {
+		fprintf(stderr, PROG ": --underlay/--subnet/--port: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* --etcd-ttl: 2..3600 seconds (keepalives go every third of it). */
+static int parse_ttl(const char *s, int64_t *ttl)
+{
+	uint16_t v;
+
+	if (!s) {
+		*ttl = ETCD_DEFAULT_TTL;
+		return 0;
+	}
+	if (cluster_parse_port(s, &v) != 0 || v < 2 || v > 3600) {
+		fprintf(stderr, PROG ": bad --etcd-ttl '%s' (2..3600 seconds)\n", s);
+		return -1;
+	}
+	*ttl = v;
+	return 0;
 }
 
 /* What to suggest when a privileged step fails. */
@@ -228,6 +371,9 @@ int main(int argc, char **argv)
 	struct slim_redirect *redirect = NULL;
 	struct ev_loop *loop = NULL;
 	ev_signal sig_int, sig_term, sig_hup;
+	struct cluster file_hosts = {0};
+	struct etcd_member_cfg ecfg;
+	int64_t ttl = 0;
 	bool cg_entered = false, pinned = false, lmap_ok = false, joined = false;
 	enum slim_pins pins = SLIM_PINS_NONE;
 	int anchor = -1, rc = 1, help, mnt_from;
@@ -250,18 +396,40 @@ int main(int argc, char **argv)
 	raise_nofile();
 
 	/* parse */
-	if (cluster_load(o.cluster, &r.cluster, err, sizeof(err)) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
-		return 1;
+	r.routes_fd = -1;
+	if (o.cluster) {
+		const struct cluster_host *me;
+		if (cluster_load(o.cluster, &file_hosts, err, sizeof(err)) != 0) {
+			fprintf(stderr, PROG ": %s\n", err);
+			cluster_free(&file_hosts);
+			return 1;
+		}
+		me = cluster_find(&file_hosts, o.host);
+		if (!me) {
+			fprintf(stderr,
+				PROG ": %s: no host named %s (add a host line or fix --host)\n",
+				o.cluster, o.host);
+			cluster_free(&file_hosts);
+			return 1;
+		}
+		r.self = *me;
+		r.cluster_path = o.cluster;
+	} else {
+		if (self_from_args(&o, &r.self) != 0 || parse_ttl(o.etcd_ttl, &ttl) != 0)
+			return 1;
+		ecfg = (struct etcd_member_cfg){.urls = o.etcd,
+						.prefix = o.etcd_prefix ? o.etcd_prefix
+									: ETCD_DEFAULT_PREFIX,
+						.self = r.self,
+						.ttl = ttl,
+						.apply = hosts_publish_cb,
+						.ctx = &r};
+		if (etcd_member_check_cfg(&ecfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, PROG ": %s\n", err);
+			return 1;
+		}
 	}
-	r.self = cluster_find(&r.cluster, o.host);
-	if (!r.self) {
-		fprintf(stderr, PROG ": %s: no host named %s (add a host line or fix --host)\n",
-			o.cluster, o.host);
-		return 1;
-	}
-	r.nroutes = cluster_routes(&r.cluster, r.routes);
-	reg_init(&r.reg, r.self->subnet, r.self->prefix_len);
+	reg_init(&r.reg, r.self.subnet, r.self.prefix_len);
 	r.cg.fd = -1;
 	if (stat("/proc/self/ns/net", &st) != 0) {
 		fprintf(stderr, PROG ": cannot stat /proc/self/ns/net: %s (is /proc mounted?)\n",
@@ -308,6 +476,22 @@ int main(int argc, char **argv)
 	if (load_state(&r) != 0)
 		goto out;
 
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, PROG ": cannot start the event loop (libev)\n");
+		goto out;
+	}
+
+	/* membership: in etcd mode this host joins (or is refused) before it
+	 * touches the cgroup, the maps or the port. */
+	if (o.etcd) {
+		r.etcd = etcd_member_start(loop, &ecfg, 5.0, err, sizeof(err));
+		if (!r.etcd) {
+			fprintf(stderr, PROG ": %s\n", err);
+			goto out;
+		}
+	}
+
 	/* cgroup */
 	cg_entered = true;
 	if (cg_enter(&r.cg, err, sizeof(err)) != 0) {
@@ -334,7 +518,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.redirect) {
-		redirect = slim_redirect_start(r.cg.fd, r.self->port, err, sizeof(err));
+		redirect = slim_redirect_start(r.cg.fd, r.self.port, err, sizeof(err));
 		if (!redirect) {
 			fprintf(stderr, PROG ": %s: %s\n", r.cg.dir, err);
 			goto out;
@@ -362,22 +546,30 @@ int main(int argc, char **argv)
 	if (pins == SLIM_PINS_REUSED)
 		rlog("reusing maps pinned in %s (%zu listeners)", r.pin_dir,
 		     listeners_open(&r, lmap_ok));
+	if (slim_bpf_routes_replaced(r.bpf))
+		rlog("the routes map pinned in %s had room for %u routes; replaced by one for %d",
+		     r.pin_dir, slim_bpf_routes_replaced(r.bpf), SLIM_MAX_ROUTES);
 	r.owner_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_OWNER);
 	r.epoch = map_id(r.owner_fd);
 	r.view = &view;
-	if (view_open(&view, r.view_path, err, sizeof(err)) != 0 ||
-	    view_publish(&view, slim_bpf_map_fd(r.bpf, SLIM_MAP_ROUTES), r.routes, r.nroutes,
-			 r.epoch, err, sizeof(err)) != 0) {
+	if (view_open(&view, r.view_path, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
+	r.routes_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_ROUTES);
+	if (hosts_publish(&r, r.etcd ? &r.pending : &file_hosts, true, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	cluster_free(&r.pending);
+	cluster_free(&file_hosts);
 
 	/* anchor */
 	/* Joining the port's existing reuseport group is safe only if it is
 	 * made of the listeners of a previous router of this host: we reused
 	 * its maps, and no live router was in our cgroup when we joined it. */
 	anchor = hostsock_anchor(
-	    r.self->underlay_ip, r.self->port, slim_bpf_reuseport_prog_fd(r.bpf),
+	    r.self.underlay_ip, r.self.port, slim_bpf_reuseport_prog_fd(r.bpf),
 	    pins == SLIM_PINS_REUSED && r.cg.others == 0, &joined, err, sizeof(err));
 	if (anchor < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -385,34 +577,37 @@ int main(int argc, char **argv)
 	}
 	if (joined)
 		rlog("rejoined the listeners on %s:%u (our reuseport program serves them now)",
-		     ip_str(r.self->underlay_ip), r.self->port);
+		     ip_str(r.self.underlay_ip), r.self.port);
 
 	/* serve */
-	loop = ev_default_loop(EVFLAG_AUTO);
-	if (!loop) {
-		fprintf(stderr, PROG ": cannot start the event loop (libev)\n");
-		goto out;
-	}
 	ev_signal_init(&sig_int, on_signal, SIGINT);
 	ev_signal_init(&sig_term, on_signal, SIGTERM);
-	ev_signal_init(&sig_hup, on_signal, SIGHUP);
+	ev_signal_init(&sig_hup, on_hup, SIGHUP);
+	sig_hup.data = &r;
 	ev_signal_start(loop, &sig_int);
 	ev_signal_start(loop, &sig_term);
 	ev_signal_start(loop, &sig_hup);
 	server_start(srv, loop, &r);
 	/* Everything that needs privileges beyond serving is done. */
-	if (sandbox_enter(err, sizeof(err)) != 0) {
+	if (sandbox_enter(r.etcd != NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	rlog("serving %s: underlay %s:%u, subnet %s/%u, %zu hosts, cgroup %s, maps %s",
-	     r.socket_path, ip_str(r.self->underlay_ip), r.self->port, ip_str(r.self->subnet),
-	     r.self->prefix_len, r.cluster.n, r.cg.dir, r.pin_dir);
+	rlog("serving %s: underlay %s:%u, subnet %s/%u, %zu hosts (%s), cgroup %s, maps %s",
+	     r.socket_path, ip_str(r.self.underlay_ip), r.self.port, ip_str(r.self.subnet),
+	     r.self.prefix_len, membership_live(&r.ms), r.etcd ? "etcd" : "cluster file",
+	     r.cg.dir, r.pin_dir);
 	ev_run(loop, 0);
 	rlog("stopping (%s)", stop_signal ? stop_signal : "event loop ended");
 	rc = 0;
 
 out:
+	/* Other hosts stop routing here at once rather than when the lease
+	 * expires: new connects to this host fail fast (EHOSTUNREACH). */
+	etcd_member_leave(r.etcd, 1.0);
+	r.etcd = NULL;
+	cluster_free(&file_hosts);
+	cluster_free(&r.pending);
 	server_close(srv);
 	if (anchor >= 0)
 		close(anchor);

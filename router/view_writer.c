@@ -1,9 +1,7 @@
-/* Writer side of the view seqlock and of the routes trie. One writer (the
- * router's single thread); readers are every libslim and the kernel. */
+/* Writer side of the view seqlock and of its route tables. One writer (the
+ * router's single thread); readers are every libslim. */
 #include "view_writer.h"
 
-#include <arpa/inet.h>
-#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -14,12 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "slim_maps.h"
+#include "membership.h"
 
-/* view_publish writes the same routes into the trie and the view: a route
+/* The router publishes the same routes into the trie and the view: a route
  * set that fits one must fit the other. */
-_Static_assert(SLIM_VIEW_MAX_ROUTES == SLIM_MAX_ROUTES,
-	       "the view and the routes trie must hold the same number of routes");
+_Static_assert(SLIM_VIEW_MAX_ROUTES == MEMBERSHIP_MAX_ROUTES,
+	       "the view holds every route membership publishes");
 
 int view_open(struct view *v, const char *path, char *err, size_t errlen)
 {
@@ -98,58 +96,62 @@ static void write_end(struct slim_view *m)
 			      memory_order_release);
 }
 
-static bool is_route(const struct slim_route_key *k, const struct slim_route *routes, size_t n)
+/* Fills t with the n routes (n <= SLIM_VIEW_MAX_ROUTES, so the table is at
+ * most half full and every probe ends). */
+static void fill_table(struct slim_view_table *t, const struct slim_route *routes, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (k->prefixlen == routes[i].prefix_len && k->subnet == htonl(routes[i].subnet))
-			return true;
-	return false;
+	bool plen_used[33] = {false};
+
+	memset(t->slots, 0, sizeof(t->slots));
+	for (size_t k = 0; k < n; k++) {
+		const struct slim_route *r = &routes[k];
+		uint32_t i = slim_view_hash(r->subnet, r->prefix_len);
+
+		while (t->slots[i].flags & SLIM_VIEW_USED)
+			i = (i + 1) & (SLIM_VIEW_SLOTS - 1);
+		t->slots[i] = (struct slim_view_route){
+		    .subnet = r->subnet,
+		    .prefix_len = r->prefix_len,
+		    .flags = (uint8_t)(SLIM_VIEW_USED | (r->gone ? SLIM_VIEW_GONE : 0)),
+		    .port = r->port,
+		    .underlay_ip = r->underlay_ip};
+		plen_used[r->prefix_len] = true;
+	}
+	t->n_routes = (uint32_t)n;
+	t->n_plens = 0;
+	memset(t->plens, 0, sizeof(t->plens));
+	for (int p = 32; p >= 0; p--)
+		if (plen_used[p])
+			t->plens[t->n_plens++] = (uint8_t)p;
 }
 
-int view_publish(struct view *v, int routes_fd, const struct slim_route *routes, size_t n,
-		 uint32_t epoch, char *err, size_t errlen)
+int view_publish(struct view *v, const struct slim_route *routes, size_t n, uint32_t epoch,
+		 char *err, size_t errlen)
 {
-	struct slim_route_key k, next, *prev = NULL;
+	uint32_t next;
 
-	if (n > SLIM_MAX_ROUTES) {
-		snprintf(err, errlen, "%zu routes: at most %d fit the routes map", n,
-			 SLIM_MAX_ROUTES);
+	if (n > SLIM_VIEW_MAX_ROUTES) {
+		snprintf(err, errlen, "%zu routes: at most %d fit the view", n,
+			 SLIM_VIEW_MAX_ROUTES);
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct slim_route_key key = {.prefixlen = routes[i].prefix_len,
-					     .subnet = htonl(routes[i].subnet)};
-		struct slim_route_val val = {.underlay_ip = htonl(routes[i].underlay_ip),
-					     .port = htons(routes[i].port)};
-
-		if (bpf_map_update_elem(routes_fd, &key, &val, BPF_ANY) != 0) {
-			snprintf(err, errlen, "cannot write the routes map: %s", strerror(errno));
+	for (size_t k = 0; k < n; k++)
+		if (routes[k].prefix_len > 32) {
+			snprintf(err, errlen, "route with prefix length %u", routes[k].prefix_len);
 			return -1;
 		}
-	}
-	/* Routes a previous router of this host left (the maps are reused):
-	 * after deleting one, iteration restarts from the beginning. */
-	while (bpf_map_get_next_key(routes_fd, prev, &next) == 0) {
-		if (is_route(&next, routes, n)) {
-			k = next;
-			prev = &k;
-			continue;
-		}
-		if (bpf_map_delete_elem(routes_fd, &next) != 0) {
-			snprintf(err, errlen, "cannot clean the routes map: %s", strerror(errno));
-			return -1;
-		}
-		prev = NULL;
-	}
+	/* A reader that started before the last flip may still be in the
+	 * table we are about to fill: the flip changed seq, so it retries. */
+	next = (v->m->active & 1) ^ 1;
+	if (v->m->format != SLIM_VIEW_FORMAT)
+		next = 0; /* a file of another layout: nothing in it is trusted */
+	fill_table(&v->m->t[next], routes, n);
+	atomic_thread_fence(memory_order_release);
 	write_begin(v->m);
 	v->m->state = SLIM_VIEW_RUNNING;
 	v->m->epoch = epoch;
-	v->m->n_routes = (uint32_t)n;
-	for (size_t i = 0; i < n; i++)
-		v->m->routes[i] = (struct slim_view_route){.subnet = routes[i].subnet,
-							   .prefix_len = routes[i].prefix_len,
-							   .underlay_ip = routes[i].underlay_ip,
-							   .port = routes[i].port};
+	v->m->format = SLIM_VIEW_FORMAT;
+	v->m->active = next;
 	write_end(v->m);
 	return 0;
 }

@@ -1,6 +1,7 @@
-/* What the router publishes for the kernel and for libslim: the routes
- * trie (read by the connect4 program) and the view file (mapped read-only
- * by every libslim, see struct slim_view). */
+/* The view file the router publishes for libslim (mapped read-only by
+ * every libslim, see struct slim_view). The routes trie the kernel reads is
+ * routes_map.h. No BPF here, so tests can write a view as the router
+ * does. */
 #ifndef SLIM_ROUTER_VIEW_WRITER_H
 #define SLIM_ROUTER_VIEW_WRITER_H
 
@@ -25,11 +26,12 @@ int view_open(struct view *v, const char *path, char *err, size_t errlen);
  * with errno. */
 int view_reader_fd(const struct view *v);
 
-/* Writes the n routes into the routes trie (deleting entries that are no
- * longer routes) and into the view, with state RUNNING and epoch. Returns
- * 0, or -1 with one line in err (the trie may then be partly updated). */
-int view_publish(struct view *v, int routes_fd, const struct slim_route *routes, size_t n,
-		 uint32_t epoch, char *err, size_t errlen);
+/* Writes the n routes (gone ones included) into the view, with state
+ * RUNNING and epoch: into the table readers do not use, then makes it the
+ * one they use. Returns 0, or -1 with one line in err (too many routes; the
+ * view is then unchanged). */
+int view_publish(struct view *v, const struct slim_route *routes, size_t n, uint32_t epoch,
+		 char *err, size_t errlen);
 
 /* Sets the view's state (enum slim_view_state). No-op if not open. */
 void view_set_state(struct view *v, uint32_t state);

@@ -12,6 +12,9 @@ pkgs=(
 	build-essential cmake pkg-config clang llvm
 	libbpf-dev bpftool linux-libc-dev
 	libev-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev
+	# The router's etcd membership (JSON gateway over HTTP); the etcd tests
+	# start their own etcd-server.
+	libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client
 	iproute2 util-linux procps python3 curl
 	# Real programs the integration tests run unmodified (tests/integration/
 	# test_app_*.sh, docs/real-programs.md). The static client is built
@@ -21,7 +24,7 @@ pkgs=(
 # Packages whose install would start (and enable) a system service. The
 # tests start their own instances inside the testbed's namespaces; a system
 # instance is of no use to them and only holds ports and memory.
-services=(nginx redis-server memcached postgresql)
+services=(nginx redis-server memcached postgresql etcd)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -187,14 +187,21 @@ static void print_status_text(const Slim__StatusReply *s)
 		printf("  %-20s %-15s %9u  %s\n", c->name, ip_s(c->vip, a), c->listeners,
 		       c->netns_path);
 	}
-	printf("routes:     %zu\n", s->n_routes);
+	if (s->membership)
+		printf("membership: %s\n", s->membership);
+	printf("hosts:      %u live, %u gone\n", s->n_hosts, s->n_gone);
+	printf("routes:     %zu", s->n_routes);
+	if (s->n_routes < (size_t)s->n_hosts + s->n_gone)
+		printf(" (of %u)", s->n_hosts + s->n_gone);
+	printf("\n");
 	if (s->n_routes)
-		printf("  %-18s %-15s %5s\n", "SUBNET", "UNDERLAY", "PORT");
+		printf("  %-18s %-15s %5s  %-20s %s\n", "SUBNET", "UNDERLAY", "PORT", "HOST", "STATE");
 	for (size_t i = 0; i < s->n_routes; i++) {
 		const Slim__Route *r = s->routes[i];
 		char sub[INET_ADDRSTRLEN + 4];
 		snprintf(sub, sizeof(sub), "%s/%u", ip_s(r->subnet, a), r->prefix_len);
-		printf("  %-18s %-15s %5u\n", sub, ip_s(r->underlay_ip, b), r->port);
+		printf("  %-18s %-15s %5u  %-20s %s\n", sub, ip_s(r->underlay_ip, b), r->port,
+		       r->host ? r->host : "-", r->gone ? "gone" : "live");
 	}
 	printf("requests:   %" PRIu64 " connect, %" PRIu64 " pool (%" PRIu64 " sockets)\n",
 	       s->connect_requests, s->pool_requests, s->pool_sockets);
@@ -220,11 +227,16 @@ static void print_status_json(const Slim__StatusReply *s)
 		json_str(c->netns_path);
 		printf(",\"listeners\":%u}", c->listeners);
 	}
-	printf("],\"routes\":[");
+	printf("],\"membership\":");
+	json_str(s->membership ? s->membership : "");
+	printf(",\"hosts\":%u,\"gone\":%u,\"routes\":[", s->n_hosts, s->n_gone);
 	for (size_t i = 0; i < s->n_routes; i++) {
 		const Slim__Route *r = s->routes[i];
 		printf("%s{\"subnet\":\"%s/%u\"", i ? "," : "", ip_s(r->subnet, a), r->prefix_len);
-		printf(",\"underlay_ip\":\"%s\",\"port\":%u}", ip_s(r->underlay_ip, a), r->port);
+		printf(",\"underlay_ip\":\"%s\",\"port\":%u,\"host\":", ip_s(r->underlay_ip, a),
+		       r->port);
+		json_str(r->host ? r->host : "");
+		printf(",\"gone\":%s}", r->gone ? "true" : "false");
 	}
 	printf("],\"connect_requests\":%" PRIu64 ",\"pool_requests\":%" PRIu64
 	       ",\"pool_sockets\":%" PRIu64 "}\n",

@@ -92,8 +92,12 @@ struct slim_app_opts {
 #define SLIM_MAX_LISTENERS 65536
 
 /* routes LPM trie: virtual subnet -> the host that owns it. Written by the
- * router, read by the connect4 program. */
-#define SLIM_MAX_ROUTES 128
+ * router, read by the connect4 program. An entry with underlay_ip 0 is the
+ * subnet of a host that left the cluster: connect4 refuses a connect to it
+ * with EHOSTUNREACH. Sized for thousands of hosts (the trie allocates per
+ * entry, so room costs nothing until used); a pinned trie of another size
+ * is replaced at start-up, not reused (the router rewrites it anyway). */
+#define SLIM_MAX_ROUTES 8192
 struct slim_route_key {
 	__u32 prefixlen; /* LPM trie keys start with the prefix length */
 	__u32 subnet;

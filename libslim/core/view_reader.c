@@ -1,4 +1,5 @@
-/* Reader side of the view seqlock (the router writes, see router/view.c). */
+/* Reader side of the view seqlock and its route hash (the router writes,
+ * see router/view_writer.c; the format is proto/view_format.h). */
 #define _GNU_SOURCE
 #include "view_reader.h"
 
@@ -55,10 +56,37 @@ int slim_view_attach(int fd)
 	return 0;
 }
 
-/* The view is written rarely (router start and stop), so a reader that
- * keeps colliding with the writer is facing a dead writer (killed mid-write)
- * or nonsense: after a bounded number of tries it reports no view. */
+/* The router flips tables in a few stores, so a reader that keeps colliding
+ * with the writer is facing a dead writer (killed mid-write) or nonsense:
+ * after a bounded number of tries it reports no view. */
 #define READ_TRIES 64
+
+/* Looks ip up in table t (which may be changing under us: every index is
+ * bounded, and the caller's seq check throws the answer away if it did).
+ * True when a route holds ip. */
+static bool table_has(const struct slim_view_table *t, uint32_t ip)
+{
+	uint32_t np = t->n_plens;
+
+	if (np > sizeof(t->plens))
+		np = sizeof(t->plens);
+	for (uint32_t k = 0; k < np; k++) {
+		uint32_t plen = t->plens[k] > 32 ? 32 : t->plens[k];
+		uint32_t key = ip & slim_prefix_mask(plen);
+		uint32_t i = slim_view_hash(key, plen);
+
+		for (uint32_t probe = 0; probe < SLIM_VIEW_SLOTS; probe++) {
+			const struct slim_view_route *r = &t->slots[i];
+
+			if (!(r->flags & SLIM_VIEW_USED))
+				break;
+			if (r->subnet == key && r->prefix_len == plen)
+				return true;
+			i = (i + 1) & (SLIM_VIEW_SLOTS - 1);
+		}
+	}
+	return false;
+}
 
 void slim_view_read(const uint32_t *ip, struct view_snap *s)
 {
@@ -71,20 +99,15 @@ void slim_view_read(const uint32_t *ip, struct view_snap *s)
 		return;
 	for (int t = 0; t < READ_TRIES; t++) {
 		const _Atomic uint32_t *seq = (const _Atomic uint32_t *)&v->seq;
-		uint32_t s1 = atomic_load_explicit(seq, memory_order_acquire), n;
+		uint32_t s1 = atomic_load_explicit(seq, memory_order_acquire);
 		struct view_snap got = {.state = v->state, .epoch = v->epoch};
 
 		if (s1 & 1)
 			continue;
-		n = ip ? v->n_routes : 0;
-		if (n > SLIM_VIEW_MAX_ROUTES)
-			n = SLIM_VIEW_MAX_ROUTES;
-		for (uint32_t i = 0; i < n && !got.overlay; i++) {
-			const struct slim_view_route *r = &v->routes[i];
-			uint32_t plen = r->prefix_len > 32 ? 32 : r->prefix_len;
-
-			got.overlay = (*ip & slim_prefix_mask(plen)) == r->subnet;
-		}
+		if (v->format != SLIM_VIEW_FORMAT)
+			return; /* another build's layout: no view */
+		if (ip)
+			got.overlay = table_has(&v->t[v->active & 1], *ip);
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(seq, memory_order_relaxed) == s1) {
 			*s = got;

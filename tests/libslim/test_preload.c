@@ -91,16 +91,9 @@ static void serve(int c, const char *view_path, uint16_t uport)
 			_exit(1);
 		if (req->body_case == SLIM__REQUEST__BODY_HELLO) {
 			Slim__HelloReply h = SLIM__HELLO_REPLY__INIT;
-			Slim__Route r = SLIM__ROUTE__INIT, *rp = &r;
 
-			r.subnet = NET;
-			r.prefix_len = 16;
-			r.underlay_ip = LOCALHOST;
-			r.port = uport;
 			h.container = "c1";
 			h.vip = VIP;
-			h.n_routes = 1;
-			h.routes = &rp;
 			int vfd = open(view_path, O_RDONLY | O_CLOEXEC);
 
 			rep.body_case = SLIM__REPLY__BODY_HELLO;
@@ -464,23 +457,31 @@ static int peer_listener(uint16_t port)
 /* The view file the fake router hands out: running, one route (NET). */
 static int write_view(const char *path, uint16_t uport)
 {
-	struct slim_view v;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	struct slim_view *v = calloc(1, sizeof(*v));
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc = 0;
 
-	memset(&v, 0, sizeof(v));
-	v.state = SLIM_VIEW_RUNNING;
-	v.epoch = 1;
-	v.n_routes = 1;
-	v.routes[0] = (struct slim_view_route){
-	    .subnet = NET, .prefix_len = 16, .underlay_ip = LOCALHOST, .port = uport};
-	if (fd < 0 || write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
-		perror("test_preload: view file");
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
+	if (!v || fd < 0)
+		goto fail;
+	v->state = SLIM_VIEW_RUNNING;
+	v->epoch = 1;
+	v->format = SLIM_VIEW_FORMAT;
+	v->t[0].n_routes = 1;
+	v->t[0].n_plens = 1;
+	v->t[0].plens[0] = 16;
+	v->t[0].slots[slim_view_hash(NET, 16)] = (struct slim_view_route){
+	    .subnet = NET, .prefix_len = 16, .flags = SLIM_VIEW_USED, .port = uport,
+	    .underlay_ip = LOCALHOST};
+	if (write(fd, v, sizeof(*v)) != (ssize_t)sizeof(*v))
+		goto fail;
+	goto out;
+fail:
+	perror("test_preload: view file");
+	rc = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(v);
+	return rc;
 }
 
 int main(int argc, char **argv)

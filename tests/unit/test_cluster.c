@@ -13,6 +13,7 @@ static char err[512];
 /* Writes text to ./hosts.conf (we run in a private temp dir) and parses it. */
 static int load(const char *text)
 {
+	cluster_free(&c);
 	write_text("hosts.conf", text);
 	err[0] = '\0';
 	return cluster_load("hosts.conf", &c, err, sizeof(err));
@@ -53,14 +54,11 @@ static void good_files(void)
 	CHECK(cluster_find(&c, "h4") == NULL);
 	CHECK(cluster_find(&c, "") == NULL);
 
-	struct slim_route r[CLUSTER_MAX_HOSTS];
-	CHECK_INT(cluster_routes(&c, r), 3);
-	CHECK_INT(r[1].subnet, ip("10.244.2.0"));
-	CHECK_INT(r[1].prefix_len, 24);
-	CHECK_INT(r[1].underlay_ip, ip("192.168.77.2"));
-	CHECK_INT(r[1].port, 7772);
-	const struct slim_route *m = slim_route_lookup(r, 3, ip("10.245.3.4"));
-	CHECK(m == &r[2]);
+	struct slim_route r = cluster_route(&c.hosts[1]);
+	CHECK_INT(r.subnet, ip("10.244.2.0"));
+	CHECK_INT(r.prefix_len, 24);
+	CHECK_INT(r.underlay_ip, ip("192.168.77.2"));
+	CHECK_INT(r.port, 7772);
 
 	/* CRLF, no final newline, comment right after a field, port bounds. */
 	CHECK_INT(load("host a 10.0.0.1 10.1.0.0/16 1\r\nhost b 10.0.0.2 10.2.0.0/16 65535#x"), 0);
@@ -163,8 +161,8 @@ static void whole_file_problems(void)
 	size_t off = 0;
 	for (int i = 0; i <= CLUSTER_MAX_HOSTS; i++)
 		off += (size_t)snprintf(many + off, sizeof(many) - off,
-					"host h%d 192.168.%d.%d 10.%d.0.0/16\n", i, i / 200,
-					1 + i % 200, i);
+					"host h%d 192.168.%d.%d 10.%d.%d.0/24\n", i, i / 200,
+					1 + i % 200, i / 256, i % 256);
 	char want[128];
 	snprintf(want, sizeof(want), "hosts.conf:%d: too many hosts (at most %d)",
 		 CLUSTER_MAX_HOSTS + 1, CLUSTER_MAX_HOSTS);

@@ -163,8 +163,6 @@ static void replies(void)
 	r.hello = &hello;
 	hello.container = "c1";
 	hello.vip = 0x0af40102;
-	hello.n_routes = 1;
-	hello.routes = routes;
 	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), 0);
 	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_CONNECT), EPROTO); /* wrong body */
 	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_CONTAINER_ADD), EPROTO);
@@ -177,21 +175,6 @@ static void replies(void)
 	hello.container = "";
 	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), EPROTO);
 	hello.container = "c1";
-	route.prefix_len = 33;
-	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), EPROTO);
-	route.prefix_len = 16; /* 10.244.1.0/16 has host bits set */
-	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), EPROTO);
-	route.prefix_len = 24;
-	route.port = 0;
-	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), EPROTO);
-	route.port = 65536;
-	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), EPROTO);
-	route.port = 7771;
-	route.underlay_ip = 0;
-	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), EPROTO);
-	route.underlay_ip = 0xc0a84d01;
-	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_HELLO), 0);
-
 	r.body_case = SLIM__REPLY__BODY_CONNECT;
 	r.connect = &conn;
 	conn.underlay_ip = 0xc0a84d02;
@@ -222,6 +205,21 @@ static void replies(void)
 	st.n_routes = 1;
 	st.routes = routes;
 	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_STATUS), 0);
+	route.prefix_len = 33;
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_STATUS), EPROTO);
+	route.prefix_len = 16; /* 10.244.1.0/16 has host bits set */
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_STATUS), EPROTO);
+	route.prefix_len = 24;
+	route.port = 0;
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_STATUS), EPROTO);
+	route.port = 65536;
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_STATUS), EPROTO);
+	route.port = 7771;
+	route.underlay_ip = 0;
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_STATUS), EPROTO);
+	route.underlay_ip = 0xc0a84d01;
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_STATUS), 0);
+
 	route.prefix_len = 40;
 	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_STATUS), EPROTO);
 }

@@ -1,0 +1,75 @@
+/* See hosts_publish.h. */
+#include "hosts_publish.h"
+#include "daemon.h"
+#include "log.h"
+#include "routes_map.h"
+#include "slim_bpf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hosts_publish(struct router *r, const struct cluster *live, bool initial, char *err,
+		  size_t errlen)
+{
+	struct membership next = r->ms;
+	struct slim_route *routes;
+	size_t n;
+	int rc;
+
+	/* membership_set replaces its array only on success: keep a copy
+	 * of the old one so a failure below can roll back. */
+	next.m = malloc((r->ms.n ? r->ms.n : 1) * sizeof(*next.m));
+	if (!next.m) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(next.m, r->ms.m, r->ms.n * sizeof(*next.m));
+	if (membership_set(&next, live, initial) < 0 ||
+	    membership_routes(&next, &routes, &n) != 0) {
+		membership_free(&next);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (initial)
+		rc = routes_map_sync(r->routes_fd, routes, n, err, errlen);
+	else
+		rc = routes_map_apply(r->routes_fd, r->routes, r->nroutes, routes, n, err, errlen);
+	if (rc == 0)
+		rc = view_publish(r->view, routes, n, r->epoch, err, errlen);
+	if (rc != 0) {
+		free(routes);
+		membership_free(&next);
+		return -1;
+	}
+	membership_free(&r->ms);
+	r->ms = next;
+	free(r->routes);
+	r->routes = routes;
+	r->nroutes = n;
+	return 0;
+}
+
+int hosts_publish_cb(void *router, const struct cluster *live)
+{
+	struct router *r = router;
+	char err[512];
+
+	if (r->routes_fd < 0) {
+		/* Joined etcd before the maps exist: main publishes it. */
+		struct cluster copy = {0};
+		for (size_t i = 0; i < live->n; i++)
+			if (cluster_add(&copy, &live->hosts[i], err, sizeof(err)) != 0) {
+				cluster_free(&copy);
+				return -1;
+			}
+		cluster_free(&r->pending);
+		r->pending = copy;
+		r->have_pending = true;
+		return 0;
+	}
+	if (hosts_publish(router, live, false, err, sizeof(err)) == 0)
+		return 0;
+	rlog("cannot apply the new host list: %s (keeping the current routes)", err);
+	return -1;
+}
