@@ -22,6 +22,8 @@
 # logs, pids and container registries are in the testbed's state dir
 # (router-hN.log, router-hN.pid, router-hN.containers: --state).
 # Programs: SLIM_ROUTER / SLIMCTL, or found through SLIM_BIN_DIR (see lib.sh).
+# SLIM_ETCD=http://ADDR:PORT[,...]: routers take the hosts from etcd rather
+# than the cluster file (SLIM_ETCD_TTL: the lease of their records).
 set -euo pipefail
 TB_PROG=slim-env.sh
 # shellcheck source=lib.sh
@@ -52,13 +54,21 @@ router_pid() {
 # start_router N: starts router hN in its host netns; records its pid. The log
 # is appended to, so a restart keeps the previous router's lines.
 start_router() {
-	local n=$1 hns sock cg pin log pid i
-	hns=TB_H$n sock=TB_SOCK$n cg=TB_CG$n pin=TB_PIN$n
+	local n=$1 hns sock cg pin log pid i ip subnet src
+	hns=TB_H$n sock=TB_SOCK$n cg=TB_CG$n pin=TB_PIN$n ip=TB_H${n}_IP subnet=TB_H${n}_SUBNET
 	log=$TB_STATE_DIR/router-h$n.log
 	[[ -z $(router_pid "$n") ]] || die "router h$n of $TB_PREFIX already running"
 	mkdir -p /run/slim
+	# SLIM_ETCD=URLS: the routers take the cluster from etcd instead of the
+	# cluster file (SLIM_ETCD_TTL: their lease, seconds).
+	if [[ -n ${SLIM_ETCD:-} ]]; then
+		src=(--etcd "$SLIM_ETCD" --underlay "${!ip}" --subnet "${!subnet}" --port "$TB_PORT")
+		[[ -z ${SLIM_ETCD_TTL:-} ]] || src+=(--etcd-ttl "$SLIM_ETCD_TTL")
+	else
+		src=(--cluster "$TB_CLUSTER")
+	fi
 	# nsenter execs the router (no fork for a net namespace), so $! is its pid.
-	nsenter --net="/run/netns/${!hns}" -- "$SLIM_ROUTER" --cluster "$TB_CLUSTER" --host "h$n" \
+	nsenter --net="/run/netns/${!hns}" -- "$SLIM_ROUTER" "${src[@]}" --host "h$n" \
 		--socket "${!sock}" --cgroup "${!cg}" --pin-dir "${!pin}" \
 		--state "$TB_STATE_DIR/router-h$n.containers" </dev/null >>"$log" 2>&1 &
 	pid=$!
