@@ -165,12 +165,12 @@ int membership_set(struct membership *ms, const struct cluster *live, bool quiet
 					     old->h.name, ip_str(old->h.subnet), old->h.prefix_len);
 			}
 		}
-		/* A live host's subnet takes precedence over a gone one. */
+		/* A live host's subnet takes precedence over a gone one. (Gone
+		 * subnets never overlap each other: each was a live host's,
+		 * and live hosts overlap neither each other nor a gone one.) */
 		bool covered = false;
 		for (size_t j = 0; j < live->n && !covered; j++)
 			covered = overlaps(&live->hosts[j], &g.h);
-		for (size_t j = 0; j < k && !covered; j++)
-			covered = next[j].gone && overlaps(&next[j].h, &g.h);
 		if (covered)
 			continue;
 		/* The name may be live again under another subnet: the gone
