@@ -652,7 +652,7 @@ struct etcd_member *etcd_member_start(struct ev_loop *loop, const struct etcd_me
 {
 	struct etcd_member *m;
 	ev_timer deadline;
-	ev_tstamp end;
+	ev_tstamp end, t0;
 	const char *p;
 
 	if (etcd_member_check_cfg(cfg, err, errlen) != 0)
@@ -690,6 +690,8 @@ struct etcd_member *etcd_member_start(struct ev_loop *loop, const struct etcd_me
 	m->retry_timer.data = m;
 
 	m->starting = true;
+	ev_now_update(loop);
+	t0 = ev_now(loop);
 	begin_sync(m);
 	end = ev_now(loop) + timeout_s;
 	ev_timer_init(&deadline, on_deadline, timeout_s, 0.);
@@ -709,8 +711,9 @@ struct etcd_member *etcd_member_start(struct ev_loop *loop, const struct etcd_me
 		etcd_member_free(m);
 		return NULL;
 	}
-	rlog("joined the cluster in etcd at %s (prefix %s, lease %llds): %zu hosts", url(m),
-	     cfg->prefix, (long long)cfg->ttl, m->nlive);
+	ev_now_update(loop);
+	rlog("joined the cluster in etcd at %s (prefix %s, lease %llds): %zu hosts in %.0f ms",
+	     url(m), cfg->prefix, (long long)cfg->ttl, m->nlive, (ev_now(loop) - t0) * 1000);
 	return m;
 }
 

@@ -348,6 +348,8 @@ static void do_status(struct router *r, struct reply_ctx *rc)
 	s->has_n_hosts = s->has_n_gone = true;
 	s->n_hosts = (uint32_t)membership_live(&r->ms);
 	s->n_gone = (uint32_t)(r->ms.n - s->n_hosts);
+	s->has_last_apply_us = true;
+	s->last_apply_us = r->last_apply_us;
 	s->has_connect_requests = s->has_pool_requests = s->has_pool_sockets = true;
 	s->connect_requests = r->connect_requests;
 	s->pool_requests = r->pool_requests;

@@ -8,12 +8,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 int hosts_publish(struct router *r, const struct cluster *live, bool initial, char *err,
 		  size_t errlen)
 {
 	struct membership next = r->ms;
 	struct slim_route *routes;
+	uint64_t t0 = now_us();
 	size_t n;
 	int rc;
 
@@ -47,6 +57,7 @@ int hosts_publish(struct router *r, const struct cluster *live, bool initial, ch
 	free(r->routes);
 	r->routes = routes;
 	r->nroutes = n;
+	r->last_apply_us = now_us() - t0;
 	return 0;
 }
 
