@@ -60,8 +60,8 @@ struct slim_view_route {
 
 struct slim_view_table {
 	__u32 n_routes;
-	__u32 n_plens;	 /* entries of plens in use, 0..33 */
-	__u8 plens[36];	 /* distinct prefix lengths of the routes, longest first */
+	__u32 n_plens;	/* entries of plens in use, 0..33 */
+	__u8 plens[36]; /* distinct prefix lengths of the routes, longest first */
 	struct slim_view_route slots[SLIM_VIEW_SLOTS];
 };
 

@@ -86,12 +86,14 @@ int cluster_add(struct cluster *c, const struct cluster_host *h, char *why, size
 			return -1;
 		}
 		if (overlaps(o, h->subnet, h->prefix_len)) {
-			struct in_addr x = {.s_addr = htonl(o->subnet)}, y = {.s_addr = htonl(h->subnet)};
+			struct in_addr x = {.s_addr = htonl(o->subnet)},
+				       y = {.s_addr = htonl(h->subnet)};
 			char os[INET_ADDRSTRLEN], hs[INET_ADDRSTRLEN];
 			inet_ntop(AF_INET, &x, os, sizeof(os));
 			inet_ntop(AF_INET, &y, hs, sizeof(hs));
-			snprintf(why, whylen, "virtual subnet %s/%u overlaps %s/%u of host %s%s", hs,
-				 h->prefix_len, os, o->prefix_len, o->name, where(o, w, sizeof(w)));
+			snprintf(why, whylen, "virtual subnet %s/%u overlaps %s/%u of host %s%s",
+				 hs, h->prefix_len, os, o->prefix_len, o->name,
+				 where(o, w, sizeof(w)));
 			return -1;
 		}
 		if (o->underlay_ip == h->underlay_ip && o->port == h->port) {

@@ -19,14 +19,14 @@ struct slim_bpf;
 struct etcd_member;
 
 struct router {
-	struct cluster_host self; /* this host */
-	struct membership ms;	  /* live hosts and gone subnets (hosts_publish.h) */
+	struct cluster_host self;  /* this host */
+	struct membership ms;	   /* live hosts and gone subnets (hosts_publish.h) */
 	struct slim_route *routes; /* what the trie and the view hold, sorted */
 	size_t nroutes;
-	int routes_fd; /* the routes trie, owned by bpf; -1 before it is loaded */
-	const char *cluster_path;  /* file mode: the cluster file (reloaded on SIGHUP) */
-	struct etcd_member *etcd;  /* etcd mode */
-	struct cluster pending;	   /* etcd's live set, until the trie and view exist */
+	int routes_fd;		  /* the routes trie, owned by bpf; -1 before it is loaded */
+	const char *cluster_path; /* file mode: the cluster file (reloaded on SIGHUP) */
+	struct etcd_member *etcd; /* etcd mode */
+	struct cluster pending;	  /* etcd's live set, until the trie and view exist */
 	bool have_pending;
 	uint64_t last_apply_us; /* the last hosts_publish, for status */
 	struct registry reg;

@@ -52,8 +52,8 @@ long etcd_b64_decode(const char *in, unsigned char *out, size_t outlen)
 		if (a < 0 || b < 0 || c == -1 || d == -1 || (c == -2 && d != -2) ||
 		    ((c == -2 || d == -2) && !last))
 			return -1;
-		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)(c < 0 ? 0 : c) << 6 |
-			     (uint32_t)(d < 0 ? 0 : d);
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 |
+			     (uint32_t)(c < 0 ? 0 : c) << 6 | (uint32_t)(d < 0 ? 0 : d);
 		size_t m = c < 0 ? 1 : d < 0 ? 2 : 3;
 		if (k + m > outlen)
 			return -1;
@@ -327,8 +327,7 @@ int etcd_parse_keepalive(const char *body, int64_t *ttl, char *why, size_t whyle
 		return -1;
 	}
 	r = field(o, "result");
-	if (!r || !json_object_is_type(r, json_type_object) || i64_field(r, "TTL", ttl) ||
-	    *ttl < 0)
+	if (!r || !json_object_is_type(r, json_type_object) || i64_field(r, "TTL", ttl) || *ttl < 0)
 		return bad(o, why, whylen, "lease keepalive");
 	json_object_put(o);
 	return 0;
@@ -436,8 +435,8 @@ int etcd_parse_range(const char *body, struct etcd_kv **kvs, size_t *n, size_t *
 	return 0;
 }
 
-int etcd_parse_claim(const char *body, bool *ok, int64_t *revision, struct etcd_kv *cur,
-		     char *why, size_t whylen)
+int etcd_parse_claim(const char *body, bool *ok, int64_t *revision, struct etcd_kv *cur, char *why,
+		     size_t whylen)
 {
 	json_object *o = parse(body, why, whylen), *s, *resp, *r0, *rr;
 	struct etcd_kv *kvs = NULL;

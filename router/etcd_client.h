@@ -54,8 +54,8 @@ int etcd_parse_range(const char *body, struct etcd_kv **kvs, size_t *n, size_t *
  * store's revision after it; if not, the key's current kv in *cur
  * (cur->mod_revision 0 if the key vanished meanwhile). Returns 0, or -1
  * with why. */
-int etcd_parse_claim(const char *body, bool *ok, int64_t *revision, struct etcd_kv *cur,
-		     char *why, size_t whylen);
+int etcd_parse_claim(const char *body, bool *ok, int64_t *revision, struct etcd_kv *cur, char *why,
+		     size_t whylen);
 
 /* One line of a watch stream. */
 enum etcd_watch_kind {

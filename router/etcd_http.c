@@ -19,7 +19,7 @@ struct ehttp {
 	CURLM *multi;
 	ev_timer timer;
 	struct ehttp_req *reqs; /* in flight, linked */
-	int busy; /* inside curl_multi_socket_action: handles cannot be removed */
+	int busy;		/* inside curl_multi_socket_action: handles cannot be removed */
 };
 
 struct ehttp_req {
@@ -67,8 +67,8 @@ static void drive(struct ehttp *h, curl_socket_t fd, int action)
 static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct sock_watch *sw = (struct sock_watch *)w;
-	int action = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
-		     (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	int action =
+	    (revents & EV_READ ? CURL_CSELECT_IN : 0) | (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
 
 	(void)loop;
 	drive(sw->h, w->fd, action);
@@ -217,8 +217,7 @@ static void check_done(struct ehttp *h)
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 		ok = m->data.result == CURLE_OK && status == 200 && !r->too_big;
 		if (r->too_big)
-			snprintf(why, sizeof(why), "response larger than %u bytes",
-				 EHTTP_MAX_BODY);
+			snprintf(why, sizeof(why), "response larger than %u bytes", EHTTP_MAX_BODY);
 		else if (m->data.result != CURLE_OK)
 			snprintf(why, sizeof(why), "%s",
 				 r->errbuf[0] ? r->errbuf : curl_easy_strerror(m->data.result));

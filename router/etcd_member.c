@@ -32,8 +32,8 @@ enum phase { PH_IDLE, PH_GRANT, PH_RANGE, PH_CLAIM, PH_READY };
 struct rec {
 	struct cluster_host h;
 	int64_t create_rev, mod_rev;
-	bool bad;	     /* undecodable: not a host */
-	int64_t logged_rev;  /* mod_rev whose problem was logged */
+	bool bad;	    /* undecodable: not a host */
+	int64_t logged_rev; /* mod_rev whose problem was logged */
 };
 
 struct etcd_member {
@@ -46,10 +46,10 @@ struct etcd_member {
 	char *self_value;
 	int64_t lease;
 	enum phase phase;
-	bool starting;	  /* inside etcd_member_start: problems are fatal */
-	char fatal[512];  /* set when start must give up */
+	bool starting;	 /* inside etcd_member_start: problems are fatal */
+	char fatal[512]; /* set when start must give up */
 	size_t start_failures;
-	bool lost;	  /* etcd unreachable (logged once) */
+	bool lost; /* etcd unreachable (logged once) */
 	time_t lost_since;
 	bool conflict_logged;
 	int claim_tries;
@@ -269,7 +269,8 @@ static void step_failed(struct etcd_member *m, const char *why)
 	if (m->starting) {
 		if (++m->start_failures >= m->nurls) {
 			snprintf(m->fatal, sizeof(m->fatal),
-				 "cannot reach etcd at %s: %s (start etcd or fix --etcd)", url(m), why);
+				 "cannot reach etcd at %s: %s (start etcd or fix --etcd)", url(m),
+				 why);
 			return;
 		}
 		m->cur = (m->cur + 1) % m->nurls;
@@ -428,8 +429,8 @@ static void on_ka_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (m->ka || m->phase != PH_READY)
 		return;
-	m->ka = post(m, "/v3/lease/keepalive", etcd_req_keepalive(m->lease), STEP_TIMEOUT_MS,
-		     NULL, on_ka_done);
+	m->ka = post(m, "/v3/lease/keepalive", etcd_req_keepalive(m->lease), STEP_TIMEOUT_MS, NULL,
+		     on_ka_done);
 	if (!m->ka)
 		lost(m, "cannot start a keepalive request");
 }
@@ -470,8 +471,9 @@ static int check_self(struct etcd_member *m, char *why, size_t whylen)
 
 	m->claim_mod_rev = 0;
 	if (own) {
-		if (own->bad || own->h.underlay_ip != s->underlay_ip || own->h.subnet != s->subnet ||
-		    own->h.prefix_len != s->prefix_len || own->h.port != s->port) {
+		if (own->bad || own->h.underlay_ip != s->underlay_ip ||
+		    own->h.subnet != s->subnet || own->h.prefix_len != s->prefix_len ||
+		    own->h.port != s->port) {
 			snprintf(why, whylen,
 				 "host %s is already registered in etcd by a live router (%s%s, "
 				 "subnet %s/%u); stop that router or pick another --host",

@@ -57,28 +57,29 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " --cluster FILE --host NAME [options]\n"
-		   "       " PROG " --etcd URL[,URL...] --host NAME --underlay IP --subnet CIDR\n"
-		   "                   [--port N] [--etcd-prefix PREFIX] [--etcd-ttl SECONDS] "
-		   "[options]\n"
-		   "options: [--socket PATH] [--cgroup DIR] [--pin-dir DIR] [--state FILE] "
-		   "[--redirect]\n"
-		   "  --cluster FILE  lines: host NAME UNDERLAY_IP VIRTUAL_SUBNET [RESERVED_PORT];\n"
-		   "                  SIGHUP reloads it (hosts join and leave live)\n"
-		   "  --etcd URLS     take the cluster from etcd (v3 JSON gateway, http://ADDR:PORT)\n"
-		   "  --underlay IP   with --etcd: this host's underlay address\n"
-		   "  --subnet CIDR   with --etcd: this host's virtual subnet\n"
-		   "  --port N        with --etcd: this host's reserved port (default 7771)\n"
-		   "  --etcd-prefix P with --etcd: where the records live (default /slim/)\n"
-		   "  --etcd-ttl S    with --etcd: lease of this host's record (default 5)\n"
-		   "  --host NAME     which host of the cluster this router serves\n"
-		   "  --socket PATH   unix socket to serve (default /run/slim/slim.sock)\n"
-		   "  --cgroup DIR    the router's cgroup v2 (default <cgroup2 mount>/slim-NAME)\n"
-		   "  --pin-dir DIR   where maps are pinned (default /sys/fs/bpf/slim-NAME)\n"
-		   "  --state FILE    the container registry, kept across restarts\n"
-		   "                  (default /run/slim/NAME.containers)\n"
-		   "  --redirect      same-host pairs: hand data from one end's send straight to\n"
-		   "                  the other end's receive queue (sockmap), skipping TCP/IP\n");
+	fprintf(f,
+		"usage: " PROG " --cluster FILE --host NAME [options]\n"
+		"       " PROG " --etcd URL[,URL...] --host NAME --underlay IP --subnet CIDR\n"
+		"                   [--port N] [--etcd-prefix PREFIX] [--etcd-ttl SECONDS] "
+		"[options]\n"
+		"options: [--socket PATH] [--cgroup DIR] [--pin-dir DIR] [--state FILE] "
+		"[--redirect]\n"
+		"  --cluster FILE  lines: host NAME UNDERLAY_IP VIRTUAL_SUBNET [RESERVED_PORT];\n"
+		"                  SIGHUP reloads it (hosts join and leave live)\n"
+		"  --etcd URLS     take the cluster from etcd (v3 JSON gateway, http://ADDR:PORT)\n"
+		"  --underlay IP   with --etcd: this host's underlay address\n"
+		"  --subnet CIDR   with --etcd: this host's virtual subnet\n"
+		"  --port N        with --etcd: this host's reserved port (default 7771)\n"
+		"  --etcd-prefix P with --etcd: where the records live (default /slim/)\n"
+		"  --etcd-ttl S    with --etcd: lease of this host's record (default 5)\n"
+		"  --host NAME     which host of the cluster this router serves\n"
+		"  --socket PATH   unix socket to serve (default /run/slim/slim.sock)\n"
+		"  --cgroup DIR    the router's cgroup v2 (default <cgroup2 mount>/slim-NAME)\n"
+		"  --pin-dir DIR   where maps are pinned (default /sys/fs/bpf/slim-NAME)\n"
+		"  --state FILE    the container registry, kept across restarts\n"
+		"                  (default /run/slim/NAME.containers)\n"
+		"  --redirect      same-host pairs: hand data from one end's send straight to\n"
+		"                  the other end's receive queue (sockmap), skipping TCP/IP\n");
 }
 
 /* Returns 0, or -1 after printing one line; *help set for --help. */
@@ -568,9 +569,9 @@ int main(int argc, char **argv)
 	/* Joining the port's existing reuseport group is safe only if it is
 	 * made of the listeners of a previous router of this host: we reused
 	 * its maps, and no live router was in our cgroup when we joined it. */
-	anchor = hostsock_anchor(
-	    r.self.underlay_ip, r.self.port, slim_bpf_reuseport_prog_fd(r.bpf),
-	    pins == SLIM_PINS_REUSED && r.cg.others == 0, &joined, err, sizeof(err));
+	anchor = hostsock_anchor(r.self.underlay_ip, r.self.port, slim_bpf_reuseport_prog_fd(r.bpf),
+				 pins == SLIM_PINS_REUSED && r.cg.others == 0, &joined, err,
+				 sizeof(err));
 	if (anchor < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
@@ -595,8 +596,8 @@ int main(int argc, char **argv)
 	}
 	rlog("serving %s: underlay %s:%u, subnet %s/%u, %zu hosts (%s), cgroup %s, maps %s",
 	     r.socket_path, ip_str(r.self.underlay_ip), r.self.port, ip_str(r.self.subnet),
-	     r.self.prefix_len, membership_live(&r.ms), r.etcd ? "etcd" : "cluster file",
-	     r.cg.dir, r.pin_dir);
+	     r.self.prefix_len, membership_live(&r.ms), r.etcd ? "etcd" : "cluster file", r.cg.dir,
+	     r.pin_dir);
 	ev_run(loop, 0);
 	rlog("stopping (%s)", stop_signal ? stop_signal : "event loop ended");
 	rc = 0;

@@ -80,9 +80,8 @@ static const int allowed[] = {
  * sockets are polled by our event loop, but curl checks them with a
  * zero-timeout poll itself). */
 static const int etcd_allowed[] = {
-    SCMP_SYS(connect),	   SCMP_SYS(sendto),	  SCMP_SYS(recvfrom),
-    SCMP_SYS(poll),	   SCMP_SYS(ppoll),	  SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername), SCMP_SYS(shutdown),
+    SCMP_SYS(connect), SCMP_SYS(sendto),      SCMP_SYS(recvfrom),    SCMP_SYS(poll),
+    SCMP_SYS(ppoll),   SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(shutdown),
 };
 
 int sandbox_enter(bool etcd_client, char *err, size_t errlen)

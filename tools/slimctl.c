@@ -189,14 +189,15 @@ static void print_status_text(const Slim__StatusReply *s)
 	}
 	if (s->membership)
 		printf("membership: %s\n", s->membership);
-	printf("hosts:      %u live, %u gone (last change applied in %" PRIu64 " us)\n",
-	       s->n_hosts, s->n_gone, s->last_apply_us);
+	printf("hosts:      %u live, %u gone (last change applied in %" PRIu64 " us)\n", s->n_hosts,
+	       s->n_gone, s->last_apply_us);
 	printf("routes:     %zu", s->n_routes);
 	if (s->n_routes < (size_t)s->n_hosts + s->n_gone)
 		printf(" (of %u)", s->n_hosts + s->n_gone);
 	printf("\n");
 	if (s->n_routes)
-		printf("  %-18s %-15s %5s  %-20s %s\n", "SUBNET", "UNDERLAY", "PORT", "HOST", "STATE");
+		printf("  %-18s %-15s %5s  %-20s %s\n", "SUBNET", "UNDERLAY", "PORT", "HOST",
+		       "STATE");
 	for (size_t i = 0; i < s->n_routes; i++) {
 		const Slim__Route *r = s->routes[i];
 		char sub[INET_ADDRSTRLEN + 4];
@@ -230,8 +231,8 @@ static void print_status_json(const Slim__StatusReply *s)
 	}
 	printf("],\"membership\":");
 	json_str(s->membership ? s->membership : "");
-	printf(",\"hosts\":%u,\"gone\":%u,\"last_apply_us\":%" PRIu64 ",\"routes\":[",
-	       s->n_hosts, s->n_gone, s->last_apply_us);
+	printf(",\"hosts\":%u,\"gone\":%u,\"last_apply_us\":%" PRIu64 ",\"routes\":[", s->n_hosts,
+	       s->n_gone, s->last_apply_us);
 	for (size_t i = 0; i < s->n_routes; i++) {
 		const Slim__Route *r = s->routes[i];
 		printf("%s{\"subnet\":\"%s/%u\"", i ? "," : "", ip_s(r->subnet, a), r->prefix_len);

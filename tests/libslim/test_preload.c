@@ -468,9 +468,11 @@ static int write_view(const char *path, uint16_t uport)
 	v->t[0].n_routes = 1;
 	v->t[0].n_plens = 1;
 	v->t[0].plens[0] = 16;
-	v->t[0].slots[slim_view_hash(NET, 16)] = (struct slim_view_route){
-	    .subnet = NET, .prefix_len = 16, .flags = SLIM_VIEW_USED, .port = uport,
-	    .underlay_ip = LOCALHOST};
+	v->t[0].slots[slim_view_hash(NET, 16)] = (struct slim_view_route){.subnet = NET,
+									  .prefix_len = 16,
+									  .flags = SLIM_VIEW_USED,
+									  .port = uport,
+									  .underlay_ip = LOCALHOST};
 	if (write(fd, v, sizeof(*v)) != (ssize_t)sizeof(*v))
 		goto fail;
 	goto out;

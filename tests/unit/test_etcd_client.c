@@ -52,14 +52,17 @@ static void bodies(void)
 		     "\"start_revision\":\"12\",\"prev_kv\":true}}");
 	free(s);
 	s = etcd_req_claim("/slim/hosts/a", "x", 9, 0);
-	CHECK_STR(s, "{\"compare\":[{\"key\":\"L3NsaW0vaG9zdHMvYQ==\",\"target\":\"MOD\",\"result\":"
-		     "\"EQUAL\",\"mod_revision\":\"0\"}],\"success\":[{\"request_put\":{\"key\":"
-		     "\"L3NsaW0vaG9zdHMvYQ==\",\"value\":\"eA==\",\"lease\":\"9\"}}],\"failure\":[{"
-		     "\"request_range\":{\"key\":\"L3NsaW0vaG9zdHMvYQ==\"}}]}");
+	CHECK_STR(s,
+		  "{\"compare\":[{\"key\":\"L3NsaW0vaG9zdHMvYQ==\",\"target\":\"MOD\",\"result\":"
+		  "\"EQUAL\",\"mod_revision\":\"0\"}],\"success\":[{\"request_put\":{\"key\":"
+		  "\"L3NsaW0vaG9zdHMvYQ==\",\"value\":\"eA==\",\"lease\":\"9\"}}],\"failure\":[{"
+		  "\"request_range\":{\"key\":\"L3NsaW0vaG9zdHMvYQ==\"}}]}");
 	free(s);
 }
 
-#define HDR "\"header\":{\"cluster_id\":\"1\",\"member_id\":\"2\",\"revision\":\"7\",\"raft_term\":\"2\"}"
+#define HDR                                                                                        \
+	"\"header\":{\"cluster_id\":\"1\",\"member_id\":\"2\",\"revision\":\"7\",\"raft_term\":"   \
+	"\"2\"}"
 
 static void replies(void)
 {
@@ -87,17 +90,18 @@ static void replies(void)
 	CHECK_STR(why, "etcd: etcdserver: too many requests");
 	CHECK_INT(etcd_parse_grant("<html>", &lease, &ttl, why, sizeof(why)), -1);
 	CHECK_INT(etcd_parse_grant("[1,2]", &lease, &ttl, why, sizeof(why)), -1);
-	CHECK_INT(etcd_parse_grant("{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
-				   &lease, &ttl, why, sizeof(why)),
-		  -1);
+	CHECK_INT(
+	    etcd_parse_grant("{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+			     &lease, &ttl, why, sizeof(why)),
+	    -1);
 
 	/* Keepalive: alive, then expired (no TTL). */
 	CHECK_INT(etcd_parse_keepalive("{\"result\":{" HDR ",\"ID\":\"5\",\"TTL\":\"3\"}}", &ttl,
 				       why, sizeof(why)),
 		  0);
 	CHECK_INT(ttl, 3);
-	CHECK_INT(etcd_parse_keepalive("{\"result\":{" HDR ",\"ID\":\"5\"}}", &ttl, why, sizeof(why)),
-		  0);
+	CHECK_INT(
+	    etcd_parse_keepalive("{\"result\":{" HDR ",\"ID\":\"5\"}}", &ttl, why, sizeof(why)), 0);
 	CHECK_INT(ttl, 0);
 	CHECK_INT(etcd_parse_keepalive("{\"result\":3}", &ttl, why, sizeof(why)), -1);
 
@@ -136,8 +140,8 @@ static void replies(void)
 	CHECK_INT(skipped, 1);
 	free(kvs);
 	/* A value with a NUL in it is not text: skipped. */
-	CHECK_INT(etcd_parse_range("{" HDR ",\"kvs\":[{\"key\":\"YQ==\",\"value\":\"AA==\"}]}", &kvs,
-				   &n, &skipped, &rev, why, sizeof(why)),
+	CHECK_INT(etcd_parse_range("{" HDR ",\"kvs\":[{\"key\":\"YQ==\",\"value\":\"AA==\"}]}",
+				   &kvs, &n, &skipped, &rev, why, sizeof(why)),
 		  0);
 	CHECK_INT(n, 0);
 	free(kvs);
@@ -148,10 +152,11 @@ static void replies(void)
 				   &ok, &rev, &cur, why, sizeof(why)),
 		  0);
 	CHECK(ok);
-	CHECK_INT(etcd_parse_claim("{" HDR ",\"responses\":[{\"response_range\":{\"header\":{"
-				   "\"revision\":\"7\"},\"kvs\":[{\"key\":\"YQ==\",\"create_revision\":"
-				   "\"2\",\"mod_revision\":\"6\",\"value\":\"eA==\"}],\"count\":\"1\"}}]}",
-				   &ok, &rev, &cur, why, sizeof(why)),
+	CHECK_INT(etcd_parse_claim(
+		      "{" HDR ",\"responses\":[{\"response_range\":{\"header\":{"
+		      "\"revision\":\"7\"},\"kvs\":[{\"key\":\"YQ==\",\"create_revision\":"
+		      "\"2\",\"mod_revision\":\"6\",\"value\":\"eA==\"}],\"count\":\"1\"}}]}",
+		      &ok, &rev, &cur, why, sizeof(why)),
 		  0);
 	CHECK(!ok);
 	CHECK_INT(cur.mod_revision, 6);
@@ -163,14 +168,15 @@ static void replies(void)
 				   why, sizeof(why)),
 		  0);
 	CHECK_INT(kind, ETCD_WATCH_CREATED);
-	CHECK_INT(etcd_parse_watch(
-		      "{\"result\":{" HDR ",\"events\":[{\"kv\":{\"key\":\"L3NsaW0vaG9zdHMvYg==\","
-		      "\"create_revision\":\"3\",\"mod_revision\":\"3\",\"version\":\"1\",\"value\":"
-		      "\"eA==\"}},{\"type\":\"DELETE\",\"kv\":{\"key\":\"L3NsaW0vaG9zdHMvYg==\","
-		      "\"mod_revision\":\"4\"},\"prev_kv\":{\"key\":\"L3NsaW0vaG9zdHMvYg==\"}},"
-		      "{\"type\":\"NEWKIND\",\"kv\":{}}]}}",
-		      &kind, &ev, &n, &rev, why, sizeof(why)),
-		  0);
+	CHECK_INT(
+	    etcd_parse_watch(
+		"{\"result\":{" HDR ",\"events\":[{\"kv\":{\"key\":\"L3NsaW0vaG9zdHMvYg==\","
+		"\"create_revision\":\"3\",\"mod_revision\":\"3\",\"version\":\"1\",\"value\":"
+		"\"eA==\"}},{\"type\":\"DELETE\",\"kv\":{\"key\":\"L3NsaW0vaG9zdHMvYg==\","
+		"\"mod_revision\":\"4\"},\"prev_kv\":{\"key\":\"L3NsaW0vaG9zdHMvYg==\"}},"
+		"{\"type\":\"NEWKIND\",\"kv\":{}}]}}",
+		&kind, &ev, &n, &rev, why, sizeof(why)),
+	    0);
 	CHECK_INT(kind, ETCD_WATCH_EVENTS);
 	CHECK_INT(n, 2);
 	CHECK(!ev[0].deleted);
@@ -235,17 +241,21 @@ static void records(void)
 	       "bad or missing \"underlay\" address");
 	BADREC("/slim/hosts/h", "{\"underlay\":\"1.2.3\",\"subnet\":\"10.244.1.0/24\",\"port\":1}",
 	       "bad or missing \"underlay\" address");
-	BADREC("/slim/hosts/h", "{\"underlay\":\"0.0.0.0\",\"subnet\":\"10.244.1.0/24\",\"port\":1}",
+	BADREC("/slim/hosts/h",
+	       "{\"underlay\":\"0.0.0.0\",\"subnet\":\"10.244.1.0/24\",\"port\":1}",
 	       "bad underlay address");
-	BADREC("/slim/hosts/h", "{\"underlay\":\"1.2.3.4\",\"subnet\":\"10.244.1.1/24\",\"port\":1}",
+	BADREC("/slim/hosts/h",
+	       "{\"underlay\":\"1.2.3.4\",\"subnet\":\"10.244.1.1/24\",\"port\":1}",
 	       "bad or missing \"subnet\" (A.B.C.D/N, no host bits)");
 	BADREC("/slim/hosts/h", "{\"underlay\":\"1.2.3.4\",\"subnet\":\"0.0.0.0/0\",\"port\":1}",
 	       "virtual subnet covers every address");
 	BADREC("/slim/hosts/h", "{\"underlay\":\"1.2.3.4\",\"subnet\":\"10.0.0.0/8\",\"port\":0}",
 	       "bad or missing \"port\" (1..65535)");
-	BADREC("/slim/hosts/h", "{\"underlay\":\"1.2.3.4\",\"subnet\":\"10.0.0.0/8\",\"port\":\"80\"}",
+	BADREC("/slim/hosts/h",
+	       "{\"underlay\":\"1.2.3.4\",\"subnet\":\"10.0.0.0/8\",\"port\":\"80\"}",
 	       "bad or missing \"port\" (1..65535)");
-	BADREC("/slim/hosts/h", "{\"underlay\":\"1.2.3.4\",\"subnet\":\"10.0.0.0/8\",\"port\":70000}",
+	BADREC("/slim/hosts/h",
+	       "{\"underlay\":\"1.2.3.4\",\"subnet\":\"10.0.0.0/8\",\"port\":70000}",
 	       "bad or missing \"port\" (1..65535)");
 }
 

@@ -11,10 +11,8 @@
 
 static struct cluster_host host(const char *name, const char *under, const char *net, uint8_t plen)
 {
-	struct cluster_host h = {.underlay_ip = ip(under),
-				 .subnet = ip(net),
-				 .prefix_len = plen,
-				 .port = 7771};
+	struct cluster_host h = {
+	    .underlay_ip = ip(under), .subnet = ip(net), .prefix_len = plen, .port = 7771};
 	snprintf(h.name, sizeof(h.name), "%s", name);
 	return h;
 }
