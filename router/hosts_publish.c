@@ -76,7 +76,6 @@ int hosts_publish_cb(void *router, const struct cluster *live)
 			}
 		cluster_free(&r->pending);
 		r->pending = copy;
-		r->have_pending = true;
 		return 0;
 	}
 	if (hosts_publish(router, live, false, err, sizeof(err)) == 0)

@@ -55,7 +55,7 @@ def ip_host_order(dotted):
 
 
 # Request bodies (oneof field numbers from slim.proto).
-def req_hello(version=2):
+def req_hello(version=3):  # SLIM_PROTO_VERSION (proto/wire.h)
     return f_bytes(1, f_varint(1, version))
 
 
