@@ -226,7 +226,8 @@ static int build_live(struct etcd_member *m, struct cluster *live)
 	for (size_t i = 0; i < m->nrecs; i++)
 		if (!m->recs[i].bad && strcmp(m->recs[i].h.name, m->cfg.self.name) != 0)
 			order[k++] = &m->recs[i];
-	qsort(order, k, sizeof(*order), by_create_rev);
+	if (k)
+		qsort(order, k, sizeof(*order), by_create_rev);
 	for (size_t i = 0; i < k; i++) {
 		struct rec *r = order[i];
 		if (cluster_add(live, &r->h, why, sizeof(why)) == 0)

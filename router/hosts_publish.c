@@ -34,7 +34,8 @@ int hosts_publish(struct router *r, const struct cluster *live, bool initial, ch
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	memcpy(next.m, r->ms.m, r->ms.n * sizeof(*next.m));
+	if (r->ms.n)
+		memcpy(next.m, r->ms.m, r->ms.n * sizeof(*next.m));
 	if (membership_set(&next, live, initial) < 0 ||
 	    membership_routes(&next, &routes, &n) != 0) {
 		membership_free(&next);

@@ -45,7 +45,7 @@ static bool is_route(const struct slim_route_key *k, const struct slim_route *ro
 {
 	struct slim_route want = {.subnet = ntohl(k->subnet), .prefix_len = (uint8_t)k->prefixlen};
 
-	return k->prefixlen <= 32 &&
+	return n && k->prefixlen <= 32 &&
 	       bsearch(&want, routes, n, sizeof(*routes), membership_route_cmp) != NULL;
 }
 
