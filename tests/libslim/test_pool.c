@@ -106,23 +106,33 @@ static int set_view_epoch(uint32_t epoch)
 
 static int write_view(uint16_t uport)
 {
-	struct slim_view v;
-	int fd = open(view_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	struct slim_view *v = calloc(1, sizeof(*v));
+	int fd = open(view_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc = 0;
 
-	memset(&v, 0, sizeof(v));
-	v.state = SLIM_VIEW_RUNNING;
-	v.epoch = 1;
-	v.n_routes = 1;
-	v.routes[0] = (struct slim_view_route){
-	    .subnet = NET, .prefix_len = 16, .underlay_ip = LOCALHOST, .port = uport};
-	if (fd < 0 || write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
-		perror("test_pool: view file");
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
+	if (!v || fd < 0)
+		goto fail;
+	v->state = SLIM_VIEW_RUNNING;
+	v->epoch = 1;
+	v->format = SLIM_VIEW_FORMAT;
+	v->t[0].n_routes = 1;
+	v->t[0].n_plens = 1;
+	v->t[0].plens[0] = 16;
+	v->t[0].slots[slim_view_hash(NET, 16)] = (struct slim_view_route){.subnet = NET,
+									  .prefix_len = 16,
+									  .flags = SLIM_VIEW_USED,
+									  .port = uport,
+									  .underlay_ip = LOCALHOST};
+	if (write(fd, v, sizeof(*v)) != (ssize_t)sizeof(*v))
+		goto fail;
+	goto out;
+fail:
+	perror("test_pool: view file");
+	rc = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(v);
+	return rc;
 }
 
 /* ---- fake router (not preloaded) ---- */
@@ -134,7 +144,7 @@ static void reply(int c, Slim__Reply *rep, const int *fds, size_t n)
 }
 
 /* One client connection: hello and pool requests, until it closes. */
-static void serve(int c, uint16_t uport)
+static void serve(int c)
 {
 	uint8_t buf[SLIM_WIRE_MAX];
 	int fds[SLIM_WIRE_MAX_FDS];
@@ -152,17 +162,10 @@ static void serve(int c, uint16_t uport)
 			_exit(1);
 		if (req->body_case == SLIM__REQUEST__BODY_HELLO) {
 			Slim__HelloReply h = SLIM__HELLO_REPLY__INIT;
-			Slim__Route r = SLIM__ROUTE__INIT, *rp = &r;
 			int vfd = open(view_path, O_RDONLY | O_CLOEXEC);
 
-			r.subnet = NET;
-			r.prefix_len = 16;
-			r.underlay_ip = LOCALHOST;
-			r.port = uport;
 			h.container = "c1";
 			h.vip = VIP;
-			h.n_routes = 1;
-			h.routes = &rp;
 			rep.body_case = SLIM__REPLY__BODY_HELLO;
 			rep.hello = &h;
 			reply(c, &rep, &vfd, 1);
@@ -197,7 +200,7 @@ static void serve(int c, uint16_t uport)
 	}
 }
 
-static void fake_router(int ls, uint16_t uport)
+static void fake_router(int ls)
 {
 	signal(SIGCHLD, SIG_IGN);
 	for (;;) {
@@ -207,7 +210,7 @@ static void fake_router(int ls, uint16_t uport)
 			continue;
 		if (fork() == 0) {
 			close(ls);
-			serve(c, uport);
+			serve(c);
 		}
 		close(c);
 	}
@@ -803,7 +806,7 @@ int main(int argc, char **argv)
 	}
 	router = fork();
 	if (router == 0)
-		fake_router(ls, 1);
+		fake_router(ls);
 	close(ls);
 	if (bench_n > 0)
 		bench("plain socket() of this process", bench_n);
