@@ -21,7 +21,9 @@ size_t exec_env_slots(char *const envp[])
 
 	while (envp && envp[n])
 		n++;
-	return n + 5; /* LD_PRELOAD, SLIM_SOCKET, SLIM_FASTPATH, ASAN_OPTIONS, NULL */
+	/* LD_PRELOAD, SLIM_SOCKET, SLIM_FASTPATH, ASAN_OPTIONS, SLIM_LISTENERS,
+	 * NULL */
+	return n + 6;
 }
 
 size_t exec_env_preload_size(const struct slim_config *c, char *const envp[])
@@ -45,30 +47,47 @@ static bool missing(char *const envp[], const char *entry)
 	return !find_var(envp, name);
 }
 
+/* True if entry is a SLIM_LISTENERS one: only the exec hooks write it. */
+static bool listeners_entry(const char *entry)
+{
+	return strncmp(entry, LISTENERS_VAR "=", strlen(LISTENERS_VAR "=")) == 0;
+}
+
 char **exec_env_fix(const struct slim_config *c, bool disabled, char *const envp[], char **arr,
-		    char *pre, size_t pre_size)
+		    char *pre, size_t pre_size, const char *listeners)
 {
 	const char *old = find_var(envp, "LD_PRELOAD");
 	const char *const extra[] = {c->sock_var, c->fast_var, c->asan_var};
 	bool need_pre = !old || !strstr(old, c->lib_path), need_extra = false;
+	bool add_slim, stale = find_var(envp, LISTENERS_VAR) != NULL;
 	size_t k = 0;
 
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
 		need_extra = need_extra || missing(envp, extra[i]);
-	if (!c->lib_path[0] || !c->sock_var[0] || disabled || (!need_pre && !need_extra))
+	add_slim = c->lib_path[0] && c->sock_var[0] && !disabled && (need_pre || need_extra);
+	if (!add_slim && !stale && !listeners[0])
 		return (char **)envp;
 	for (size_t i = 0; envp && envp[i]; i++)
-		if (!(need_pre && envp[i] == old))
+		if (!(add_slim && need_pre && envp[i] == old) && !listeners_entry(envp[i]))
 			arr[k++] = envp[i];
-	if (need_pre) {
+	if (add_slim && need_pre) {
 		const char *v = old ? old + strlen("LD_PRELOAD=") : "";
 
 		snprintf(pre, pre_size, "LD_PRELOAD=%s%s%s", c->lib_path, *v ? ":" : "", v);
 		arr[k++] = pre;
 	}
-	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+	for (size_t i = 0; add_slim && i < sizeof(extra) / sizeof(extra[0]); i++)
 		if (missing(envp, extra[i]))
 			arr[k++] = (char *)extra[i];
+	if (listeners[0])
+		arr[k++] = (char *)listeners;
 	arr[k] = NULL;
 	return arr;
+}
+
+bool exec_env_preloads(const struct slim_config *c, char *const envp[])
+{
+	const char *pre = find_var(envp, "LD_PRELOAD");
+
+	return c->lib_path[0] && pre && strstr(pre, c->lib_path);
 }

@@ -44,6 +44,7 @@ struct fd_entry {
 	_Atomic uint64_t ino;
 	_Atomic uint64_t payload[FDT_WORDS];
 	_Atomic uint64_t resv; /* fd << 32 | low 32 bits of its inode; 0: none */
+	_Atomic uint32_t gate; /* fdtable_gate */
 };
 
 #define FDT_V6 0x100u
@@ -254,6 +255,59 @@ void fdtable_get(int fd, struct fd_state *st)
 		return;
 	}
 	*st = (struct fd_state){.kind = FD_PLAIN};
+}
+
+enum fd_kind fdtable_kind(int fd)
+{
+	chunk_ptr *t = atomic_load_explicit(&top, memory_order_acquire);
+	struct fd_entry *chunk;
+	size_t hi;
+
+	if (fd < 0 || !t)
+		return FD_PLAIN;
+	hi = (size_t)fd / FDT_CHUNK;
+	if (hi >= top_len)
+		return FD_PLAIN;
+	chunk = atomic_load_explicit(&t[hi], memory_order_acquire);
+	if (!chunk)
+		return FD_PLAIN;
+	return (enum fd_kind)(
+	    atomic_load_explicit(&chunk[(size_t)fd % FDT_CHUNK].kind, memory_order_acquire) & 0xff);
+}
+
+void fdtable_each(int first, int last, void (*fn)(int fd, const struct fd_state *st, void *arg),
+		  void *arg)
+{
+	chunk_ptr *t = atomic_load_explicit(&top, memory_order_acquire);
+
+	if (!t || first < 0 || last < first)
+		return;
+	for (size_t hi = (size_t)first / FDT_CHUNK; hi < top_len && hi <= (size_t)last / FDT_CHUNK;
+	     hi++) {
+		struct fd_entry *chunk = atomic_load_explicit(&t[hi], memory_order_acquire);
+
+		if (!chunk)
+			continue;
+		for (size_t i = 0; i < FDT_CHUNK; i++) {
+			size_t fd = hi * FDT_CHUNK + i;
+			struct fd_state st;
+
+			if (fd < (size_t)first || fd > (size_t)last)
+				continue;
+			if (!(atomic_load_explicit(&chunk[i].kind, memory_order_relaxed) & 0xff))
+				continue;
+			fdtable_get((int)fd, &st);
+			if (st.kind != FD_PLAIN)
+				fn((int)fd, &st, arg);
+		}
+	}
+}
+
+_Atomic uint32_t *fdtable_gate(int fd)
+{
+	struct fd_entry *e = entry(fd, false);
+
+	return e ? &e->gate : NULL;
 }
 
 void fdtable_clear(int fd)

@@ -28,10 +28,14 @@ enum fd_kind {
 	FD_HOST_BOUND,
 	/* A host socket connecting (or connected) to an overlay peer. */
 	FD_CLIENT,
-	/* A host listener for one of the container's virtual ports. */
+	/* A host listener for one of the container's virtual ports (and,
+	 * when it has one, its container side: merge.h). */
 	FD_LISTENER,
-	/* A connection accepted from a slim listener. */
+	/* A connection accepted from a slim listener's host socket. */
 	FD_ACCEPTED,
+	/* libslim's own fd: the container side of the listener in its
+	 * payload. Plain for every call of the app's. */
+	FD_CSIDE,
 };
 
 /* A container socket bound as the app asked, which holds the app's port in
@@ -70,6 +74,8 @@ struct fd_client {
 struct fd_listener {
 	struct slim_ep local; /* the address the app bound (0.0.0.0 or vip):vport */
 	bool reuse;	      /* the app's socket had SO_REUSEADDR (timewait.c) */
+	/* The container side: the reservation, listening too (merge.h); ino
+	 * 0: none. */
 	struct slim_resv resv;
 };
 
@@ -77,6 +83,10 @@ struct fd_accepted {
 	struct slim_ep local; /* its listener's */
 	bool reuse;	      /* its listener's SO_REUSEADDR */
 	bool fin_first;	      /* a shutdown sent our FIN before the peer's came */
+};
+
+struct fd_cside {
+	int listener; /* the fd of the listener it belongs to */
 };
 
 struct fd_state {
@@ -92,6 +102,7 @@ struct fd_state {
 		struct fd_client client;
 		struct fd_listener listener;
 		struct fd_accepted accepted;
+		struct fd_cside cside;
 	} u;
 };
 
@@ -124,6 +135,21 @@ void fdtable_lookup(int fd, struct fd_state *st);
  * releases it), or returns one with ino 0 if it has none.
  * Async-signal-safe: for close. */
 struct slim_resv fdtable_take_resv(int fd);
+
+/* The recorded kind of fd, from one atomic load (FD_PLAIN if none): a
+ * filter for hot paths, which confirm with fdtable_get. Async-signal-safe. */
+enum fd_kind fdtable_kind(int fd);
+
+/* Calls fn for every recorded fd from first to last (inclusive) with its
+ * state, in fd order. fn must not record or clear fds above the one it is
+ * given. Never allocates. */
+void fdtable_each(int first, int last, void (*fn)(int fd, const struct fd_state *st, void *arg),
+		  void *arg);
+
+/* A word of fd's entry that is not part of its state, for a listener's
+ * accepting threads (merge.h): NULL if fd has no entry. It survives
+ * fdtable_set and fdtable_clear. */
+_Atomic uint32_t *fdtable_gate(int fd);
 
 /* In a forked child: forgets entries another thread of the parent left
  * mid-write (that thread does not exist in the child). */

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "fdstash.h"
 #include "fdtable.h"
+#include "listener_env.h"
 #include "pool.h"
 #include "pool_refill.h"
 #include "session.h"
@@ -68,6 +69,7 @@ __attribute__((constructor)) static void slim_init(void)
 	const struct slim_config *c = slim_config();
 
 	atomic_store(&ready, true);
+	listener_env_adopt();
 	session_warm_up();
 	if (c->path_set && c->fastpath && c->uring != SLIM_URING_OFF)
 		fdstash_start(c->uring == SLIM_URING_FORCE);

@@ -3,7 +3,12 @@
 #ifndef LIBSLIM_REAL_H
 #define LIBSLIM_REAL_H
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* Each behaves exactly like the libc function of the same name. They resolve
  * the next definition (dlsym RTLD_NEXT) once; if that is impossible (called
@@ -21,6 +26,16 @@ int real_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 /* Async-signal-safe. */
 int real_close(int fd);
 int real_shutdown(int fd, int how);
+int real_poll(struct pollfd *fds, nfds_t n, int timeout);
+int real_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask);
+int real_epoll_ctl(int ep, int op, int fd, struct epoll_event *ev);
+int real_dup(int fd);
+int real_dup3(int fd, int fd2, int flags);
+int real_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
+int real_pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
+		 const sigset_t *mask);
+/* dup2 is dup3 with flags 0, except that fd2 == fd returns fd if valid. */
+int real_dup2(int fd, int fd2);
 
 /* The next definition of name after libslim (dlsym RTLD_NEXT), or NULL if
  * there is none or it is libslim's own. For hooks outside the table above. */

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "highfd.h"
+#include "merge.h"
 #include "real.h"
 #include "swap.h"
 
@@ -59,39 +60,41 @@ void slim_resv_move_high(struct slim_resv *r)
 	r->fd = slim_move_fd(r->fd, slim_high_base());
 }
 
-struct slim_resv slim_resv_hold(struct slim_resv old, bool *app_reuse)
+struct slim_resv slim_resv_unlisten(struct slim_resv c, bool reuse)
 {
-	struct slim_resv none = {.fd = -1, .ino = 0}, held;
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
-	int fd, one = 1, reuse = 0, reuseport = 0;
-	socklen_t rl = sizeof(reuse);
+	struct slim_resv none = {.fd = -1, .ino = 0}, kept;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss), ol = sizeof(int);
+	int fd, one = 1, v = 0, reuseport = 0, v6only = 0;
 
-	if (!slim_resv_ours(old) || real_getsockname(old.fd, (struct sockaddr *)&sin, &sl) < 0)
+	if (!slim_resv_ours(c) || real_getsockname(c.fd, (struct sockaddr *)&ss, &sl) < 0) {
+		merge_release(c);
 		return none;
-	(void)getsockopt(old.fd, SOL_SOCKET, SO_REUSEADDR, &reuse, &rl);
-	*app_reuse = reuse != 0;
-	fd = real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return old;
-	/* SO_REUSEPORT stays: other sockets of the app's reuseport group may
-	 * still bind the port, as they could with its listener there. */
-	rl = sizeof(reuseport);
-	if (getsockopt(old.fd, SOL_SOCKET, SO_REUSEPORT, &reuseport, &rl) == 0 && reuseport)
-		(void)real_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	real_close(old.fd);
-	if (real_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		if (reuse)
-			(void)real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (real_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-			real_close(fd);
-			return none;
-		}
 	}
-	held.fd = fd;
-	held.ino = (uint32_t)fd_inode(fd);
-	slim_resv_move_high(&held);
-	return held;
+	(void)getsockopt(c.fd, SOL_SOCKET, SO_REUSEPORT, &reuseport, &ol);
+	ol = sizeof(int);
+	if (ss.ss_family == AF_INET6)
+		(void)getsockopt(c.fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &ol);
+	/* Closed first: a listening socket refuses the bind. If another
+	 * process still holds it, it keeps the port itself. */
+	merge_release(c);
+	fd = real_socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return none;
+	v = reuse;
+	(void)real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
+	if (reuseport)
+		(void)real_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (v6only)
+		(void)real_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (real_bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		real_close(fd);
+		return none;
+	}
+	kept.fd = fd;
+	kept.ino = (uint32_t)fd_inode(fd);
+	slim_resv_move_high(&kept);
+	return kept;
 }
 
 int slim_resv_swap_in(int fd, struct fd_state *st)

@@ -1,9 +1,11 @@
 /* The reservation: a container socket bound as the app asked, which keeps a
  * host listener's port taken in the container (EADDRINUSE, EACCES and port
- * 0 are the container's own answers, and every later bind of the port is
- * refused as a listener refuses it). It lives in the fd table of the
- * process, above the app's usual numbers (highfd.h), and is closed with
- * the listener (or kept while a TIME_WAIT would hold the port: timewait.h). */
+ * 0 are the container's own answers). At listen it listens too, as the
+ * listener's container side (merge.h): every later bind of the port is
+ * then refused as a listener refuses it, and plain clients are served. It
+ * lives in the fd table of the process, above the app's usual numbers
+ * (highfd.h), and is closed with the listener (or gives way to a bound
+ * socket while a TIME_WAIT would hold the port: timewait.h). */
 #ifndef LIBSLIM_RESERVATION_H
 #define LIBSLIM_RESERVATION_H
 
@@ -35,16 +37,16 @@ int slim_resv_bind(int app_fd, const struct sockaddr *addr, socklen_t len, struc
 /* Moves r above the app's usual fd numbers (its number changes). */
 void slim_resv_move_high(struct slim_resv *r);
 
-/* Once the host socket listens, the reservation must refuse every other
- * bind of the port in the container, with SO_REUSEADDR or not, as a
- * listener does. A bound socket with SO_REUSEADDR would let another
- * SO_REUSEADDR socket share the port (and the kernel remembers the first
- * owner's SO_REUSEADDR in the port's bucket), so it is bound again without
- * it; if that fails (a TIME_WAIT of the container's own on the port), with
- * the app's flags. Returns the new reservation (ino 0: the port is not
- * held; the listener works, the container just does not see the port as
- * taken). *app_reuse: whether the app set SO_REUSEADDR. */
-struct slim_resv slim_resv_hold(struct slim_resv old, bool *app_reuse);
+/* The listener of container side c closes while a TIME_WAIT would still
+ * hold its port: c is released (merge_release: it stops listening, its
+ * pending connections are reset), and a fresh socket, bound to c's address
+ * with SO_REUSEADDR as reuse says (and c's SO_REUSEPORT, IPV6_V6ONLY) but
+ * not listening, takes the port over: it refuses exactly the binds a
+ * TIME_WAIT refuses, and plain clients are refused as by a closed server.
+ * Returns it (ino 0: the port could not be bound again, e.g. another
+ * process still holds c, whose listening keeps the port taken anyway).
+ * Async-signal-safe. */
+struct slim_resv slim_resv_unlisten(struct slim_resv c, bool reuse);
 
 /* A bound pool socket (HOST_BOUND) that the app uses for something else
  * than listening (a connect from a chosen source port): its reservation,

@@ -118,7 +118,7 @@ int slim_swap(int app_fd, int host_fd, uint32_t opt_mask)
 	    fcntl(host_fd, F_SETFL, fl & (O_NONBLOCK | O_ASYNC)) < 0)
 		goto fail;
 	/* EBUSY: a racing open() in another thread holds the slot. */
-	while (dup3(host_fd, app_fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+	while (real_dup3(host_fd, app_fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		if ((errno != EBUSY && errno != EINTR) || ++tries > 100)
 			goto fail;
 	}

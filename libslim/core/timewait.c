@@ -6,9 +6,12 @@
  * file keeps that rule: accepted sockets of slim listeners are recorded
  * (accept hook), a close or shutdown that sends our FIN first notes a
  * TIME_WAIT for the listener's address, and when the listener closes its
- * port reservation (bind_listen.c) is kept until the last TIME_WAIT ends,
- * with SO_REUSEADDR as the app's listener had it: a bound, closed socket
- * refuses exactly the binds a TIME_WAIT refuses. What stays different: a
+ * container side (merge.h) gives way to a bound socket that does not
+ * listen, kept until the last TIME_WAIT ends, with SO_REUSEADDR as the
+ * app's listener had it: a bound, closed socket refuses exactly the binds
+ * a TIME_WAIT refuses (and a closed server refuses plain clients). The
+ * connections accepted on the container side are the container's own:
+ * their TIME_WAIT is the kernel's. What stays different: a
  * listener that is closed before its connections, and a process that exits
  * (its reservations go with it; the kernel's TIME_WAITs would not). */
 #define _GNU_SOURCE
@@ -22,6 +25,7 @@
 #include <time.h>
 
 #include "real.h"
+#include "merge.h"
 #include "reservation.h"
 
 #define TW_LEN_NS (60ULL * 1000000000ULL) /* TCP_TIMEWAIT_LEN */
@@ -172,12 +176,14 @@ void slim_tw_closing(int fd, const struct fd_state *st, struct slim_resv resv)
 	case FD_LISTENER:
 		until = resv.ino ? tw_until(st->u.listener.local, &reuse) : 0;
 		if (until && slim_resv_ours(resv)) {
-			int v = reuse;
+			struct slim_resv kept = slim_resv_unlisten(resv, reuse);
 
-			(void)real_setsockopt(resv.fd, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
-			keep(resv.fd, resv.ino, until);
-			resv.ino = 0;
+			if (kept.ino)
+				keep(kept.fd, kept.ino, until);
+		} else {
+			merge_release(resv);
 		}
+		resv.ino = 0;
 		break;
 	default:
 		break;

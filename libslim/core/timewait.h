@@ -11,11 +11,12 @@
 void slim_note_accepted(int nfd, const struct fd_state *l);
 
 /* close() of fd, whose record was st (taken before it was cleared) and
- * whose reservation, if any, is resv (fdtable_take_resv). An
- * accepted socket we close first notes a TIME_WAIT on its listener's port;
- * a listener whose port has one keeps its reservation (as a TIME_WAIT
- * would: SO_REUSEADDR as the app's listener had it) until it ends, else the
- * reservation is closed. Async-signal-safe. */
+ * whose container side, if any, is resv (fdtable_take_resv). An accepted
+ * socket we close first notes a TIME_WAIT on its listener's port; a
+ * listener whose port has one lets its container side go and keeps the
+ * port bound by a socket that does not listen (as a TIME_WAIT would:
+ * SO_REUSEADDR as the app's listener had it) until it ends; else the
+ * container side is released (merge_release). Async-signal-safe. */
 void slim_tw_closing(int fd, const struct fd_state *st, struct slim_resv resv);
 
 /* Closes the kept reservations whose TIME_WAIT ended. Cheap when there is

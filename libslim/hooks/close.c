@@ -1,6 +1,7 @@
-/* close(): forgets what the app closes, releases a listener's reservation
- * (or keeps it while a TIME_WAIT would hold its port), and notices when
- * the app closes libslim's own channel fds. Async-signal-safe: atomic
+/* close(): forgets what the app closes, releases a listener's container
+ * side (or keeps its port bound while a TIME_WAIT would hold it: merge.h,
+ * timewait.h), a bound socket's reservation, and notices when the app
+ * closes libslim's own channel fds. Async-signal-safe: atomic
  * stores only, no lock, no allocation. */
 #define _GNU_SOURCE
 #include <sys/syscall.h>
@@ -10,27 +11,29 @@
 #include "common.h"
 #include "fdtable.h"
 #include "init.h"
+#include "merge.h"
 #include "real.h"
 #include "reservation.h"
 #include "timewait.h"
 
 static int slim_close(int fd)
 {
-	struct slim_resv resv = fdtable_take_resv(fd);
 	struct fd_state st;
 
-	fdtable_get(fd, &st);
-	switch (st.kind) {
-	case FD_ACCEPTED:
+	switch (fdtable_kind(fd)) {
 	case FD_LISTENER:
-		if (fd_inode(fd) == st.ino) {
-			slim_tw_closing(fd, &st, resv);
-			break;
-		}
-		slim_resv_close(resv);
+	case FD_CSIDE:
+		merge_closing(fd);
+		break;
+	case FD_ACCEPTED:
+		fdtable_get(fd, &st);
+		if (st.kind == FD_ACCEPTED && fd_inode(fd) == st.ino)
+			slim_tw_closing(fd, &st, (struct slim_resv){.fd = -1, .ino = 0});
 		break;
 	default:
-		slim_resv_close(resv);
+		/* A bound pool socket's reservation (HOST_BOUND), or one a
+		 * stale record left behind. */
+		slim_resv_close(fdtable_take_resv(fd));
 		break;
 	}
 	fdtable_clear(fd);

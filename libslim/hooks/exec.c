@@ -1,6 +1,7 @@
 /* The exec family: execve, execvpe, fexecve, and execv, execvp, execl,
  * execlp, execle through them. Each execs with the environment fixed up by
- * exec_env.h, so the new program stays on slim. */
+ * exec_env.h, so the new program stays on slim, and keeps the container
+ * sides of the merged listeners it inherits (listener_env.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -30,31 +31,40 @@ static void *next(const char *name)
 SLIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	execve_fn f = (execve_fn)next("execve");
+	int r;
 
 	if (!f)
 		return -1;
 	FIXED_ENV(envp);
-	return f(path, argv, fixed);
+	r = f(path, argv, fixed);
+	FIXED_ENV_DONE();
+	return r;
 }
 
 SLIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	execve_fn f = (execve_fn)next("execvpe");
+	int r;
 
 	if (!f)
 		return -1;
 	FIXED_ENV(envp);
-	return f(file, argv, fixed);
+	r = f(file, argv, fixed);
+	FIXED_ENV_DONE();
+	return r;
 }
 
 SLIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	fexecve_fn f = (fexecve_fn)next("fexecve");
+	int r;
 
 	if (!f)
 		return -1;
 	FIXED_ENV(envp);
-	return f(fd, argv, fixed);
+	r = f(fd, argv, fixed);
+	FIXED_ENV_DONE();
+	return r;
 }
 
 /* libc's execv and execvp use the environment without going through

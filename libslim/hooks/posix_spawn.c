@@ -18,11 +18,14 @@ static int spawn(const char *name, pid_t *pid, const char *path,
 		 char *const argv[], char *const envp[])
 {
 	spawn_fn f = (spawn_fn)real_sym(name);
+	int r;
 
 	if (!f)
 		return ENOSYS;
 	FIXED_ENV(envp);
-	return f(pid, path, fa, at, argv, fixed);
+	r = f(pid, path, fa, at, argv, fixed);
+	FIXED_ENV_DONE();
+	return r;
 }
 
 SLIM_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,

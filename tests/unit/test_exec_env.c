@@ -9,18 +9,25 @@
 
 #define LIB "/usr/lib/slim/libslim.so"
 
-/* The fixed environment of envp under c, as one string "A B C". */
-static const char *fixed(const struct slim_config *c, bool disabled, char *const envp[])
+/* The fixed environment of envp under c, with the listeners entry lst, as
+ * one string "A B C". */
+static const char *fixed_lst(const struct slim_config *c, bool disabled, char *const envp[],
+			     const char *lst)
 {
 	static char out[1024];
 	char *arr[exec_env_slots(envp)], pre[exec_env_preload_size(c, envp)];
-	char **env = exec_env_fix(c, disabled, envp, arr, pre, sizeof(pre));
+	char **env = exec_env_fix(c, disabled, envp, arr, pre, sizeof(pre), lst);
 	size_t n = 0;
 
 	out[0] = '\0';
 	for (size_t i = 0; env && env[i]; i++)
 		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", i ? " " : "", env[i]);
 	return out;
+}
+
+static const char *fixed(const struct slim_config *c, bool disabled, char *const envp[])
+{
+	return fixed_lst(c, disabled, envp, "");
 }
 
 int main(void)
@@ -78,5 +85,29 @@ int main(void)
 	CHECK(!c.path_set);
 	CHECK(c.path_too_long);
 	CHECK_INT(strlen(c.path_shown), sizeof(long_path) - 13);
+
+	/* Merged listeners: the entry is added last; one the environment
+	 * already had (a stale one) is dropped, with or without a new one. */
+	slim_config_parse(&c, start, LIB, false);
+	{
+		char *stale[] = {"PATH=/bin",	   "SLIM_LISTENERS=3:1:962:2", "LD_PRELOAD=" LIB,
+				 "SLIM_SOCKET=/x", "SLIM_FASTPATH=0",	       NULL};
+
+		CHECK_STR(fixed_lst(&c, false, complete, "SLIM_LISTENERS=5:10:963:11"),
+			  "LD_PRELOAD=/lib/a.so:" LIB
+			  " SLIM_SOCKET=/x SLIM_FASTPATH=1 SLIM_LISTENERS=5:10:963:11");
+		CHECK_STR(fixed_lst(&c, false, cleared, "SLIM_LISTENERS=5:10:963:11"),
+			  "PATH=/bin LD_PRELOAD=" LIB " SLIM_SOCKET=/run/slim/h1.sock "
+			  "SLIM_FASTPATH=0 SLIM_LISTENERS=5:10:963:11");
+		CHECK_STR(fixed(&c, false, stale),
+			  "PATH=/bin LD_PRELOAD=" LIB " SLIM_SOCKET=/x SLIM_FASTPATH=0");
+		CHECK_STR(fixed(&c, true, stale),
+			  "PATH=/bin LD_PRELOAD=" LIB " SLIM_SOCKET=/x SLIM_FASTPATH=0");
+		/* Whether the new program preloads libslim. */
+		CHECK(exec_env_preloads(&c, complete));
+		CHECK(exec_env_preloads(&c, stale));
+		CHECK(!exec_env_preloads(&c, cleared));
+		CHECK(!exec_env_preloads(&c, other_preload));
+	}
 	CHECK_DONE();
 }

@@ -1,0 +1,146 @@
+#define _GNU_SOURCE
+#include "merge.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include "highfd.h"
+#include "merge_epoll.h"
+#include "real.h"
+#include "reservation.h"
+#include "timewait.h"
+
+_Atomic int merge_live;
+
+/* merge_live never goes below 0: a release the count never saw (a stale
+ * record) must not hide a live one. */
+static void uncount(void)
+{
+	int v = atomic_load_explicit(&merge_live, memory_order_relaxed);
+
+	while (v > 0 && !atomic_compare_exchange_weak(&merge_live, &v, v - 1))
+		;
+}
+
+int merge_side_listen(int cfd, int backlog)
+{
+	int fl;
+
+	if (real_listen(cfd, backlog) < 0)
+		return -1;
+	fl = fcntl(cfd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		(void)fcntl(cfd, F_SETFL, fl | O_NONBLOCK);
+	return 0;
+}
+
+/* merge_attach, and for a copy (follow false) without looking for epoll
+ * registrations: the original's container side is in those already. */
+static void attach(int fd, struct fd_state *st, bool follow)
+{
+	struct slim_resv c = st->u.listener.resv;
+	int saved = errno;
+
+	fdtable_set(fd, st);
+	if (c.ino) {
+		struct fd_state cs = {.kind = FD_CSIDE, .ino = fd_inode(c.fd)};
+
+		cs.u.cside.listener = fd;
+		fdtable_set(c.fd, &cs);
+		atomic_fetch_add(&merge_live, 1);
+		if (follow)
+			merge_epoll_follow(st->ino, c.fd);
+	}
+	errno = saved;
+}
+
+void merge_attach(int fd, struct fd_state *st)
+{
+	attach(fd, st, true);
+}
+
+bool merge_side(int fd, struct slim_resv *c)
+{
+	struct fd_state st;
+
+	if (!merge_any() || fdtable_kind(fd) != FD_LISTENER)
+		return false;
+	fdtable_get(fd, &st);
+	if (st.kind != FD_LISTENER || !st.u.listener.resv.ino)
+		return false;
+	*c = st.u.listener.resv;
+	return true;
+}
+
+void merge_release(struct slim_resv c)
+{
+	if (!c.ino)
+		return;
+	if (fdtable_kind(c.fd) == FD_CSIDE)
+		fdtable_clear(c.fd);
+	slim_resv_close(c);
+	uncount();
+}
+
+/* The app closes a container side of ours itself (a close-everything
+ * loop, dup2 over it): its listener no longer has one. */
+static void side_closing(int cfd)
+{
+	struct fd_state cs, l;
+	struct slim_resv c;
+
+	fdtable_get(cfd, &cs);
+	if (cs.kind != FD_CSIDE || fdtable_kind(cs.u.cside.listener) != FD_LISTENER)
+		return;
+	fdtable_get(cs.u.cside.listener, &l);
+	if (l.kind != FD_LISTENER || l.u.listener.resv.fd != cfd)
+		return;
+	c = fdtable_take_resv(cs.u.cside.listener);
+	if (c.ino && c.fd == cfd)
+		uncount();
+}
+
+void merge_closing(int fd)
+{
+	int saved = errno;
+	struct slim_resv c;
+	struct fd_state st;
+
+	switch (fdtable_kind(fd)) {
+	case FD_LISTENER:
+		/* Taken first, so that exactly one close releases it. */
+		c = fdtable_take_resv(fd);
+		fdtable_get(fd, &st);
+		if (st.kind == FD_LISTENER && fd_inode(fd) == st.ino)
+			slim_tw_closing(fd, &st, c);
+		else
+			merge_release(c);
+		break;
+	case FD_CSIDE:
+		side_closing(fd);
+		break;
+	default:
+		break;
+	}
+	errno = saved;
+}
+
+void merge_copied(int fd, int fd2)
+{
+	struct slim_resv c;
+	struct fd_state st;
+	int saved = errno, base, c2;
+
+	if (fd == fd2 || !merge_side(fd, &c))
+		return;
+	fdtable_get(fd, &st);
+	base = slim_high_base();
+	c2 = fcntl(c.fd, F_DUPFD_CLOEXEC, base < 0 ? 0 : base);
+	/* The same socket: the same inode. */
+	st.u.listener.resv = c2 >= 0 ? (struct slim_resv){.fd = c2, .ino = c.ino}
+				     : (struct slim_resv){.fd = -1, .ino = 0};
+	st.ino = fd_inode(fd2);
+	attach(fd2, &st, false);
+	errno = saved;
+}

@@ -1,0 +1,248 @@
+#define _GNU_SOURCE
+#include "merge_accept.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "real.h"
+#include "timewait.h"
+#include "uaddr.h"
+#include "v4mapped.h"
+
+/* A thread that finds the host socket ready while another thread of the
+ * process is in its accept yields this many times (that thread is about to
+ * take the connection) before it goes in as well. */
+#define GATE_SPINS 1000
+
+/* Which queue a thread tries first when both have connections. */
+static __thread unsigned turn __attribute__((tls_model("initial-exec")));
+
+/* accept4 on a listener carried for an AF_INET6 app socket: the peer's
+ * name is handed over v4-mapped. */
+static int accept_mapped(int fd, const struct fd_state *l, struct sockaddr *addr, socklen_t *len,
+			 int flags)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss), ulen = 0;
+	int nfd;
+
+	if (addr && len && (slim_peek(&ulen, len, sizeof(ulen)) < 0 || (int)ulen < 0))
+		return real_accept4(fd, addr, len, flags); /* the kernel reports it */
+	nfd = real_accept4(fd, (struct sockaddr *)&ss, &sl, flags);
+	if (nfd < 0)
+		return -1;
+	slim_note_accepted(nfd, l);
+	if (addr && len) {
+		int saved = errno;
+
+		slim_put_name(&ss, sl, addr, len, ulen);
+		errno = saved;
+	}
+	return nfd;
+}
+
+int slim_host_accept(int fd, const struct fd_state *l, struct sockaddr *addr, socklen_t *len,
+		     int flags)
+{
+	int nfd;
+
+	if (l->v6)
+		return accept_mapped(fd, l, addr, len, flags);
+	nfd = real_accept4(fd, addr, len, flags);
+	if (nfd >= 0)
+		slim_note_accepted(nfd, l);
+	return nfd;
+}
+
+/* accept4 on the container side (non-blocking). Its sockets are the
+ * container's own: a record an earlier fd of that number left is
+ * forgotten. A container side that is no more (closed behind libslim's
+ * back, or not listening) reads as empty: the host socket speaks for the
+ * listener. */
+static int side_accept(int cfd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	int nfd = real_accept4(cfd, addr, len, flags);
+
+	if (nfd >= 0)
+		fdtable_clear(nfd);
+	else if (errno == EBADF || errno == ENOTSOCK || errno == EINVAL || errno == EOPNOTSUPP)
+		errno = EAGAIN;
+	return nfd;
+}
+
+static int accept_now(int fd, const struct fd_state *l, int cfd, struct sockaddr *addr,
+		      socklen_t *len, int flags)
+{
+	int nfd;
+
+	if (turn++ & 1) {
+		nfd = side_accept(cfd, addr, len, flags);
+		if (nfd >= 0 || errno != EAGAIN)
+			return nfd;
+		return slim_host_accept(fd, l, addr, len, flags);
+	}
+	nfd = slim_host_accept(fd, l, addr, len, flags);
+	if (nfd >= 0 || errno != EAGAIN)
+		return nfd;
+	return side_accept(cfd, addr, len, flags);
+}
+
+/* The listener's SO_RCVTIMEO as a CLOCK_MONOTONIC deadline: false if it
+ * has none. */
+static bool rcv_deadline(int fd, struct timespec *deadline)
+{
+	struct timeval tv = {0, 0};
+	socklen_t tl = sizeof(tv);
+	int saved = errno;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tl) != 0 ||
+	    (tv.tv_sec == 0 && tv.tv_usec == 0)) {
+		errno = saved;
+		return false;
+	}
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += tv.tv_sec;
+	deadline->tv_nsec += tv.tv_usec * 1000L;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
+	}
+	errno = saved;
+	return true;
+}
+
+/* The time left until deadline in *left: false once it has passed. */
+static bool time_left(const struct timespec *deadline, struct timespec *left)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left->tv_sec = deadline->tv_sec - now.tv_sec;
+	left->tv_nsec = deadline->tv_nsec - now.tv_nsec;
+	if (left->tv_nsec < 0) {
+		left->tv_sec--;
+		left->tv_nsec += 1000000000L;
+	}
+	return left->tv_sec > 0 || (left->tv_sec == 0 && left->tv_nsec > 0);
+}
+
+/* Whether accept would have been restarted after the signal that just
+ * interrupted the wait: which signal it was is unknown, so only when every
+ * handler of the process has SA_RESTART. Runs only after an EINTR. */
+static bool restartable(void)
+{
+	int saved = errno;
+	bool ok = true;
+
+	for (int sig = 1; sig < NSIG && ok; sig++) {
+		struct sigaction sa;
+
+		if (sigaction(sig, NULL, &sa) != 0)
+			continue;
+		if (!(sa.sa_flags & SA_SIGINFO) &&
+		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+			continue;
+		ok = (sa.sa_flags & SA_RESTART) != 0;
+	}
+	errno = saved;
+	return ok;
+}
+
+static void gate_leave(void *arg)
+{
+	_Atomic uint32_t *g = arg;
+	uint32_t v;
+
+	if (!g)
+		return;
+	v = atomic_load(g);
+	while (v > 0 && !atomic_compare_exchange_weak(g, &v, v - 1))
+		;
+}
+
+/* The blocking accept on the host socket, as one of the threads allowed
+ * in (gate: fdtable_gate). */
+static int host_accept_gated(int fd, const struct fd_state *l, _Atomic uint32_t *g,
+			     struct sockaddr *addr, socklen_t *len, int flags)
+{
+	int nfd;
+
+	if (g)
+		atomic_fetch_add(g, 1);
+	pthread_cleanup_push(gate_leave, g);
+	nfd = slim_host_accept(fd, l, addr, len, flags);
+	pthread_cleanup_pop(0);
+	if (g) {
+		int saved = errno;
+
+		gate_leave(g);
+		errno = saved;
+	}
+	return nfd;
+}
+
+static int accept_wait(int fd, const struct fd_state *l, int cfd, struct sockaddr *addr,
+		       socklen_t *len, int flags)
+{
+	_Atomic uint32_t *g = fdtable_gate(fd);
+	struct timespec deadline, left;
+	bool timed = rcv_deadline(fd, &deadline);
+	int spins = 0;
+
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = cfd, .events = POLLIN}};
+		bool side_first;
+		int n, nfd;
+
+		if (timed && !time_left(&deadline, &left)) {
+			errno = EAGAIN;
+			return -1;
+		}
+		n = real_ppoll(p, 2, timed ? &left : NULL, NULL);
+		if (n < 0) {
+			if (errno == EINTR && !timed && restartable())
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			continue; /* the deadline, checked above */
+		side_first = p[1].revents && (!p[0].revents || (turn++ & 1));
+		if (side_first) {
+			nfd = side_accept(cfd, addr, len, flags);
+			if (nfd >= 0 || errno != EAGAIN)
+				return nfd;
+			continue; /* a racing acceptor took it */
+		}
+		if (!p[0].revents)
+			continue;
+		/* Another thread of ours is taking the host connection:
+		 * wait on both again rather than block behind it. */
+		if (g && atomic_load(g) > 0 && spins++ < GATE_SPINS) {
+			sched_yield();
+			continue;
+		}
+		return host_accept_gated(fd, l, g, addr, len, flags);
+	}
+}
+
+int merge_accept(int fd, const struct fd_state *l, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	int cfd = l->u.listener.resv.fd, fl;
+
+	/* What the kernel refuses before it looks at any queue. */
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return slim_host_accept(fd, l, addr, len, flags);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return slim_host_accept(fd, l, addr, len, flags);
+	if (fl & O_NONBLOCK)
+		return accept_now(fd, l, cfd, addr, len, flags);
+	return accept_wait(fd, l, cfd, addr, len, flags);
+}
