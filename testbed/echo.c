@@ -1,8 +1,14 @@
 /* slim-echo: a tiny TCP echo server and client that print the addresses the
  * socket API reports, so tests can check what libslim shows an application.
  *
- *   slim-echo server [--bind IP] [--count N] PORT
+ *   slim-echo server [--wait HOW] [--bind IP] [--count N] PORT
  *   slim-echo client [--nonblock] [--nodelay] [--hold MS] [--timeout S] IP PORT MESSAGE
+ *
+ * HOW the server waits for a connection: accept (a blocking accept, the
+ * default), epoll (a non-blocking listener registered with epoll after
+ * listen), epoll-before (registered between bind and listen), poll, select
+ * (non-blocking listener; accepts until EAGAIN after each wake-up). Each
+ * connection is then served to its end, one at a time.
  *
  * Output is line oriented (one fact per line, flushed) and stable: tests grep it.
  * Client exit codes: 0 ok, 2 ECONNREFUSED, 1 any other failure. */
@@ -18,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +35,8 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: " PROG " server [--bind IP] [--count N] PORT\n"
+		"usage: " PROG " server [--wait accept|epoll|epoll-before|poll|select] [--bind IP] "
+		"[--count N] PORT\n"
 		"       " PROG " client [--nonblock] [--nodelay] [--hold MS] [--timeout S] IP PORT "
 		"MESSAGE\n");
 }
@@ -96,15 +105,126 @@ static void serve_one(int cfd)
 	printf("closed bytes=%zu\n", total);
 }
 
+enum wait_how { W_ACCEPT, W_EPOLL, W_EPOLL_BEFORE, W_POLL, W_SELECT };
+
+/* Takes "--wait HOW" out of argv (it must come first). Returns its value,
+ * or -1 after printing why. */
+static int wait_arg(int *argc, char **argv)
+{
+	static const char *const names[] = {"accept", "epoll", "epoll-before", "poll", "select"};
+
+	if (*argc < 3 || strcmp(argv[1], "--wait") != 0)
+		return W_ACCEPT;
+	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++) {
+		if (strcmp(argv[2], names[i]) == 0) {
+			memmove(&argv[1], &argv[3], (size_t)(*argc - 3 + 1) * sizeof(argv[0]));
+			*argc -= 2;
+			return i;
+		}
+	}
+	fprintf(stderr, PROG ": bad --wait '%s'\n", argv[2]);
+	return -1;
+}
+
+/* The listener for how: blocking for accept, non-blocking otherwise; for
+ * epoll-before, registered with *ep between bind and listen (*ep: the
+ * epoll fd of the epoll modes, else -1). */
+static int server_socket(const struct sockaddr_in *sin, enum wait_how how, int *ep)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	int fd, one = 1;
+
+	*ep = -1;
+	if (how == W_ACCEPT)
+		return nu_listen_tcp(sin, 64);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
+		fprintf(stderr, PROG ": bind: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (how == W_EPOLL || how == W_EPOLL_BEFORE)
+		*ep = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.fd = fd;
+	if (how == W_EPOLL_BEFORE && epoll_ctl(*ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		goto fail;
+	if (listen(fd, 64) < 0)
+		goto fail;
+	if (how == W_EPOLL && epoll_ctl(*ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		goto fail;
+	return fd;
+fail:
+	fprintf(stderr, PROG ": listen/epoll: %s\n", strerror(errno));
+	close(fd);
+	if (*ep >= 0)
+		close(*ep);
+	return -1;
+}
+
+/* Waits until the non-blocking listener fd is readable. Returns 0, or -1
+ * after printing why. */
+static int wait_readable(int fd, enum wait_how how, int ep)
+{
+	struct epoll_event ev;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	fd_set rs;
+	int r;
+
+	do {
+		switch (how) {
+		case W_EPOLL:
+		case W_EPOLL_BEFORE:
+			r = epoll_wait(ep, &ev, 1, -1);
+			if (r == 1 && ev.data.fd != fd) {
+				fprintf(stderr, PROG ": epoll_wait: data %d, not the listener\n",
+					ev.data.fd);
+				return -1;
+			}
+			break;
+		case W_POLL:
+			r = poll(&p, 1, -1);
+			break;
+		default:
+			FD_ZERO(&rs);
+			FD_SET(fd, &rs);
+			r = select(fd + 1, &rs, NULL, NULL, NULL);
+			if (r == 1 && !FD_ISSET(fd, &rs))
+				r = -1;
+			break;
+		}
+	} while (r < 0 && errno == EINTR);
+	if (r < 1) {
+		fprintf(stderr, PROG ": wait: %s\n", r < 0 ? strerror(errno) : "nothing");
+		return -1;
+	}
+	return 0;
+}
+
+static void serve_accepted(int cfd, const struct sockaddr_storage *ss, socklen_t len)
+{
+	char buf[64];
+
+	printf("accept %s\n", fmt_addr(ss, len, buf, sizeof(buf)));
+	print_name(cfd, "peer", 1);
+	print_name(cfd, "local", 0);
+	fflush(stdout);
+	serve_one(cfd);
+	close(cfd);
+	fflush(stdout);
+}
+
 static int run_server(int argc, char **argv)
 {
 	struct sockaddr_in sin;
 	long count = -1, served = 0;
-	int fd;
+	int fd, ep, how = wait_arg(&argc, argv);
 
-	if (nu_server_args(argc, argv, "count", 1, 1000000000L, &count, 0, &sin, usage) < 0)
+	if (how < 0 || nu_server_args(argc, argv, "count", 1, 1000000000L, &count, 0, &sin, usage) < 0)
 		return 1;
-	fd = nu_listen_tcp(&sin, 64);
+	fd = server_socket(&sin, (enum wait_how)how, &ep);
 	if (fd < 0)
 		return 1;
 	if (print_name(fd, "listen", 0) < 0) {
@@ -116,28 +236,29 @@ static int run_server(int argc, char **argv)
 	while (count < 0 || served < count) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
-		char buf[64];
 		int cfd;
 
+		if (how != W_ACCEPT && wait_readable(fd, (enum wait_how)how, ep) < 0) {
+			close(fd);
+			return 1;
+		}
 		memset(&ss, 0, sizeof(ss));
 		cfd = accept(fd, (struct sockaddr *)&ss, &len);
 		if (cfd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			if (errno == EINTR || errno == ECONNABORTED ||
+			    (how != W_ACCEPT && errno == EAGAIN))
 				continue;
 			fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
 			close(fd);
 			return 1;
 		}
-		printf("accept %s\n", fmt_addr(&ss, len, buf, sizeof(buf)));
-		print_name(cfd, "peer", 1);
-		print_name(cfd, "local", 0);
-		fflush(stdout);
-		serve_one(cfd);
-		close(cfd);
+		/* The accepted socket is blocking (no SOCK_NONBLOCK). */
+		serve_accepted(cfd, &ss, len);
 		served++;
-		fflush(stdout);
 	}
 	close(fd);
+	if (ep >= 0)
+		close(ep);
 	return 0;
 }
 

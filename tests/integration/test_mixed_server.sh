@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# mixed_server: a server under slim-run is reached by every client the
+# plain container network would let reach it, not only by slim clients
+# (libslim merges its listener's container side into the app's listening
+# fd: docs/architecture.md, "Mixed peers"). Slim echo servers in c2 (h2)
+# and c3 (h1); plain clients from c1 across the hosts (VXLAN) and on the
+# same host (the bridge), the statically linked client, plain clients in c2
+# itself to 127.0.0.1 and to its own vIP, and the host namespace h2 to c2's
+# vIP (a kubelet probe). Each is served: the bytes come back, and the
+# server's accept() and getpeername() name the client's real address. A
+# slim client to the same server still goes over the reserved port with no
+# VXLAN packet. A port nobody listens on, and a server that has exited,
+# refuse at once. The servers wait in a blocking accept, epoll (registered
+# after listen, and between bind and listen), poll and select.
+. "$(dirname "$0")/common.sh"
+[[ -n ${SLIM_STATIC_CLIENT:-} && -x $SLIM_STATIC_CLIENT ]] ||
+	skip "SLIM_STATIC_CLIENT not set to an executable (run through ctest)"
+it_start ms
+
+P=5401   # c2, blocking accept ("srv": check_exchange's name)
+P3=5402  # c3, epoll
+PE=5403  # c2, epoll registered before listen
+PP=5404  # c2, poll
+PS=5405  # c2, select
+PC=5406  # c2, one connection, then the server exits
+PX=5499  # nobody
+
+# counter VALUE_FROM_counters NS:DEV rx|tx
+counter() {
+	sed -n "s/^$2 .*$3=\([0-9]*\).*/\1/p" <<<"$1"
+}
+
+# moved BEFORE AFTER "NS:DEV DIR"...: each counter grew.
+moved() {
+	local before=$1 after=$2 nd dev dir a b
+	shift 2
+	for nd in "$@"; do
+		read -r dev dir <<<"$nd"
+		b=$(counter "$before" "$dev" "$dir") a=$(counter "$after" "$dev" "$dir")
+		[[ -n $a && -n $b ]] || fail "no counter $dev $dir in: $(oneline "$after")"
+		((a > b)) || fail "$dev $dir packets did not move ($b -> $a)"
+		ok "$dev $dir packets moved: $b -> $a"
+	done
+}
+
+# vxlan_same BEFORE AFTER WHAT: h1's and h2's vxlan0 counters unchanged.
+vxlan_same() {
+	[[ $(grep vxlan0 <<<"$1") == $(grep vxlan0 <<<"$2") ]] ||
+		fail "$3: VXLAN carried packets: $(oneline "$(diff <(echo "$1") <(echo "$2") | grep '^[<>]')")"
+	ok "$3: no VXLAN packet"
+}
+
+# served NAME SRV N WANT_IP MODE NETNS DST PORT PROG [OPTIONS]: a client run
+# (slim-echo client or the static client) that must be served as the
+# server SRV's N-th connection: exit 0, the message echoed, the client's
+# own address on WANT_IP, and the server's accept(), getpeername() and
+# getsockname() naming the client and DST:PORT.
+served() {
+	local name=$1 srv=$2 n=$3 want_ip=$4 mode=$5 ns=$6 dst=$7 port=$8 msg local_addr
+	shift 8
+	msg="$name-$$"
+	fg "$name" "$mode" "$ns" "$@" "$dst" "$port" "$msg"
+	expect_eq "$name: exit code" "$RC" 0
+	expect_eq "$name: echo" "$(sed -n 's/^echo //p' "$WORK/$name.out")" "$msg"
+	local_addr=$(field "$WORK/$name.out" local)
+	expect_match "$name: its own address" "$local_addr" "^${want_ip//./\\.}:[0-9]+$"
+	wait_until 5 "$srv to finish connection $n" count_ge "$WORK/$srv.out" '^closed' "$n" ||
+		fail "$srv did not finish connection $n"
+	expect_eq "$name: $srv's accept() address" "$(field "$WORK/$srv.out" accept "$n")" "$local_addr"
+	expect_eq "$name: $srv's getpeername" "$(field "$WORK/$srv.out" peer "$n")" "$local_addr"
+	expect_eq "$name: $srv's getsockname" "$(field "$WORK/$srv.out" local "$n")" "$dst:$port"
+	expect_eq "$name: $srv received" "$(field "$WORK/$srv.out" got "$n")" "$msg"
+}
+
+# refused NAME NETNS DST PORT: a plain client is refused within 1 s.
+refused() {
+	local name=$1 ns=$2 dst=$3 port=$4
+	fg "$name" plain "$ns" "$SLIM_ECHO" client --timeout 5 "$dst" "$port" "nobody-home"
+	expect_eq "$name: exit code (2 = ECONNREFUSED)" "$RC" 2
+	((MS < 1000)) || fail "$name: refused after ${MS} ms, want < 1000 ms"
+	ok "$name: ECONNREFUSED in ${MS} ms"
+}
+
+start_echo srv slim "$TB_C2" "$SLIM_ECHO" server "$P"
+start_echo srv3 slim "$TB_C3" "$SLIM_ECHO" server --wait epoll "$P3"
+start_echo srve slim "$TB_C2" "$SLIM_ECHO" server --wait epoll-before "$PE"
+start_echo srvp slim "$TB_C2" "$SLIM_ECHO" server --wait poll "$PP"
+start_echo srvs slim "$TB_C2" "$SLIM_ECHO" server --wait select "$PS"
+start_echo srvc slim "$TB_C2" "$SLIM_ECHO" server --count 1 "$PC"
+
+echo "-- a slim client first: the reserved port, no VXLAN (before c1 has TCP sockets of its own)"
+check_exchange 1 "$TB_C1" "$TB_C1_IP" "$TB_H1" "$TB_H1_IP" "$TB_H2" "$TB_H2_IP" "$TB_C2_IP" "$P" \
+	mixed-slim
+
+echo "-- a plain client in c1 -> c2 (another host: VXLAN)"
+before=$(counters)
+served plain-x srv 2 "$TB_C1_IP" plain "$TB_C1" "$TB_C2_IP" "$P" "$SLIM_ECHO" client
+after=$(counters)
+moved "$before" "$after" "$TB_H1:vxlan0 tx" "$TB_H2:vxlan0 rx" "$TB_C2:eth0 rx"
+
+echo "-- the statically linked client in c1 (under slim-run, which cannot reach it) -> c2"
+served static srv 3 "$TB_C1_IP" slim "$TB_C1" "$TB_C2_IP" "$P" "$SLIM_STATIC_CLIENT" --timeout 5000
+
+echo "-- inside c2: 127.0.0.1 and its own vIP"
+served loop srv 4 127.0.0.1 plain "$TB_C2" 127.0.0.1 "$P" "$SLIM_ECHO" client
+served own srv 5 "$TB_C2_IP" plain "$TB_C2" "$TB_C2_IP" "$P" "$SLIM_ECHO" client
+
+echo "-- the host namespace h2 -> c2's vIP (how kubelet probes a pod)"
+served host srv 6 "${TB_C2_IP%.*}.1" plain "$TB_H2" "$TB_C2_IP" "$P" "$SLIM_ECHO" client
+
+echo "-- a plain client in c1 -> c3 (same host: the bridge, no VXLAN); c3 waits in epoll"
+before=$(counters)
+served plain-same srv3 1 "$TB_C1_IP" plain "$TB_C1" "$TB_C3_IP" "$P3" "$SLIM_ECHO" client
+after=$(counters)
+vxlan_same "$before" "$after" "c1 -> c3"
+moved "$before" "$after" "$TB_C1:eth0 tx" "$TB_C3:eth0 rx"
+before=$(counters)
+served slim-same srv3 2 "$TB_C1_IP" slim "$TB_C1" "$TB_C3_IP" "$P3" "$SLIM_ECHO" client
+after=$(counters)
+expect_same_counters "$before" "$after" "slim client c1 -> c3"
+
+n=0
+for s in srve:"$PE" srvp:"$PP" srvs:"$PS"; do
+	name=${s%%:*} port=${s#*:} n=$((n + 1))
+	echo "-- $(head -n 1 "$WORK/$name.out") ($name): a plain and a slim client, both served"
+	served "plain-$name" "$name" 1 "$TB_C1_IP" plain "$TB_C1" "$TB_C2_IP" "$port" "$SLIM_ECHO" client
+	before=$(counters)
+	served "slim-$name" "$name" 2 "$TB_C1_IP" slim "$TB_C1" "$TB_C2_IP" "$port" "$SLIM_ECHO" client --nonblock
+	after=$(counters)
+	expect_same_counters "$before" "$after" "slim client to $name"
+done
+
+echo "-- refused at once: a port nobody listens on, and a server that has exited"
+refused refused-x "$TB_C1" "$TB_C2_IP" "$PX"
+refused refused-loop "$TB_C2" 127.0.0.1 "$PX"
+served last srvc 1 "$TB_C1_IP" plain "$TB_C1" "$TB_C2_IP" "$PC" "$SLIM_ECHO" client
+wait_bg srvc
+expect_eq "srvc exit code after its one connection" "$RC" 0
+refused refused-closed "$TB_C1" "$TB_C2_IP" "$PC"
+refused refused-closed-loop "$TB_C2" 127.0.0.1 "$PC"
+
+for s in srv srv3 srve srvp srvs srvc; do no_warning "$s"; done
+it_pass
