@@ -222,7 +222,8 @@ static int run_server(int argc, char **argv)
 	long count = -1, served = 0;
 	int fd, ep, how = wait_arg(&argc, argv);
 
-	if (how < 0 || nu_server_args(argc, argv, "count", 1, 1000000000L, &count, 0, &sin, usage) < 0)
+	if (how < 0 ||
+	    nu_server_args(argc, argv, "count", 1, 1000000000L, &count, 0, &sin, usage) < 0)
 		return 1;
 	fd = server_socket(&sin, (enum wait_how)how, &ep);
 	if (fd < 0)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/socket.h>
 
 #include "highfd.h"
@@ -12,6 +13,20 @@
 #include "timewait.h"
 
 _Atomic int merge_live;
+/* Set once a pool socket was bound for a listener; copies of such sockets
+ * (made before listen) exist once set again by merge_copied. */
+static _Atomic bool bound_seen, bound_copies;
+
+void merge_note_bound(void)
+{
+	if (!atomic_load_explicit(&bound_seen, memory_order_relaxed))
+		atomic_store(&bound_seen, true);
+}
+
+bool merge_bound_seen(void)
+{
+	return atomic_load_explicit(&bound_seen, memory_order_relaxed);
+}
 
 /* merge_live never goes below 0: a release the count never saw (a stale
  * record) must not hide a live one. */
@@ -126,14 +141,34 @@ void merge_closing(int fd)
 	errno = saved;
 }
 
+/* A copy of HOST_BOUND fd at fd2: the same socket, the same bound
+ * address, no reservation of its own. */
+static void bound_copied(int fd, int fd2)
+{
+	struct fd_state st;
+
+	fdtable_get(fd, &st);
+	if (st.kind != FD_HOST_BOUND)
+		return;
+	st.u.host_bound.resv = (struct slim_resv){.fd = -1, .ino = 0};
+	fdtable_set(fd2, &st);
+	atomic_store(&bound_copies, true);
+}
+
 void merge_copied(int fd, int fd2)
 {
 	struct slim_resv c;
 	struct fd_state st;
 	int saved = errno, base, c2;
 
-	if (fd == fd2 || !merge_side(fd, &c))
+	if (fd == fd2)
 		return;
+	if (!merge_side(fd, &c)) {
+		if (merge_bound_seen() && fdtable_kind(fd) == FD_HOST_BOUND)
+			bound_copied(fd, fd2);
+		errno = saved;
+		return;
+	}
 	fdtable_get(fd, &st);
 	base = slim_high_base();
 	c2 = fcntl(c.fd, F_DUPFD_CLOEXEC, base < 0 ? 0 : base);
@@ -142,5 +177,59 @@ void merge_copied(int fd, int fd2)
 				     : (struct slim_resv){.fd = -1, .ino = 0};
 	st.ino = fd_inode(fd2);
 	attach(fd2, &st, false);
+	errno = saved;
+}
+
+struct siblings {
+	int self;
+	uint64_t ino;
+	int fds[16];
+	int n;
+};
+
+static void find_sibling(int fd, const struct fd_state *st, void *arg)
+{
+	struct siblings *s = arg;
+
+	if (fd != s->self && st->kind == FD_HOST_BOUND && st->ino == s->ino &&
+	    s->n < (int)(sizeof(s->fds) / sizeof(s->fds[0])))
+		s->fds[s->n++] = fd;
+}
+
+/* The other HOST_BOUND fds of socket ino, if copies were ever made. */
+static void siblings_of(int fd, uint64_t ino, struct siblings *s)
+{
+	s->self = fd;
+	s->ino = ino;
+	s->n = 0;
+	if (atomic_load_explicit(&bound_copies, memory_order_relaxed))
+		fdtable_each(0, INT_MAX, find_sibling, s);
+}
+
+struct slim_resv merge_sibling_resv(int fd, uint64_t ino)
+{
+	struct slim_resv none = {.fd = -1, .ino = 0}, r;
+	struct siblings s;
+
+	siblings_of(fd, ino, &s);
+	for (int i = 0; i < s.n; i++) {
+		r = fdtable_take_resv(s.fds[i]);
+		if (slim_resv_ours(r))
+			return r;
+	}
+	return none;
+}
+
+void merge_bound_listening(int fd, uint64_t ino)
+{
+	struct siblings s;
+	int saved = errno;
+
+	siblings_of(fd, ino, &s);
+	for (int i = 0; i < s.n; i++) {
+		/* Only the fd that listened had a reservation to take. */
+		slim_resv_close(fdtable_take_resv(s.fds[i]));
+		merge_copied(fd, s.fds[i]);
+	}
 	errno = saved;
 }

@@ -65,11 +65,30 @@ void merge_release(struct slim_resv c);
  * Async-signal-safe. Preserves errno. */
 void merge_closing(int fd);
 
-/* The app made fd2 a copy of listener fd (dup, dup2, dup3): fd2 gets a
- * container side of its own (a copy of fd's), so that accept and readiness
- * through either fd merge the same two queues, and closing one copy leaves
- * the other whole. Nothing if fd is not a merged listener. Preserves
- * errno. */
+/* The app made fd2 a copy of fd (dup, dup2, dup3). A copy of a merged
+ * listener gets a container side of its own (a copy of fd's), so that
+ * accept and readiness through either fd merge the same two queues, and
+ * closing one copy leaves the other whole. A copy of a bound pool socket
+ * (HOST_BOUND) is recorded as one too, without the reservation: whichever
+ * of them listens makes all of them merged listeners
+ * (merge_bound_listening). Nothing for any other fd. Preserves errno. */
 void merge_copied(int fd, int fd2);
+
+/* A pool socket was bound for a listener (HOST_BOUND): from now on the dup
+ * hooks look at what they copy even while merge_any() is false. */
+void merge_note_bound(void);
+
+/* True once merge_note_bound was called: one load. */
+bool merge_bound_seen(void);
+
+/* listen() on HOST_BOUND fd (socket inode ino) found no reservation of its
+ * own: the one of another fd of the same socket (a copy made before
+ * listen), taken out of that fd's record; ino 0 if none. */
+struct slim_resv merge_sibling_resv(int fd, uint64_t ino);
+
+/* fd (socket inode ino) just became a merged listener: every other
+ * HOST_BOUND fd of the same socket becomes one too, with a copy of its
+ * container side (merge_copied). Preserves errno. */
+void merge_bound_listening(int fd, uint64_t ino);
 
 #endif

@@ -32,8 +32,8 @@ bool slim_resv_affordable(int fd)
 	return ok;
 }
 
-int slim_resv_bind(int app_fd, const struct sockaddr *addr, socklen_t len, struct slim_resv *r,
-		   uint16_t *port)
+int slim_resv_bind(int app_fd, const struct sockaddr *addr, socklen_t len, uint32_t opts,
+		   struct slim_resv *r, uint16_t *port)
 {
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof(sin);
@@ -41,7 +41,16 @@ int slim_resv_bind(int app_fd, const struct sockaddr *addr, socklen_t len, struc
 
 	if (fd < 0)
 		return -1;
+	/* On the lowest free number: where the app's next fd would go. */
+	if (!slim_resv_affordable(fd)) {
+		real_close(fd);
+		return RESV_UNAFFORDABLE;
+	}
 	slim_copy_reuse(app_fd, fd);
+	/* What the app set before bind, for the sockets the container side
+	 * will accept (what it sets later follows: hooks/setsockopt.c). */
+	if (opts)
+		slim_copy_opts(app_fd, fd, opts);
 	if (real_bind(fd, addr, len) < 0 ||
 	    real_getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
 		e = errno;

@@ -10,6 +10,7 @@
 #define LIBSLIM_RESERVATION_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "fdtable.h"
@@ -21,18 +22,25 @@ bool slim_resv_ours(struct slim_resv r);
 void slim_resv_close(struct slim_resv r);
 
 /* A reservation costs the app a second fd per listener. It is made while
- * the listener's own fd is in the lower half of the fd limit: an app with
- * thousands of listeners must not run out of fds where the plain network
- * would not; past that point its listeners do not hold their container
- * port (the overlay itself is unaffected). Preserves errno. */
+ * the lowest free fd number (fd: a socket just made there) is in the lower
+ * half of the fd limit: an app with thousands of listeners, which fill
+ * its fd table from the bottom, must not run out of fds where the plain
+ * network would not; past that point its listeners do not hold their
+ * container port and have no container side (only slim clients reach
+ * them). Preserves errno. */
 bool slim_resv_affordable(int fd);
 
+/* What slim_resv_bind returns when the reservation is not affordable. */
+#define RESV_UNAFFORDABLE 1
+
 /* Binds a new reservation to the app's address (addr, len), with
- * SO_REUSEADDR/SO_REUSEPORT as the app set them on app_fd. Returns 0 with
- * *r and the port it got in *port (the container's pick for port 0); or
- * -1 with errno: the container's verdict on the address. */
-int slim_resv_bind(int app_fd, const struct sockaddr *addr, socklen_t len, struct slim_resv *r,
-		   uint16_t *port);
+ * SO_REUSEADDR/SO_REUSEPORT as the app set them on app_fd, and the carried
+ * options in opts (the ones the app set: swap.h). Returns 0 with *r and
+ * the port it got in *port (the container's pick for port 0);
+ * RESV_UNAFFORDABLE (nothing made); or -1 with errno: the container's
+ * verdict on the address. */
+int slim_resv_bind(int app_fd, const struct sockaddr *addr, socklen_t len, uint32_t opts,
+		   struct slim_resv *r, uint16_t *port);
 
 /* Moves r above the app's usual fd numbers (its number changes). */
 void slim_resv_move_high(struct slim_resv *r);

@@ -81,7 +81,7 @@ static void copy_opt(size_t i, int from, int to)
 	(void)real_setsockopt(to, opts[i].level, opts[i].name, &v, len);
 }
 
-static void copy_sockopts(int from, int to, uint32_t mask)
+void slim_copy_opts(int from, int to, uint32_t mask)
 {
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (mask & (1u << i))
@@ -99,7 +99,7 @@ int slim_swap(int app_fd, int host_fd, uint32_t opt_mask)
 	/* Probing costs about twenty syscalls: only when there is
 	 * something to find. */
 	if (opt_mask)
-		copy_sockopts(app_fd, host_fd, opt_mask);
+		slim_copy_opts(app_fd, host_fd, opt_mask);
 	/* Status flags live in the open file description, which the two fds
 	 * share after dup3: set them first, so the app never sees its fd
 	 * without O_NONBLOCK. */

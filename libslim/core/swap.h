@@ -17,6 +17,10 @@ int slim_swap(int app_fd, int host_fd, uint32_t opt_mask);
  * option a swap does not carry. */
 uint32_t slim_opt_bit(int level, int name);
 
+/* Copies the options in mask (slim_opt_bit bits) from socket `from` to
+ * `to`, as a swap carries them. Best effort. */
+void slim_copy_opts(int from, int to, uint32_t mask);
+
 /* Sets SO_REUSEADDR, SO_REUSEPORT and TCP_SAVE_SYN on `to` where `from`
  * has them. */
 void slim_copy_reuse(int from, int to);

@@ -14,6 +14,7 @@
 #include "abi.h"
 #include "common.h"
 #include "fdtable.h"
+#include "merge.h"
 #include "real.h"
 #include "reservation.h"
 #include "session.h"
@@ -46,24 +47,26 @@ static enum host_bind_verdict host_bind(int fd, struct fd_state *st, const struc
 {
 	struct fd_host_bound hb = {.opts = st->u.pooled.opts, .addr = ep};
 	struct sockaddr_in sin;
+	int resv;
 
 	*r = 0;
 	if (!slim_active() || (ep.ip != INADDR_ANY && ep.ip != slim_vip()))
 		return HB_NOT_HOST;
-	if (!slim_resv_affordable(fd)) {
+	resv = slim_resv_bind(fd, addr, len, hb.opts, &hb.resv, &hb.addr.port);
+	if (resv == RESV_UNAFFORDABLE) {
 		/* No reservation: the host socket takes the port as it is
 		 * (port 0 needs the container to pick one: a container
 		 * socket then, and the router's listener at listen()). */
+		hb.resv = (struct slim_resv){.fd = -1, .ino = 0};
 		if (ep.port == 0)
 			return HB_NOT_HOST;
 		sin = listener_addr(ep);
 		if (real_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 			return HB_NOT_HOST;
+	} else if (resv < 0) {
+		*r = -1;
+		return HB_DONE;
 	} else {
-		if (slim_resv_bind(fd, addr, len, &hb.resv, &hb.addr.port) < 0) {
-			*r = -1;
-			return HB_DONE;
-		}
 		sin = listener_addr(hb.addr);
 		if (real_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 			/* No bind4 program (an older router) or no route for
@@ -80,6 +83,7 @@ static enum host_bind_verdict host_bind(int fd, struct fd_state *st, const struc
 	st->kind = FD_HOST_BOUND;
 	st->u.host_bound = hb;
 	fdtable_set(fd, st);
+	merge_note_bound();
 	return HB_DONE;
 }
 

@@ -1,8 +1,9 @@
 /* dup(), dup2(), dup3(): a copy of a merged listener gets a container side
- * of its own (merge_copied), and a listener or container side that dup2 or
- * dup3 replaces is released as if the app had closed it (merge_closing).
- * Any other fd: straight through, after one load when the process has no
- * merged listener (one table read when it has). Not fcntl's F_DUPFD (see
+ * of its own, a copy of a socket bound for a listener is recorded as one
+ * (merge_copied), and a listener or container side that dup2 or dup3
+ * replaces is released as if the app had closed it (merge_closing). Any
+ * other fd: straight through, after two loads when the process never bound
+ * a listener (one table read when it did). Not fcntl's F_DUPFD (see
  * docs/architecture.md, "Known limits"). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +24,7 @@ SLIM_EXPORT SLIM_NO_ASAN int dup(int fd)
 	if (!slim_ready())
 		return (int)syscall(SYS_dup, fd);
 	r = real_dup(fd);
-	if (r >= 0 && merge_any())
+	if (r >= 0 && (merge_any() || merge_bound_seen()))
 		merge_copied(fd, r);
 	return r;
 }
@@ -51,7 +52,7 @@ SLIM_EXPORT SLIM_NO_ASAN int dup3(int fd, int fd2, int flags)
 		return (int)syscall(SYS_dup3, fd, fd2, flags);
 	replacing(fd, fd2);
 	r = real_dup3(fd, fd2, flags);
-	if (r >= 0 && merge_any())
+	if (r >= 0 && (merge_any() || merge_bound_seen()))
 		merge_copied(fd, r);
 	return r;
 }
@@ -65,7 +66,7 @@ SLIM_EXPORT SLIM_NO_ASAN int dup2(int fd, int fd2)
 				 : (int)syscall(SYS_dup3, fd, fd2, 0);
 	replacing(fd, fd2);
 	r = real_dup2(fd, fd2);
-	if (r >= 0 && merge_any())
+	if (r >= 0 && (merge_any() || merge_bound_seen()))
 		merge_copied(fd, r);
 	return r;
 }

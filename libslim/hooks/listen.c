@@ -58,6 +58,10 @@ static int host_bound_listen(int fd, struct fd_state *st, int backlog)
 	struct slim_resv c = slim_resv_ours(hb.resv) ? hb.resv : (struct slim_resv){-1, 0};
 	int saved;
 
+	/* A copy made before listen (dup) listens: the reservation is the
+	 * original's. */
+	if (!c.ino)
+		c = merge_sibling_resv(fd, st->ino);
 	if (c.ino && merge_side_listen(c.fd, backlog) < 0)
 		return -1; /* the container's verdict; still bound, not listening */
 	if (real_listen(fd, backlog) < 0) {
@@ -72,6 +76,7 @@ static int host_bound_listen(int fd, struct fd_state *st, int backlog)
 	st->u.listener.reuse = side_reuse(c);
 	st->u.listener.resv = c;
 	merge_attach(fd, st);
+	merge_bound_listening(fd, st->ino);
 	return 0;
 }
 
@@ -105,14 +110,16 @@ static bool overlay_port(int fd, const struct fd_state *st, uint16_t *port)
 static struct slim_resv keep_side(int fd)
 {
 	struct slim_resv none = {.fd = -1, .ino = 0};
-	int base = slim_high_base(), c, saved = errno;
+	int c = fcntl(fd, F_DUPFD_CLOEXEC, 0), saved = errno;
 
-	if (!slim_resv_affordable(fd))
-		return none;
-	c = fcntl(fd, F_DUPFD_CLOEXEC, base < 0 ? 0 : base);
+	if (c >= 0 && !slim_resv_affordable(c)) {
+		real_close(c);
+		c = -1;
+	}
 	errno = saved;
 	if (c < 0)
 		return none;
+	c = slim_move_fd(c, slim_high_base());
 	return (struct slim_resv){.fd = c, .ino = (uint32_t)fd_inode(c)};
 }
 

@@ -1,14 +1,23 @@
 /* slim-conf-server: the peer of every conformance case, one process serving
  * a fixed behaviour per port (conf.h lists them).
  *
- *   slim-conf-server --self IP
+ *   slim-conf-server --self IP [--plain-connect-back]
  *
  * IP is the server's own container address, used to fill the PORT_FULL
  * listener's one-slot accept queue with a connection of its own. Prints
- * "ready" on stdout once every listener is up and that queue is full; logs
- * one line per problem on stderr. Runs until killed. It is started the same
- * way as the client (plain, or under slim-run), so what it observes about
- * its peers (whoami, connect-back) is part of the differential output. */
+ * "ready" on stdout once every listener is up and that queue is full, and
+ * "control" for every connect-back command it takes; logs one line per
+ * problem on stderr. Runs until killed. It is started the same way as the
+ * client (plain, or under slim-run), so what it observes about its peers
+ * (whoami, connect-back) is part of the differential output.
+ *
+ * --plain-connect-back: the connect-back connections are made with the
+ * system calls themselves, past any preloaded library: a container's own
+ * socket, as a plain or statically linked peer makes it. The runner's
+ * plainclient and plainback modes use it, so that a server under slim-run
+ * connects back to the client's listener plainly (a slim client's connect
+ * to a plain listener is the other half of the mixed-peers question, not
+ * what these modes compare). */
 #define _GNU_SOURCE
 #include "conf.h"
 
@@ -21,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Idle bound for a served connection: a client that vanished must not
@@ -28,6 +38,7 @@
 #define SERVE_IDLE_MS 20000
 
 static struct in_addr self_ip;
+static bool plain_connect_back;
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -176,21 +187,25 @@ static void *cb_conn_thread(void *arg)
 	return NULL;
 }
 
-/* Connects to ip:port within ms. Returns the (blocking) fd, or -1
+/* Connects to ip:port within ms; raw: by the system calls themselves
+ * (no preloaded library sees the socket). Returns the (blocking) fd, or -1
  * with *why naming the failure ("ECONNREFUSED", "timeout"). */
-static int connect_back(struct in_addr ip, int port, int ms, const char **why)
+static int connect_back(struct in_addr ip, int port, int ms, bool raw, const char **why)
 {
 	struct sockaddr_in sin = conf_sin(ip, port);
 	struct pollfd p;
 	int fd, err = 0, r;
 	socklen_t el = sizeof(err);
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = raw ? (int)syscall(SYS_socket, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
+		 : socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		*why = ename(errno);
 		return -1;
 	}
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+	r = raw ? (int)syscall(SYS_connect, fd, &sin, sizeof(sin))
+		: connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	if (r < 0 && errno != EINPROGRESS) {
 		*why = ename(errno);
 		close(fd);
 		return -1;
@@ -246,9 +261,11 @@ static void serve_control(int fd)
 			(void)write_all(fd, "bad command\n", 12);
 			continue;
 		}
+		printf("control\n");
 		for (int i = 0; i < count; i++) {
 			const char *why = "ok";
-			int cfd = connect_back(peer.sin_addr, port, CONF_WAIT_MS, &why);
+			int cfd = connect_back(peer.sin_addr, port, CONF_WAIT_MS,
+					       plain_connect_back, &why);
 			char res[64];
 			int rl;
 
@@ -373,11 +390,13 @@ int main(int argc, char **argv)
 	static const int ports[] = {PORT_CONTROL, PORT_ECHO,  PORT_CLOSE,  PORT_RESET,
 				    PORT_SINK,	  PORT_GREET, PORT_WHOAMI, PORT_HOLD};
 	const char *why = NULL;
-	int full, filled = 0;
+	struct in_addr lo = {.s_addr = htonl(INADDR_LOOPBACK)};
+	int full, filled = 0, filled_lo = 0;
 
-	if (argc != 3 || strcmp(argv[1], "--self") != 0 ||
+	plain_connect_back = argc == 4 && strcmp(argv[3], "--plain-connect-back") == 0;
+	if ((argc != 3 && !plain_connect_back) || strcmp(argv[1], "--self") != 0 ||
 	    inet_pton(AF_INET, argv[2], &self_ip) != 1) {
-		fprintf(stderr, "usage: slim-conf-server --self IP\n");
+		fprintf(stderr, "usage: slim-conf-server --self IP [--plain-connect-back]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -397,15 +416,22 @@ int main(int argc, char **argv)
 	 * (listen.backlog_zero is the case that checks the number). Every
 	 * later SYN is dropped, so clients stay in SYN_SENT: the
 	 * deterministic "connect in progress" the EALREADY, SO_SNDTIMEO and
-	 * interrupted-connect cases need. The connections are kept open. */
+	 * interrupted-connect cases need. The connections are kept open.
+	 * Then over loopback: under slim-run the listener has two queues, the
+	 * host socket's (slim peers, filled above) and its container side's
+	 * (every other peer, filled by these); plainly, the one queue is full
+	 * already and the first of them times out. */
 	full = listen_port(PORT_FULL, 0);
-	while (filled < 8 && connect_back(self_ip, PORT_FULL, 500, &why) >= 0)
+	while (filled < 8 && connect_back(self_ip, PORT_FULL, 500, false, &why) >= 0)
 		filled++;
 	if (filled == 0 || strcmp(why, "timeout") != 0)
 		logf_("cannot fill port %d (%d connections, then %s): cases using it will differ",
 		      PORT_FULL, filled, why ? why : "too many");
 	else
 		logf_("port %d is full after %d connections", PORT_FULL, filled);
+	while (filled_lo < 8 && connect_back(lo, PORT_FULL, 500, false, &why) >= 0)
+		filled_lo++;
+	logf_("port %d over loopback: full after %d more connections", PORT_FULL, filled_lo);
 	printf("ready\n");
 	for (;;)
 		pause();

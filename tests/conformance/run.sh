@@ -7,13 +7,20 @@
 # Builds its own testbed (testbed/testbed.sh, prefix cfNNNN unless --prefix)
 # and runs every case of slim-conf-client (or only those named, or whose
 # name starts with AREA.) in a fresh process, with slim-conf-server as the
-# peer, in three runs:
-#   slim    client in c1, servers in c2 (far) and c3 (near), all under
-#           slim-run, routers up
-#   fortify the _FORTIFY_SOURCE=2 client under slim-run (servers as in slim)
-#   plain   the same programs without preload, routers stopped, over the
-#           container network (VXLAN between the hosts)
-# and compares each slim and fortify output with the plain one, byte for byte.
+# peer, in these runs:
+#   slim        client in c1, servers in c2 (far) and c3 (near), all under
+#               slim-run, routers up
+#   fortify     the _FORTIFY_SOURCE=2 client under slim-run (servers as in
+#               slim)
+#   plainclient servers under slim-run, routers up, the client without
+#               preload: a plain peer of slim listeners (the servers'
+#               connect-backs are made plainly: --plain-connect-back)
+#   plainback   the client under slim-run against the same servers, only
+#               the cases that ask for connect-backs: plain peers of the
+#               client's slim listeners
+#   plain       the same programs without preload, routers stopped, over
+#               the container network (VXLAN between the hosts)
+# and compares each output with the plain one, byte for byte.
 # Prints every differing case with both outputs (a unified diff with full
 # context), then a summary. --self-check instead runs the plain path twice
 # and compares the two: a case must agree with itself before it can say
@@ -135,23 +142,42 @@ done
 	exit 2
 }
 
-# prefix_for MODE NETNS: sets CMD to what runs a program in NETNS in MODE.
+# Cases that may differ, by "MODE:CASE", with why. Each is run and
+# compared like any other; a difference listed here is printed and counted
+# apart, and does not fail the suite (nor does it pass silently: the
+# summary names it, and one that agrees again is reported too).
+declare -A KNOWN_DIFF=()
+
+# uses_slim MODE ROLE: true if a program of ROLE (client or server) runs
+# under slim-run in MODE: all but the plain modes' (plain, and the
+# self-check's plain-again and plain-fortify) and plainclient's client.
+uses_slim() {
+	case $1:$2 in
+	plain:* | plain-*:* | plainclient:client) return 1 ;;
+	*) return 0 ;;
+	esac
+}
+
+# prefix_for MODE NETNS ROLE: sets CMD to what runs a program of ROLE
+# (client or server) in NETNS in MODE.
 prefix_for() {
 	CMD=(nsenter --net="/run/netns/$2" --)
-	if [[ $1 != plain* ]]; then
+	if uses_slim "$1" "$3"; then
 		local sock=$TB_SOCK1
 		[[ $2 == "$TB_C2" ]] && sock=$TB_SOCK2
 		CMD+=("$SLIM_RUN" --socket "$sock" --)
 	fi
 }
 
-# start_servers MODE: the far (c2) and near (c3) servers, waited for.
+# start_servers MODE [SERVER_OPTION]: the far (c2) and near (c3) servers,
+# waited for.
 start_servers() {
 	local mode=$1 ns ip name
+	shift
 	for ns in "$TB_C2:$TB_C2_IP:far" "$TB_C3:$TB_C3_IP:near"; do
 		IFS=: read -r ns ip name <<<"$ns"
-		prefix_for "$mode" "$ns"
-		"${CMD[@]}" "$SLIM_CONF_SERVER" --self "$ip" </dev/null \
+		prefix_for "$mode" "$ns" server
+		"${CMD[@]}" "$SLIM_CONF_SERVER" --self "$ip" "$@" </dev/null \
 			>"$WORK/server-$mode-$name.out" 2>"$WORK/server-$mode-$name.err" &
 		SERVERS+=($!)
 		if ! wait_until 10 "the $mode $name server" grep -qx ready "$WORK/server-$mode-$name.out"; then
@@ -173,28 +199,43 @@ vxlan_packets() {
 	in_ns "$TB_H1" cat /proc/net/dev | awk '$1 == "vxlan0:" { print $3 + $11 }'
 }
 
-# run_cases MODE CLIENT: every case in its own process; output in
-# $WORK/MODE/CASE.out (plus an "[exit N]" line), stderr in .err. Under slim,
-# the cases during which VXLAN carried packets are listed in
-# $WORK/MODE.vxlan (information only: the fallback is legitimate for some).
+# control_count MODE: the connect-back commands the MODE far server took.
+control_count() {
+	grep -c '^control$' "$WORK/server-$1-far.out" || true
+}
+
+# run_cases MODE CLIENT [CASE...]: every case (or those given) in its own
+# process; output in $WORK/MODE/CASE.out (plus an "[exit N]" line), stderr
+# in .err. Under slim, the cases during which VXLAN carried packets are
+# listed in $WORK/MODE.vxlan (information only: the fallback is legitimate
+# for some), and those that asked the far server for connect-backs in
+# $WORK/connect-back.cases (for plainback).
 run_cases() {
-	local mode=$1 client=$2 c rc before after t0
+	local mode=$1 client=$2 c rc before after t0 cb
+	shift 2
+	local cases=("$@")
+	((${#cases[@]})) || cases=("${CASES[@]}")
 	mkdir -p "$WORK/$mode"
 	: >"$WORK/$mode.vxlan"
-	prefix_for "$mode" "$TB_C1"
+	[[ $mode != slim ]] || : >"$WORK/connect-back.cases"
+	prefix_for "$mode" "$TB_C1" client
 	t0=$SECONDS
-	for c in "${CASES[@]}"; do
+	for c in "${cases[@]}"; do
 		before=$(vxlan_packets)
+		[[ $mode != slim ]] || cb=$(control_count slim)
 		rc=0
 		timeout -k 2 "$CASE_TIMEOUT" "${CMD[@]}" "$client" --far "$TB_C2_IP" --near "$TB_C3_IP" "$c" \
 			</dev/null >"$WORK/$mode/$c.out" 2>"$WORK/$mode/$c.err" || rc=$?
 		echo "[exit $rc]" >>"$WORK/$mode/$c.out"
 		after=$(vxlan_packets)
-		if [[ $mode != plain* && $before != "$after" ]]; then
+		if uses_slim "$mode" client && [[ $before != "$after" ]]; then
 			echo "$c $((after - before))" >>"$WORK/$mode.vxlan"
 		fi
+		if [[ $mode == slim && $cb != "$(control_count slim)" ]]; then
+			echo "$c" >>"$WORK/connect-back.cases"
+		fi
 	done
-	echo "conformance: $mode run: ${#CASES[@]} cases in $((SECONDS - t0))s"
+	echo "conformance: $mode run: ${#cases[@]} cases in $((SECONDS - t0))s"
 }
 
 "$SLIM_TESTBED/testbed.sh" up "$TB_PREFIX" >/dev/null || {
@@ -230,6 +271,18 @@ else
 		MODES+=(fortify)
 	fi
 	stop_servers
+	# Plain peers of slim listeners: the servers' (plainclient) and the
+	# client's (plainback). The servers' listeners are merged ones; their
+	# connect-backs are plain, so the client's listeners meet plain peers.
+	start_servers plainclient --plain-connect-back
+	run_cases plainclient "$SLIM_CONF_CLIENT"
+	MODES+=(plainclient)
+	mapfile -t CB_CASES <"$WORK/connect-back.cases"
+	if ((${#CB_CASES[@]})); then
+		run_cases plainback "$SLIM_CONF_CLIENT" "${CB_CASES[@]}"
+		MODES+=(plainback)
+	fi
+	stop_servers
 	cp "$TB_STATE_DIR"/router-h*.log "$WORK/" 2>/dev/null || true
 	"$SLIM_TESTBED/slim-env.sh" down "$TB_PREFIX" >/dev/null
 	start_servers plain
@@ -237,17 +290,27 @@ else
 	stop_servers
 fi
 
-# Comparison.
+# Comparison (plainback ran only the connect-back cases).
 declare -A DIFFER=()
-agree=0 differ=0
+agree=0 differ=0 known=0
+KNOWN_LINES=()
 for mode in "${MODES[@]}"; do
 	for c in "${CASES[@]}"; do
+		[[ -f $WORK/$mode/$c.out ]] || continue
 		if cmp -s "$WORK/plain/$c.out" "$WORK/$mode/$c.out"; then
 			agree=$((agree + 1))
+			if [[ -n ${KNOWN_DIFF[$mode:$c]:-} ]]; then
+				KNOWN_LINES+=("known difference $mode:$c agrees now: take it off the list")
+			fi
 			continue
 		fi
-		differ=$((differ + 1))
-		DIFFER[$c]+="$mode "
+		if [[ -n ${KNOWN_DIFF[$mode:$c]:-} ]]; then
+			known=$((known + 1))
+			KNOWN_LINES+=("known difference $mode:$c: ${KNOWN_DIFF[$mode:$c]}")
+		else
+			differ=$((differ + 1))
+			DIFFER[$c]+="$mode "
+		fi
 		echo
 		echo "==== DIFFERS: $c ($mode vs plain)"
 		diff -U 1000 --label "plain/$c" --label "$mode/$c" "$WORK/plain/$c.out" "$WORK/$mode/$c.out" |
@@ -274,8 +337,10 @@ for mode in "${MODES[@]}"; do
 			"$(awk '{ printf "%s%s(%d)", sep, $1, $2; sep = ", " }' "$WORK/$mode.vxlan")"
 	fi
 done
-echo "cases: ${#CASES[@]}; comparisons: $((agree + differ)) (${MODES[*]} vs plain);" \
-	"agree: $agree; differ: $differ ($(printf '%s\n' "${!DIFFER[@]}" | grep -c . || true) cases)"
+for l in "${KNOWN_LINES[@]}"; do echo "note: $l"; done
+echo "cases: ${#CASES[@]}; comparisons: $((agree + differ + known)) (${MODES[*]} vs plain);" \
+	"agree: $agree; differ: $differ ($(printf '%s\n' "${!DIFFER[@]}" | grep -c . || true) cases);" \
+	"known differences: $known"
 if ((differ)); then
 	echo "FAIL: conformance: $differ comparisons differ"
 	exit 1
