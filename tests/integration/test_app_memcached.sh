@@ -6,6 +6,7 @@
 # counts the client's connections, memcached's own connection events name
 # c1's virtual IP, a held connection is one host TCP connection
 # h1 -> h2:7771, and nothing crosses VXLAN or the containers' interfaces.
+# Then a plain client (no preload) in c1 is served too, over VXLAN.
 . "$(dirname "$0")/common.sh"
 command -v memcached >/dev/null || skip "needs memcached (scripts/deps.sh installs it)"
 it_start mc
@@ -123,6 +124,11 @@ n=$(grep -c 'new auto-negotiating client connection' "$WORK/mc.err" || true)
 ok "memcached logged $n new connections"
 no_warning mc
 no_warning cli
-# Last: its IPv4 probe crosses the container network on purpose.
-only_v6only_listeners "$TB_C2" "$TB_C2_IP" "$PORT"
+own_listeners_only "$TB_C2" "$TB_C2_IP" "$PORT"
+# Last: a plain client (no preload) crosses the container network, and
+# memcached under slim-run serves it too.
+fg plain plain "$TB_C1" timeout 5 bash -c \
+	"exec 3<>/dev/tcp/$TB_C2_IP/$PORT && printf 'version\\r\\nquit\\r\\n' >&3 && head -n 1 <&3"
+expect_eq "plain client exit code" "$RC" 0
+expect_match "plain client: memcached's answer" "$(cat "$WORK/plain.out")" '^VERSION [0-9.]+'
 it_pass

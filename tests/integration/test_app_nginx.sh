@@ -6,7 +6,8 @@
 # h1). The page matches, wrk sees no socket error and no non-2xx answer,
 # nginx logs c1's virtual IP and its own virtual address, the connections
 # were host connections h1 -> h2:7771, and nothing crosses VXLAN or the
-# containers' interfaces.
+# containers' interfaces. Then a plain curl (no preload) in c1 is served
+# too, over VXLAN, by the listener's container side.
 . "$(dirname "$0")/common.sh"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x $NGINX ]] || skip "needs nginx (scripts/deps.sh installs it)"
@@ -100,17 +101,17 @@ expect_same_counters "$before" "$after" "curl and wrk"
 # Short connections leave TIME_WAIT behind on the side that closed first
 # (nginx, with Connection: close): there they are host connections at h2's
 # reserved port. The containers hold no TCP socket at all, not even one in
-# TIME_WAIT, nor nginx's listener.
+# TIME_WAIT, but nginx's listener's container side in c2.
 tw=$(in_ns "$TB_H2" ss -Htn state time-wait | awk -v l="^${TB_H2_IP//./\\.}:$TB_PORT\$" \
 	-v p="^${TB_H1_IP//./\\.}:" '$3 ~ l && $4 ~ p' | wc -l)
 tw1=$(in_ns "$TB_H1" ss -Htn state time-wait | awk -v p="^${TB_H2_IP//./\\.}:$TB_PORT\$" '$4 ~ p' | wc -l)
 ((tw + tw1 > 0)) || fail "no TIME_WAIT host connection h1 <-> h2:$TB_PORT after $reqs short connections"
 ok "host connections in TIME_WAIT: $tw at $TB_H2_IP:$TB_PORT in $TB_H2, $tw1 to it in $TB_H1"
-for ns in "$TB_C1" "$TB_C2"; do
-	conn=$(in_ns "$ns" ss -Htan)
-	[[ -z $conn ]] || fail "container $ns has TCP sockets of its own: $(oneline "$conn")"
-	ok "no TCP socket (any state) in the container namespace $ns"
-done
+conn=$(in_ns "$TB_C1" ss -Htan)
+[[ -z $conn ]] || fail "container $TB_C1 has TCP sockets of its own: $(oneline "$conn")"
+ok "no TCP socket (any state) in the container namespace $TB_C1"
+own_listeners_only "$TB_C2" "$TB_C2_IP" "$PORT"
+
 
 # Every request nginx logged came from c1's virtual IP to c2's; wrk counts
 # only the requests it completed, so nginx may have logged a few more.
@@ -123,5 +124,20 @@ echo "requests per worker pid: $(awk '{ print $3 }' "$D/access.log" | sort | uni
 crit=$(grep -E '\[(alert|crit|emerg|error)\]' "$D/error.log" || true)
 [[ -z $crit ]] || fail "nginx error log: $(oneline "$crit")"
 ok "nginx error log has no error"
+
+echo "-- a plain curl (no preload): nginx's workers serve it from the container side"
+before=$(counters)
+fg plaincurl plain "$TB_C1" curl -sS --max-time 10 -o "$WORK/page2" \
+	-w 'local %{local_ip}:%{local_port}\nremote %{remote_ip}:%{remote_port}\ncode %{http_code}\n' \
+	"http://$TB_C2_IP:$PORT/index.html?plain"
+expect_eq "plain curl exit code" "$RC" 0
+expect_eq "plain curl: HTTP status" "$(field "$WORK/plaincurl.out" code)" 200
+expect_eq "plain curl: fetched content" "$(cat "$WORK/page2")" "$CONTENT"
+wait_line "$D/access.log" 'GET /index.html\?plain' 5 || fail "no access log line for the plain curl"
+expect_match "access log, the plain curl's request" "$(grep -F '?plain' "$D/access.log")" \
+	"^${TB_C1_IP//./\\.} $TB_C2_IP:$PORT [0-9]+ \"GET /index.html\\?plain HTTP/1.1\" 200$"
+moved_vx=$(diff <(grep vxlan0 <<<"$before") <(grep vxlan0 <<<"$(counters)") | grep -c '^>' || true)
+((moved_vx > 0)) || fail "the plain curl did not cross VXLAN"
+ok "the plain curl crossed VXLAN (the container network)"
 for n in nginx curl wrk; do no_warning "$n"; done
 it_pass

@@ -8,6 +8,7 @@
 # (inet_client_addr, pg_stat_activity, its connection log) and reports its
 # own virtual address, a held connection is one host TCP connection
 # h1 -> h2:7771, and nothing crosses VXLAN or the containers' interfaces.
+# Then a plain psql (no preload) in c1 is served too, over VXLAN.
 . "$(dirname "$0")/common.sh"
 PG_BIN=$(find /usr/lib/postgresql -maxdepth 3 -name postgres -path '*/bin/*' 2>/dev/null | sort -V | tail -n1)
 [[ -n $PG_BIN ]] || skip "needs the PostgreSQL server (scripts/deps.sh installs postgresql)"
@@ -122,6 +123,12 @@ other=$(grep 'connection received: host=' "$WORK/pg.err" | grep -v "host=$V1 por
 [[ -z $other ]] || fail "postgres logged connections from elsewhere: $(oneline "$(head -n 3 <<<"$other")")"
 ok "postgres logged $n connections, all from $TB_C1_IP"
 for n in pg addr init rows bench sleeper activity; do no_warning "$n"; done
-# Last: its IPv4 probe crosses the container network on purpose.
-only_v6only_listeners "$TB_C2" "$TB_C2_IP" "$PORT"
+own_listeners_only "$TB_C2" "$TB_C2_IP" "$PORT"
+# Last: a plain psql (no preload) crosses the container network, and
+# PostgreSQL under slim-run serves it too, seeing c1's own address.
+fg plain plain "$TB_C1" "$PG_BIN/psql" -h "$TB_C2_IP" -p "$PORT" -U postgres -d postgres \
+	-X -v ON_ERROR_STOP=1 -Atc "SELECT inet_client_addr(), inet_server_addr(), inet_server_port()"
+expect_eq "plain psql exit code" "$RC" 0
+expect_eq "plain psql: inet_client_addr | inet_server_addr | inet_server_port" \
+	"$(cat "$WORK/plain.out")" "$TB_C1_IP|$TB_C2_IP|$PORT"
 it_pass
