@@ -77,21 +77,38 @@ static int side_accept(int cfd, struct sockaddr *addr, socklen_t *len, int flags
 	return nfd;
 }
 
+/* A non-blocking listener: one look at both queues (an accept on an empty
+ * queue costs the kernel a socket and a file it then frees, several times
+ * a poll), then an accept from a ready one; both ready: the one tried
+ * first alternates. A queue that shows anything at all (POLLHUP of a
+ * listener that was shut down, POLLNVAL of a closed fd) is accepted from,
+ * so that the kernel gives its own error. */
 static int accept_now(int fd, const struct fd_state *l, int cfd, struct sockaddr *addr,
 		      socklen_t *len, int flags)
 {
+	static const struct timespec zero = {0, 0};
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = cfd, .events = POLLIN}};
+	bool host, side;
 	int nfd;
 
-	if (turn++ & 1) {
+	if (real_ppoll(p, 2, &zero, NULL) < 0)
+		return slim_host_accept(fd, l, addr, len, flags);
+	host = p[0].revents != 0;
+	side = p[1].revents != 0;
+	if (side && (!host || (turn++ & 1))) {
 		nfd = side_accept(cfd, addr, len, flags);
-		if (nfd >= 0 || errno != EAGAIN)
+		if (nfd >= 0 || errno != EAGAIN || !host)
 			return nfd;
 		return slim_host_accept(fd, l, addr, len, flags);
 	}
-	nfd = slim_host_accept(fd, l, addr, len, flags);
-	if (nfd >= 0 || errno != EAGAIN)
-		return nfd;
-	return side_accept(cfd, addr, len, flags);
+	if (host) {
+		nfd = slim_host_accept(fd, l, addr, len, flags);
+		if (nfd >= 0 || errno != EAGAIN || !side)
+			return nfd;
+		return side_accept(cfd, addr, len, flags);
+	}
+	errno = EAGAIN;
+	return -1;
 }
 
 /* The listener's SO_RCVTIMEO as a CLOCK_MONOTONIC deadline: false if it

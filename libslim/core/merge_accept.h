@@ -16,9 +16,10 @@ int slim_host_accept(int fd, const struct fd_state *l, struct sockaddr *addr, so
 
 /* accept4 on listener fd (state l) that has a container side: a connection
  * from either queue, flags applied to whichever socket is accepted. A
- * non-blocking listener (O_NONBLOCK on the app's fd) tries both, the one
- * tried first alternating so that neither starves, and fails with EAGAIN
- * only when both are empty. A blocking one waits on both (SO_RCVTIMEO of
+ * non-blocking listener (O_NONBLOCK on the app's fd) looks at both queues
+ * (one ppoll) and accepts from a ready one, the one tried first
+ * alternating so that neither starves, and fails with EAGAIN only when
+ * both are empty. A blocking one waits on both (SO_RCVTIMEO of
  * the listener in force: EAGAIN when it passes; EINTR as accept would give
  * it, below) and takes a ready one; a container connection taken by a
  * racing acceptor sends it back to waiting. Of the threads of this process

@@ -20,6 +20,7 @@
 #include "fdtable.h"
 #include "highfd.h"
 #include "merge.h"
+#include "merge_epoll.h"
 #include "real.h"
 #include "reservation.h"
 #include "rpc.h"
@@ -164,6 +165,11 @@ static int container_listen(int fd, struct fd_state *st, int backlog)
 	}
 	if (c.ino)
 		(void)merge_side_listen(c.fd, backlog); /* O_NONBLOCK: ours alone now */
+	/* An epoll registration of the app's socket made before listen stays
+	 * on the container side (it is the same socket); the host listener
+	 * now under fd joins those sets with the same events and data. */
+	if (c.ino)
+		merge_epoll_follow(fd_inode(c.fd), fd);
 	/* getsockname shows the address the app bound to (0.0.0.0 stays
 	 * 0.0.0.0) with the virtual port: the getsockname4 program. */
 	l.ino = fd_inode(fd);

@@ -199,6 +199,19 @@ vxlan_packets() {
 	in_ns "$TB_H1" cat /proc/net/dev | awk '$1 == "vxlan0:" { print $3 + $11 }'
 }
 
+# flush_timewait: no TIME_WAIT connection left in the containers'
+# namespaces (ss -K; nothing where the kernel cannot destroy sockets). A
+# run must not meet what an earlier one left behind: a case that binds a
+# port without SO_REUSEADDR would fail on another run's TIME_WAIT (up to
+# 60 s old), and the runs that put plain connections in the containers
+# (plainclient, plainback, plain) cannot all come last.
+flush_timewait() {
+	local ns
+	for ns in "$TB_C1" "$TB_C2" "$TB_C3"; do
+		in_ns "$ns" ss -K state time-wait >/dev/null 2>&1 || true
+	done
+}
+
 # control_count MODE: the connect-back commands the MODE far server took.
 control_count() {
 	grep -c '^control$' "$WORK/server-$1-far.out" || true
@@ -219,6 +232,7 @@ run_cases() {
 	: >"$WORK/$mode.vxlan"
 	[[ $mode != slim ]] || : >"$WORK/connect-back.cases"
 	prefix_for "$mode" "$TB_C1" client
+	flush_timewait
 	t0=$SECONDS
 	for c in "${cases[@]}"; do
 		before=$(vxlan_packets)
