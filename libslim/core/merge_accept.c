@@ -235,7 +235,12 @@ static int accept_wait(int fd, const struct fd_state *l, int cfd, struct sockadd
 			nfd = side_accept(cfd, addr, len, flags);
 			if (nfd >= 0 || errno != EAGAIN)
 				return nfd;
-			continue; /* a racing acceptor took it */
+			/* A racing acceptor took it; or the container side no
+			 * longer listens (it would report so at once, again and
+			 * again): the host socket alone then. */
+			if (!(p[1].revents & POLLIN))
+				cfd = -1;
+			continue;
 		}
 		if (!p[0].revents)
 			continue;

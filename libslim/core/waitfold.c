@@ -52,7 +52,7 @@ int waitfold_fold(struct pollfd *fds, nfds_t n, const struct pollfd *out, nfds_t
 	for (nfds_t j = n; j < total; j++) {
 		struct pollfd *l = &fds[from[j - n]];
 
-		l->revents |= (short)(out[j].revents & (l->events | POLLERR | POLLHUP));
+		l->revents |= (short)(out[j].revents & l->events);
 	}
 	for (nfds_t i = 0; i < n; i++)
 		if (fds[i].revents)

@@ -28,9 +28,11 @@ nfds_t waitfold_expand(const struct pollfd *fds, nfds_t n, struct pollfd *out, n
 
 /* The kernel's answer in out[0..total) handed to the app's fds[0..n): each
  * revents as it is, and each container side's events ORed into its
- * listener's (only those the listener asked for, and POLLERR, POLLHUP: a
- * container side's POLLNVAL is not the app's). Returns what poll returns:
- * the number of app entries with events. */
+ * listener's, only those the listener asked for: the listener's own
+ * POLLHUP, POLLERR, POLLNVAL are the host socket's (a container side that
+ * no longer listens, or was closed behind libslim's back, reports those,
+ * not the app's listener). Returns what poll returns: the number of app
+ * entries with events. */
 int waitfold_fold(struct pollfd *fds, nfds_t n, const struct pollfd *out, nfds_t total,
 		  const nfds_t *from);
 

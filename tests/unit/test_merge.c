@@ -55,7 +55,8 @@ static void check_poll_fold(void)
 	CHECK_INT(app[3].revents, 0);
 
 	/* Both queues of 9 ready; a container side's POLLNVAL (closed
-	 * behind libslim's back) and what the app did not ask for stay out. */
+	 * behind libslim's back), its POLLHUP (no longer listening) and what
+	 * the app did not ask for stay out. */
 	out[0].revents = 0;
 	out[1].revents = 0;
 	out[3].revents = POLLIN;
@@ -63,7 +64,12 @@ static void check_poll_fold(void)
 	out[5].revents = POLLIN | POLLOUT | POLLHUP;
 	CHECK_INT(waitfold_fold(app, 4, out, total, from), 1);
 	CHECK_INT(app[0].revents, 0);
-	CHECK_INT(app[3].revents, POLLIN | POLLHUP);
+	CHECK_INT(app[3].revents, POLLIN);
+	/* The listener's own POLLHUP (shut down) is the app's. */
+	out[3].revents = POLLHUP;
+	out[5].revents = POLLHUP;
+	CHECK_INT(waitfold_fold(app, 4, out, total, from), 1);
+	CHECK_INT(app[3].revents, POLLHUP);
 
 	/* No merged listener: nothing added. */
 	CHECK_INT(waitfold_count(&app[1], 2, fake_side), 0);
