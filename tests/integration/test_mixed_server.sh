@@ -12,7 +12,9 @@
 # slim client to the same server still goes over the reserved port with no
 # VXLAN packet. A port nobody listens on, and a server that has exited,
 # refuse at once. The servers wait in a blocking accept, epoll (registered
-# after listen, and between bind and listen), poll and select.
+# after listen, and between bind and listen), poll and select; a threaded
+# python server, four threads blocking in accept on one listener, serves a
+# burst of plain and slim clients at once.
 . "$(dirname "$0")/common.sh"
 [[ -n ${SLIM_STATIC_CLIENT:-} && -x $SLIM_STATIC_CLIENT ]] ||
 	skip "SLIM_STATIC_CLIENT not set to an executable (run through ctest)"
@@ -24,6 +26,7 @@ PE=5403  # c2, epoll registered before listen
 PP=5404  # c2, poll
 PS=5405  # c2, select
 PC=5406  # c2, one connection, then the server exits
+PT=5407  # c2, python, 4 threads blocking in accept
 PX=5499  # nobody
 
 # counter VALUE_FROM_counters NS:DEV rx|tx
@@ -131,6 +134,51 @@ for s in srve:"$PE" srvp:"$PP" srvs:"$PS"; do
 	expect_same_counters "$before" "$after" "slim client to $name"
 done
 
+echo "-- 4 threads blocking in accept on one listener: 16 plain and 16 slim clients at once"
+cat >"$WORK/threaded.py" <<'PY'
+import socket, sys, threading
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("0.0.0.0", int(sys.argv[1])))
+l.listen(64)
+print("listen %s:%d" % l.getsockname(), flush=True)
+lock = threading.Lock()
+def serve():
+    while True:
+        c, peer = l.accept()
+        data = b""
+        while True:
+            d = c.recv(4096)
+            if not d:
+                break
+            data += d
+            c.sendall(d)
+        c.close()
+        with lock:
+            print("served %s:%d %s" % (peer[0], peer[1], data.decode()), flush=True)
+for _ in range(4):
+    threading.Thread(target=serve, daemon=True).start()
+threading.Event().wait()
+PY
+start_echo srvt slim "$TB_C2" python3 "$WORK/threaded.py" "$PT"
+pids=()
+for i in $(seq 1 16); do
+	for mode in plain slim; do
+		cmd_for "$mode" "$TB_C1"
+		timeout 20 "${CMD[@]}" "$SLIM_ECHO" client "$TB_C2_IP" "$PT" "$mode-$i" \
+			</dev/null >"$WORK/burst-$mode-$i.out" 2>&1 &
+		pids+=($!)
+	done
+done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+expect_eq "burst clients that failed" "$failed" 0
+wait_until 5 "32 connections served" count_ge "$WORK/srvt.out" '^served ' 32 ||
+	fail "the threaded server served $(grep -c '^served ' "$WORK/srvt.out") of 32"
+for mode in plain slim; do
+	expect_eq "$mode clients served" "$(grep -cE "^served ${TB_C1_IP//./\\.}:[0-9]+ $mode-[0-9]+$" "$WORK/srvt.out")" 16
+done
+
 echo "-- refused at once: a port nobody listens on, and a server that has exited"
 refused refused-x "$TB_C1" "$TB_C2_IP" "$PX"
 refused refused-loop "$TB_C2" 127.0.0.1 "$PX"
@@ -140,5 +188,5 @@ expect_eq "srvc exit code after its one connection" "$RC" 0
 refused refused-closed "$TB_C1" "$TB_C2_IP" "$PC"
 refused refused-closed-loop "$TB_C2" 127.0.0.1 "$PC"
 
-for s in srv srv3 srve srvp srvs srvc; do no_warning "$s"; done
+for s in srv srv3 srve srvp srvs srvc srvt; do no_warning "$s"; done
 it_pass

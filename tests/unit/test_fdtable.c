@@ -79,9 +79,67 @@ static void check_kinds(int fd)
 	CHECK(got.u.accepted.fin_first);
 	CHECK(!got.u.accepted.reuse);
 
+	st = (struct fd_state){.kind = FD_CSIDE, .ino = 13};
+	st.u.cside.listener = 42;
+	got = roundtrip(fd, &st);
+	CHECK_INT(got.kind, FD_CSIDE);
+	CHECK_INT(got.u.cside.listener, 42);
+	CHECK_INT(fdtable_kind(fd), FD_CSIDE);
+
 	fdtable_clear(fd);
 	fdtable_get(fd, &got);
 	CHECK_INT(got.kind, FD_PLAIN);
+	CHECK_INT(fdtable_kind(fd), FD_PLAIN);
+}
+
+struct seen {
+	int fds[8], n;
+};
+
+static void saw(int fd, const struct fd_state *st, void *arg)
+{
+	struct seen *s = arg;
+
+	(void)st;
+	if (s->n < 8)
+		s->fds[s->n++] = fd;
+}
+
+/* fdtable_each visits the recorded fds of a range in order, across
+ * chunks; the gate word is the entry's own: set and clear leave it. */
+static void check_each_and_gate(void)
+{
+	struct fd_state st = {.kind = FD_LISTENER, .ino = 1};
+	struct seen s = {.n = 0};
+	_Atomic uint32_t *g;
+
+	fdtable_set(2000, &st);
+	fdtable_set(2001, &(struct fd_state){.kind = FD_CSIDE, .ino = 2});
+	fdtable_set(3100, &(struct fd_state){.kind = FD_CLIENT, .ino = 3});
+	fdtable_set(3101, &st);
+	fdtable_clear(3101);
+	fdtable_each(1999, 5000, saw, &s);
+	CHECK_INT(s.n, 3);
+	CHECK_INT(s.fds[0], 2000);
+	CHECK_INT(s.fds[1], 2001);
+	CHECK_INT(s.fds[2], 3100);
+	s.n = 0;
+	fdtable_each(2001, 3099, saw, &s);
+	CHECK_INT(s.n, 1);
+	CHECK_INT(s.fds[0], 2001);
+	s.n = 0;
+	fdtable_each(3000, 2000, saw, &s);
+	CHECK_INT(s.n, 0);
+
+	g = fdtable_gate(2000);
+	REQUIRE(g != NULL);
+	*g = 2;
+	fdtable_set(2000, &st);
+	fdtable_clear(2000);
+	CHECK_INT(*fdtable_gate(2000), 2);
+	CHECK(fdtable_gate(7654321) == NULL); /* no chunk there */
+	fdtable_clear(2001);
+	fdtable_clear(3100);
 }
 
 /* A reservation is handed out once: a second close must not close the
@@ -143,6 +201,7 @@ int main(void)
 	check_kinds(5);
 	check_take_resv(6);
 	check_stale();
+	check_each_and_gate();
 	/* The table has no fixed cap: it is sized for fs.nr_open. */
 	check_kinds(100000);
 	fdtable_get(-1, &got);
