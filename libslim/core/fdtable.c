@@ -76,7 +76,8 @@ static size_t read_nr_open(void)
 
 /* Only the forking thread survives a fork: an entry left mid-write (odd
  * gen) by another thread of the parent can never complete. Its fields may
- * be torn, so forget it: plain, gen even again. */
+ * be torn, so forget it: plain, gen even again. And no thread of the child
+ * is in a listener's accept: every gate is open. */
 void fdtable_fork_child(void)
 {
 	chunk_ptr *t = atomic_load_explicit(&top, memory_order_acquire);
@@ -87,6 +88,7 @@ void fdtable_fork_child(void)
 		for (size_t i = 0; chunk && i < FDT_CHUNK; i++) {
 			uint32_t g = atomic_load_explicit(&chunk[i].gen, memory_order_relaxed);
 
+			atomic_store_explicit(&chunk[i].gate, 0, memory_order_relaxed);
 			if (g & 1) {
 				atomic_store_explicit(&chunk[i].kind, FD_PLAIN,
 						      memory_order_relaxed);

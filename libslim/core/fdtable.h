@@ -152,7 +152,8 @@ void fdtable_each(int first, int last, void (*fn)(int fd, const struct fd_state 
 _Atomic uint32_t *fdtable_gate(int fd);
 
 /* In a forked child: forgets entries another thread of the parent left
- * mid-write (that thread does not exist in the child). */
+ * mid-write (that thread does not exist in the child), and opens every
+ * gate (fdtable_gate: no thread of the child is in an accept). */
 void fdtable_fork_child(void);
 
 /* The TCP state of fd (TCP_INFO: TCP_ESTABLISHED...), TCP_CLOSE if it has

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <elf.h>
 
 #include "exec_env.h"
 #include "fdtable.h"
@@ -126,6 +129,32 @@ static void collect(int fd, const struct fd_state *st, void *arg)
 	if (fl < 0 || (fl & FD_CLOEXEC))
 		return; /* not inherited */
 	pr->p[pr->n++] = (struct listener_pair){fd, (uint32_t)st->ino, c.fd, c.ino};
+}
+
+bool listener_env_target_dynamic(const char *path, int fd)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	bool dynamic = true;
+	int f = fd;
+
+	if (f < 0 && path)
+		f = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return true;
+	if (pread(f, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+	    eh.e_phentsize == sizeof(ph) && eh.e_phnum < 256) {
+		dynamic = false;
+		for (int i = 0; i < eh.e_phnum && !dynamic; i++)
+			dynamic = pread(f, &ph, sizeof(ph),
+					(off_t)(eh.e_phoff + (Elf64_Off)i * sizeof(ph))) !=
+				      (ssize_t)sizeof(ph) ||
+				  ph.p_type == PT_INTERP;
+	}
+	if (f != fd)
+		real_close(f);
+	return dynamic;
 }
 
 void listener_env_prepare(char *entry, size_t cap, bool preloads)

@@ -4,11 +4,12 @@
  * such pair in the new program's environment, SLIM_LISTENERS=FD:INO:CFD:
  * CINO,... (INO, CINO: the low 32 bits of each socket's inode), with
  * FD_CLOEXEC cleared on exactly those container sides, and only when the
- * new program preloads libslim (otherwise a container side would listen
- * in a program that never accepts from it). libslim's constructor in the
- * new program checks each pair (both fds still those sockets, both
- * listening, on the same port), adopts it and drops the variable from the
- * environment the app sees. */
+ * new program preloads libslim and is not statically linked (otherwise a
+ * container side would listen in a program that never accepts from it).
+ * libslim's constructor in the new program checks each pair (both fds
+ * still those sockets, both listening, on the same port), adopts it (or
+ * closes a container side whose listener did not come along) and drops
+ * the variable from the environment the app sees. */
 #ifndef LIBSLIM_LISTENER_ENV_H
 #define LIBSLIM_LISTENER_ENV_H
 
@@ -35,6 +36,14 @@ size_t listener_env_format(char *buf, size_t cap, const struct listener_pair *p,
 /* The pairs of a SLIM_LISTENERS value (after the '='), at most max: a
  * malformed pair ends the list. Returns how many. Pure. */
 size_t listener_env_parse(const char *val, struct listener_pair *out, size_t max);
+
+/* True unless the program an exec will run (path, or fd for fexecve; NULL
+ * and -1: unknown) is an ELF file without an interpreter: statically
+ * linked, libslim cannot be in it, and a container side it inherited
+ * would listen with nobody accepting from it. Anything unreadable, or not
+ * a 64-bit ELF file (a script: its interpreter is a program of its own),
+ * counts as dynamic. Async-signal-safe. */
+bool listener_env_target_dynamic(const char *path, int fd);
 
 /* For an exec about to run: the entry naming this process's merged
  * listeners that the new program inherits, with FD_CLOEXEC cleared on

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -35,7 +36,7 @@ SLIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 
 	if (!f)
 		return -1;
-	FIXED_ENV(envp);
+	FIXED_ENV(envp, path, -1);
 	r = f(path, argv, fixed);
 	FIXED_ENV_DONE();
 	return r;
@@ -48,7 +49,8 @@ SLIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]
 
 	if (!f)
 		return -1;
-	FIXED_ENV(envp);
+	/* A name without a slash is looked up in PATH by libc: not known. */
+	FIXED_ENV(envp, strchr(file, '/') ? file : NULL, -1);
 	r = f(file, argv, fixed);
 	FIXED_ENV_DONE();
 	return r;
@@ -61,7 +63,7 @@ SLIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 
 	if (!f)
 		return -1;
-	FIXED_ENV(envp);
+	FIXED_ENV(envp, NULL, fd);
 	r = f(fd, argv, fixed);
 	FIXED_ENV_DONE();
 	return r;

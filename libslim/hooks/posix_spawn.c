@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <spawn.h>
+#include <stdbool.h>
+#include <string.h>
 
 #include "common.h"
 #include "exec_env.h"
@@ -13,7 +15,7 @@ typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t 
 			const posix_spawnattr_t *, char *const[], char *const[]);
 
 /* posix_spawn returns an error number instead of setting errno. */
-static int spawn(const char *name, pid_t *pid, const char *path,
+static int spawn(const char *name, bool search, pid_t *pid, const char *path,
 		 const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *at,
 		 char *const argv[], char *const envp[])
 {
@@ -22,7 +24,8 @@ static int spawn(const char *name, pid_t *pid, const char *path,
 
 	if (!f)
 		return ENOSYS;
-	FIXED_ENV(envp);
+	/* posix_spawnp looks a name without a slash up in PATH: not known. */
+	FIXED_ENV(envp, !search || strchr(path, '/') ? path : NULL, -1);
 	r = f(pid, path, fa, at, argv, fixed);
 	FIXED_ENV_DONE();
 	return r;
@@ -31,11 +34,11 @@ static int spawn(const char *name, pid_t *pid, const char *path,
 SLIM_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			    const posix_spawnattr_t *at, char *const argv[], char *const envp[])
 {
-	return spawn("posix_spawn", pid, path, fa, at, argv, envp);
+	return spawn("posix_spawn", false, pid, path, fa, at, argv, envp);
 }
 
 SLIM_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			     const posix_spawnattr_t *at, char *const argv[], char *const envp[])
 {
-	return spawn("posix_spawnp", pid, file, fa, at, argv, envp);
+	return spawn("posix_spawnp", true, pid, file, fa, at, argv, envp);
 }

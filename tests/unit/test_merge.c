@@ -1,9 +1,14 @@
 /* Merged listeners, the pure parts: the pollfd array a poll or select over
  * a merged listener becomes and the answer folded back (waitfold.h), the
- * SLIM_LISTENERS pairs an exec hands on (listener_env.h), and the epoll
- * registrations read from /proc fdinfo (merge_epoll.h). No root needed. */
+ * SLIM_LISTENERS pairs an exec hands on and whether the exec'd program can
+ * take them (listener_env.h), and the epoll registrations read from /proc
+ * fdinfo (merge_epoll.h). No root needed. */
 #define _GNU_SOURCE
+#include <elf.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <sys/select.h>
 
 #include "check.h"
@@ -148,6 +153,55 @@ static void check_listener_env(void)
 	CHECK_INT(listener_env_parse("", out, 4), 0);
 }
 
+/* A minimal ELF file: a header and one program header of type pt. */
+static void write_elf(const char *path, uint32_t pt)
+{
+	Elf64_Ehdr eh = {.e_phoff = sizeof(Elf64_Ehdr),
+			 .e_phentsize = sizeof(Elf64_Phdr),
+			 .e_phnum = 1,
+			 .e_ehsize = sizeof(Elf64_Ehdr)};
+	Elf64_Phdr ph = {.p_type = pt};
+	FILE *f = fopen(path, "wb");
+
+	REQUIRE(f != NULL);
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	REQUIRE(fwrite(&eh, sizeof(eh), 1, f) == 1 && fwrite(&ph, sizeof(ph), 1, f) == 1);
+	fclose(f);
+}
+
+static void check_target_dynamic(void)
+{
+	char dir[] = "/tmp/slim-test-merge.XXXXXX", st[64], dy[64], sh[64];
+	FILE *f;
+	int fd;
+
+	REQUIRE(mkdtemp(dir) != NULL);
+	snprintf(st, sizeof(st), "%s/static", dir);
+	snprintf(dy, sizeof(dy), "%s/dynamic", dir);
+	snprintf(sh, sizeof(sh), "%s/script", dir);
+	write_elf(st, PT_LOAD);
+	write_elf(dy, PT_INTERP);
+	f = fopen(sh, "w");
+	REQUIRE(f != NULL);
+	fputs("#!/bin/sh\n", f);
+	fclose(f);
+	CHECK(!listener_env_target_dynamic(st, -1));
+	CHECK(listener_env_target_dynamic(dy, -1));
+	CHECK(listener_env_target_dynamic(sh, -1));
+	CHECK(listener_env_target_dynamic("/proc/self/exe", -1)); /* this test */
+	CHECK(listener_env_target_dynamic(NULL, -1));		  /* not known */
+	CHECK(listener_env_target_dynamic("/nonexistent/x", -1));
+	fd = open(st, O_RDONLY);
+	CHECK(!listener_env_target_dynamic(NULL, fd)); /* fexecve's fd */
+	CHECK(fcntl(fd, F_GETFD) >= 0);		       /* left open */
+	close(fd);
+	unlink(st);
+	unlink(dy);
+	unlink(sh);
+	rmdir(dir);
+}
+
 static void check_epoll_parse(void)
 {
 	struct merge_ep_reg r = {0, 0};
@@ -170,5 +224,6 @@ int main(void)
 	check_select_fold();
 	check_listener_env();
 	check_epoll_parse();
+	check_target_dynamic();
 	CHECK_DONE();
 }
