@@ -16,12 +16,13 @@
 #include "swap.h"
 
 /* The same option on the container side (best effort: its answer is not
- * the app's). */
+ * the app's), if its fd still is it: listeners set few options, an fstat
+ * each is cheap there. */
 static void mirror(struct slim_resv c, int level, int name, const void *val, socklen_t len)
 {
 	int saved = errno;
 
-	if (c.ino)
+	if (slim_resv_ours(c))
 		(void)real_setsockopt(c.fd, level, name, val, len);
 	errno = saved;
 }
