@@ -43,8 +43,9 @@ struct fd_entry {
 	_Atomic uint32_t kind; /* enum fd_kind | FDT_V6 */
 	_Atomic uint64_t ino;
 	_Atomic uint64_t payload[FDT_WORDS];
-	_Atomic uint64_t resv; /* fd << 32 | low 32 bits of its inode; 0: none */
-	_Atomic uint32_t gate; /* fdtable_gate */
+	_Atomic uint64_t resv;	/* fd << 32 | low 32 bits of its inode; 0: none */
+	_Atomic uint32_t gate;	/* fdtable_gate */
+	_Atomic uint32_t marks; /* fdtable_mark */
 };
 
 #define FDT_V6 0x100u
@@ -310,6 +311,29 @@ _Atomic uint32_t *fdtable_gate(int fd)
 	struct fd_entry *e = entry(fd, false);
 
 	return e ? &e->gate : NULL;
+}
+
+void fdtable_mark(int fd, uint32_t mark)
+{
+	struct fd_entry *e = entry(fd, true);
+
+	if (e && (atomic_load_explicit(&e->marks, memory_order_relaxed) & mark) != mark)
+		atomic_fetch_or(&e->marks, mark);
+}
+
+bool fdtable_marked(int fd, uint32_t mark)
+{
+	struct fd_entry *e = entry(fd, false);
+
+	return e && (atomic_load_explicit(&e->marks, memory_order_relaxed) & mark);
+}
+
+void fdtable_unmark(int fd, uint32_t mark)
+{
+	struct fd_entry *e = entry(fd, false);
+
+	if (e && (atomic_load_explicit(&e->marks, memory_order_relaxed) & mark))
+		atomic_fetch_and(&e->marks, ~mark);
 }
 
 void fdtable_clear(int fd)

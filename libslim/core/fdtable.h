@@ -151,6 +151,17 @@ void fdtable_each(int first, int last, void (*fn)(int fd, const struct fd_state 
  * fdtable_set and fdtable_clear. */
 _Atomic uint32_t *fdtable_gate(int fd);
 
+/* Marks of an fd that are not part of its state and outlive kind changes
+ * (fdtable_set, fdtable_clear): the socket() hook drops them for a new
+ * socket. */
+#define FDT_MARK_EPOLL 1u /* registered in an epoll set before it listened */
+
+/* Sets, reads, drops mark on fd's entry (fdtable_mark may map its chunk:
+ * not async-signal-safe; the others are). */
+void fdtable_mark(int fd, uint32_t mark);
+bool fdtable_marked(int fd, uint32_t mark);
+void fdtable_unmark(int fd, uint32_t mark);
+
 /* In a forked child: forgets entries another thread of the parent left
  * mid-write (that thread does not exist in the child), and opens every
  * gate (fdtable_gate: no thread of the child is in an accept). */

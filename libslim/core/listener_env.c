@@ -232,7 +232,7 @@ static void adopt(const struct listener_pair *p)
 	    .ip = ntohl(((struct sockaddr_in *)&hs)->sin_addr.s_addr), .port = port_of(&hs)};
 	st.u.listener.reuse = reuse != 0;
 	st.u.listener.resv = (struct slim_resv){.fd = p->cfd, .ino = p->cino};
-	merge_attach(p->fd, &st);
+	merge_attach(p->fd, &st, false);
 }
 
 void listener_env_adopt(void)

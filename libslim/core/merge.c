@@ -50,9 +50,7 @@ int merge_side_listen(int cfd, int backlog)
 	return 0;
 }
 
-/* merge_attach, and for a copy (follow false) without looking for epoll
- * registrations: the original's container side is in those already. */
-static void attach(int fd, struct fd_state *st, bool follow)
+void merge_attach(int fd, struct fd_state *st, bool follow)
 {
 	struct slim_resv c = st->u.listener.resv;
 	int saved = errno;
@@ -68,11 +66,6 @@ static void attach(int fd, struct fd_state *st, bool follow)
 			merge_epoll_follow(st->ino, c.fd);
 	}
 	errno = saved;
-}
-
-void merge_attach(int fd, struct fd_state *st)
-{
-	attach(fd, st, true);
 }
 
 bool merge_side(int fd, struct slim_resv *c)
@@ -176,7 +169,7 @@ void merge_copied(int fd, int fd2)
 	st.u.listener.resv = c2 >= 0 ? (struct slim_resv){.fd = c2, .ino = c.ino}
 				     : (struct slim_resv){.fd = -1, .ino = 0};
 	st.ino = fd_inode(fd2);
-	attach(fd2, &st, false);
+	merge_attach(fd2, &st, false); /* the original's side is in those sets */
 	errno = saved;
 }
 
@@ -204,6 +197,19 @@ static void siblings_of(int fd, uint64_t ino, struct siblings *s)
 	s->n = 0;
 	if (atomic_load_explicit(&bound_copies, memory_order_relaxed))
 		fdtable_each(0, INT_MAX, find_sibling, s);
+}
+
+bool merge_registered(int fd, uint64_t ino)
+{
+	struct siblings s;
+
+	if (fdtable_marked(fd, FDT_MARK_EPOLL))
+		return true;
+	siblings_of(fd, ino, &s);
+	for (int i = 0; i < s.n; i++)
+		if (fdtable_marked(s.fds[i], FDT_MARK_EPOLL))
+			return true;
+	return false;
 }
 
 struct slim_resv merge_sibling_resv(int fd, uint64_t ino)

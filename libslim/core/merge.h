@@ -40,11 +40,17 @@ static inline bool merge_any(void)
 int merge_side_listen(int cfd, int backlog);
 
 /* Records fd as the listener *st (FD_LISTENER). If st->u.listener.resv is
- * a container side (ino != 0), records that too (FD_CSIDE), counts it, and
- * adds it to every epoll set the listener is already registered in (an
- * epoll registration made before listen: merge_epoll.h). Preserves
- * errno. */
-void merge_attach(int fd, struct fd_state *st);
+ * a container side (ino != 0), records that too (FD_CSIDE), counts it,
+ * and, if follow, adds it to every epoll set the listener is already
+ * registered in (an epoll registration made before listen: merge_epoll.h;
+ * a read of /proc per epoll fd, so only for a socket that was registered:
+ * merge_registered). Preserves errno. */
+void merge_attach(int fd, struct fd_state *st, bool follow);
+
+/* True if socket ino at fd was registered in an epoll set before it
+ * listened, through fd or a copy of it made before listen
+ * (FDT_MARK_EPOLL). */
+bool merge_registered(int fd, uint64_t ino);
 
 /* The container side of fd if fd is a listener that has one: false at
  * once while merge_any() is false, else one lock-free table read (two for

@@ -100,6 +100,7 @@ static int container_bind(int fd, struct fd_state *st, const struct sockaddr *ad
 	r = real_bind(fd, addr, len);
 	if (r == 0) {
 		saved = errno;
+		merge_note_bound(); /* it may listen: the dup and epoll hooks look */
 		st->u.container.bound = true;
 		st->u.container.addr = ep;
 		fdtable_set(fd, st);

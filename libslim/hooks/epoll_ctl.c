@@ -2,10 +2,12 @@
  * merged listener follows every registration the app makes of the
  * listener, in the same set, with the app's own events and data (so the
  * app's epoll_wait reports the listener as ready, whichever queue has the
- * connection; EPOLLEXCLUSIVE and EPOLLONESHOT as given). A process without
- * a merged listener pays one load. The epoll fds are remembered, so that
- * listen can add a container side to the sets its socket was registered in
- * before it listened (merge_epoll.h). */
+ * connection; EPOLLEXCLUSIVE and EPOLLONESHOT as given). A socket that may
+ * still listen is marked when it is registered, and the epoll fds are
+ * remembered, so that listen can add a container side to the sets its
+ * socket was registered in before it listened (merge_epoll.h). A process
+ * that never bound a listener pays two loads; one that did, one table
+ * read. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sys/epoll.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "fdtable.h"
 #include "init.h"
 #include "merge.h"
 #include "merge_epoll.h"
@@ -41,8 +44,24 @@ SLIM_EXPORT SLIM_NO_ASAN int epoll_ctl(int ep, int op, int fd, struct epoll_even
 	if (!slim_ready())
 		return (int)syscall(SYS_epoll_ctl, ep, op, fd, ev);
 	r = real_epoll_ctl(ep, op, fd, ev);
-	if (r == 0 && merge_any() && merge_side(fd, &c))
-		follow(ep, op, c, ev);
+	if (r != 0 || (!merge_any() && !merge_bound_seen()))
+		return r;
+	switch (fdtable_kind(fd)) {
+	case FD_LISTENER:
+		if (merge_side(fd, &c))
+			follow(ep, op, c, ev);
+		break;
+	case FD_POOLED:
+	case FD_HOST_BOUND:
+	case FD_CONTAINER:
+		/* It may listen later: listen then looks for its epoll
+		 * registrations (merge_epoll.h), only for a socket marked. */
+		if (op != EPOLL_CTL_DEL)
+			fdtable_mark(fd, FDT_MARK_EPOLL);
+		break;
+	default:
+		break;
+	}
 	return r;
 }
 

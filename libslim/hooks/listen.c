@@ -76,7 +76,7 @@ static int host_bound_listen(int fd, struct fd_state *st, int backlog)
 	st->u.listener.local = hb.addr;
 	st->u.listener.reuse = side_reuse(c);
 	st->u.listener.resv = c;
-	merge_attach(fd, st);
+	merge_attach(fd, st, merge_registered(fd, st->ino));
 	merge_bound_listening(fd, st->ino);
 	return 0;
 }
@@ -168,7 +168,7 @@ static int container_listen(int fd, struct fd_state *st, int backlog)
 	/* An epoll registration of the app's socket made before listen stays
 	 * on the container side (it is the same socket); the host listener
 	 * now under fd joins those sets with the same events and data. */
-	if (c.ino)
+	if (c.ino && fdtable_marked(fd, FDT_MARK_EPOLL))
 		merge_epoll_follow(fd_inode(c.fd), fd);
 	/* getsockname shows the address the app bound to (0.0.0.0 stays
 	 * 0.0.0.0) with the virtual port: the getsockname4 program. */
@@ -176,7 +176,7 @@ static int container_listen(int fd, struct fd_state *st, int backlog)
 	l.u.listener.local = (struct slim_ep){.ip = ct.addr.ip, .port = vaddr.port};
 	l.u.listener.reuse = app_reuse != 0;
 	l.u.listener.resv = c;
-	merge_attach(fd, &l);
+	merge_attach(fd, &l, false); /* the container side is the registered socket */
 	return 0;
 }
 

@@ -64,6 +64,7 @@ SLIM_EXPORT int socket(int domain, int type, int protocol)
 		fd = real_socket(domain, type, protocol);
 		/* A record a previous fd with this number left is forgotten. */
 		fdtable_clear(fd);
+		fdtable_unmark(fd, FDT_MARK_EPOLL);
 		return fd;
 	}
 	/* Pool sockets are AF_INET, and the app must see its own family: a
@@ -75,6 +76,7 @@ SLIM_EXPORT int socket(int domain, int type, int protocol)
 			st = (struct fd_state){.kind = FD_POOLED, .ino = ino};
 			st.u.pooled.epoch = epoch;
 			fdtable_set(fd, &st);
+			fdtable_unmark(fd, FDT_MARK_EPOLL);
 			return fd;
 		}
 	}
@@ -83,5 +85,6 @@ SLIM_EXPORT int socket(int domain, int type, int protocol)
 		return fd;
 	st = (struct fd_state){.kind = FD_CONTAINER, .v6 = domain == AF_INET6, .ino = fd_inode(fd)};
 	fdtable_set(fd, &st);
+	fdtable_unmark(fd, FDT_MARK_EPOLL);
 	return fd;
 }
