@@ -13,8 +13,8 @@
 #include "timewait.h"
 
 _Atomic int merge_live;
-/* Set once a pool socket was bound for a listener; copies of such sockets
- * (made before listen) exist once set again by merge_copied. */
+/* bound_seen: a socket that could listen was bound (merge_note_bound);
+ * bound_copies: merge_copied recorded a copy of one, made before listen. */
 static _Atomic bool bound_seen, bound_copies;
 
 void merge_note_bound(void)

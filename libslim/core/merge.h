@@ -80,8 +80,9 @@ void merge_closing(int fd);
  * (merge_bound_listening). Nothing for any other fd. Preserves errno. */
 void merge_copied(int fd, int fd2);
 
-/* A pool socket was bound for a listener (HOST_BOUND): from now on the dup
- * hooks look at what they copy even while merge_any() is false. */
+/* A socket that could listen was bound (a pool socket for a listener, a
+ * container socket): from now on the dup and epoll_ctl hooks look at the
+ * fds they are given even while merge_any() is false. */
 void merge_note_bound(void);
 
 /* True once merge_note_bound was called: one load. */
