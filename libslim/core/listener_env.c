@@ -157,6 +157,33 @@ bool listener_env_target_dynamic(const char *path, int fd)
 	return dynamic;
 }
 
+const char *listener_env_which(const char *file, char *buf, size_t cap)
+{
+	const char *path = getenv("PATH"), *p;
+	size_t fl = strlen(file);
+
+	if (strchr(file, '/'))
+		return file;
+	if (!path)
+		path = "/bin:/usr/bin"; /* glibc's execvp without PATH */
+	for (p = path; *p; p += *p == ':') {
+		const char *end = strchr(p, ':');
+		size_t dl = end ? (size_t)(end - p) : strlen(p);
+
+		if (dl + 1 + fl + 1 <= cap) {
+			memcpy(buf, p, dl);
+			buf[dl] = '/';
+			memcpy(buf + dl + 1, file, fl + 1);
+			if (dl == 0)
+				memmove(buf, buf + 1, fl + 1); /* "" is the current directory */
+			if (syscall(SYS_faccessat, AT_FDCWD, buf, X_OK, 0) == 0)
+				return buf;
+		}
+		p += dl;
+	}
+	return NULL;
+}
+
 void listener_env_prepare(char *entry, size_t cap, bool preloads)
 {
 	struct prepare pr;

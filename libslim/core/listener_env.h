@@ -45,6 +45,11 @@ size_t listener_env_parse(const char *val, struct listener_pair *out, size_t max
  * counts as dynamic. Async-signal-safe. */
 bool listener_env_target_dynamic(const char *path, int fd);
 
+/* The file execvp and posix_spawnp would run for file: file itself when it
+ * has a slash, else the first executable PATH entry/file (built in buf, cap
+ * bytes), or NULL. Async-signal-safe. */
+const char *listener_env_which(const char *file, char *buf, size_t cap);
+
 /* For an exec about to run: the entry naming this process's merged
  * listeners that the new program inherits, with FD_CLOEXEC cleared on
  * their container sides ("" when preloads is false or there is none).

@@ -5,8 +5,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stddef.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -49,8 +49,9 @@ SLIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]
 
 	if (!f)
 		return -1;
-	/* A name without a slash is looked up in PATH by libc: not known. */
-	FIXED_ENV(envp, strchr(file, '/') ? file : NULL, -1);
+	char which[PATH_MAX];
+
+	FIXED_ENV(envp, listener_env_which(file, which, sizeof(which)), -1);
 	r = f(file, argv, fixed);
 	FIXED_ENV_DONE();
 	return r;

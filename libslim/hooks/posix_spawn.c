@@ -3,8 +3,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <spawn.h>
+#include <limits.h>
 #include <stdbool.h>
-#include <string.h>
 
 #include "common.h"
 #include "exec_env.h"
@@ -24,8 +24,9 @@ static int spawn(const char *name, bool search, pid_t *pid, const char *path,
 
 	if (!f)
 		return ENOSYS;
-	/* posix_spawnp looks a name without a slash up in PATH: not known. */
-	FIXED_ENV(envp, !search || strchr(path, '/') ? path : NULL, -1);
+	char which[PATH_MAX];
+
+	FIXED_ENV(envp, search ? listener_env_which(path, which, sizeof(which)) : path, -1);
 	r = f(pid, path, fa, at, argv, fixed);
 	FIXED_ENV_DONE();
 	return r;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sys/select.h>
 
@@ -192,6 +193,18 @@ static void check_target_dynamic(void)
 	CHECK(listener_env_target_dynamic("/proc/self/exe", -1)); /* this test */
 	CHECK(listener_env_target_dynamic(NULL, -1));		  /* not known */
 	CHECK(listener_env_target_dynamic("/nonexistent/x", -1));
+	{
+		char buf[128], path[128];
+
+		/* execvp's lookup: the first executable file in PATH. */
+		chmod(st, 0755);
+		snprintf(path, sizeof(path), "/nonexistent:%s:/bin", dir);
+		setenv("PATH", path, 1);
+		CHECK_STR(listener_env_which("static", buf, sizeof(buf)), st);
+		CHECK(listener_env_which("script", buf, sizeof(buf)) == NULL); /* not executable */
+		CHECK_STR(listener_env_which("./static", buf, sizeof(buf)), "./static");
+		CHECK(listener_env_which("static", buf, 8) == NULL); /* no room */
+	}
 	fd = open(st, O_RDONLY);
 	CHECK(!listener_env_target_dynamic(NULL, fd)); /* fexecve's fd */
 	CHECK(fcntl(fd, F_GETFD) >= 0);		       /* left open */
