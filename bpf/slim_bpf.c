@@ -1,5 +1,6 @@
 /* Loader for the BPF objects: wraps the bpftool skeleton (slim.skel.h). */
 #include "slim_bpf.h"
+#include "slim_bpf_priv.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <linux/magic.h>
 
 #include "slim.skel.h"
+#include "slim_maps.h"
 
 struct slim_bpf {
 	struct slim_skel *skel;
@@ -61,15 +63,21 @@ static const char *const map_names[SLIM_MAP_COUNT] = {
     [SLIM_MAP_ROUTES] = "routes",
     /* optional in a reused pin set (map_optional) */
     [SLIM_MAP_APP_OPTS] = "app_opts",
+    [SLIM_MAP_NAT] = "nat",
+    [SLIM_MAP_CTR_IFS] = "ctr_ifs",
+    [SLIM_MAP_PATH_STATS] = "path_stats",
 };
 
 /* app_opts holds only what apps set (no record reads as the options'
  * defaults), so a pin set without it, left by a router that had no such
  * map, is still reused, with a fresh, empty app_opts: the listeners it
- * keeps alive survive the upgrade. Every other map is required. */
+ * keeps alive survive the upgrade. The same goes for the translation's
+ * maps (a router before it had none: no connection relies on them; the
+ * router refills ctr_ifs at start). Every other map is required. */
 static bool map_optional(enum slim_map m)
 {
-	return m == SLIM_MAP_APP_OPTS;
+	return m == SLIM_MAP_APP_OPTS || m == SLIM_MAP_NAT || m == SLIM_MAP_CTR_IFS ||
+	       m == SLIM_MAP_PATH_STATS;
 }
 
 static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
@@ -162,6 +170,12 @@ static struct bpf_map *map_of(const struct slim_bpf *b, enum slim_map m)
 		return b->skel->maps.routes;
 	case SLIM_MAP_APP_OPTS:
 		return b->skel->maps.app_opts;
+	case SLIM_MAP_NAT:
+		return b->skel->maps.nat;
+	case SLIM_MAP_CTR_IFS:
+		return b->skel->maps.ctr_ifs;
+	case SLIM_MAP_PATH_STATS:
+		return b->skel->maps.path_stats;
 	default:
 		return NULL;
 	}
@@ -569,6 +583,50 @@ int slim_bpf_reuseport_prog_fd(const struct slim_bpf *b)
 		return -1;
 	}
 	return bpf_program__fd(b->skel->progs.slim_reuseport);
+}
+
+int slim_bpf__tc_prog_fd(const struct slim_bpf *b, enum slim_tc_prog p)
+{
+	if (!b || !b->skel) {
+		errno = EINVAL;
+		return -1;
+	}
+	return bpf_program__fd(p == SLIM_TC_IN ? b->skel->progs.slim_nat_in
+					       : b->skel->progs.slim_nat_out);
+}
+
+const char *slim_bpf__pin_dir(const struct slim_bpf *b)
+{
+	return b && b->pinned ? b->pin_dir : "";
+}
+
+int slim_bpf_path_counts(const struct slim_bpf *b, unsigned long long *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = slim_bpf_map_fd(b, SLIM_MAP_PATH_STATS);
+	__u64 *per;
+
+	if (fd < 0)
+		return -1;
+	if (ncpu <= 0) {
+		errno = ncpu < 0 ? -ncpu : EINVAL;
+		return -1;
+	}
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -1;
+	for (__u32 k = 0; k < SLIM_PATH_COUNT; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, per) != 0) {
+			int e = errno;
+			free(per);
+			errno = e;
+			return -1;
+		}
+		for (int c = 0; c < ncpu; c++)
+			out[k] += per[c];
+	}
+	free(per);
+	return 0;
 }
 
 void slim_bpf_destroy(struct slim_bpf *b)

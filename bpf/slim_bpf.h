@@ -13,6 +13,11 @@ enum slim_map {
 	SLIM_MAP_PEER,	    /* sk_storage slim_peer */
 	SLIM_MAP_ROUTES,    /* LPM trie slim_route_key -> slim_route_val */
 	SLIM_MAP_APP_OPTS,  /* sk_storage slim_app_opts (optional in a reused pin set) */
+	/* The slim-to-plain translation (tc_nat.bpf.c), optional in a reused
+	 * pin set like app_opts: */
+	SLIM_MAP_NAT,	     /* LRU hash slim_nat_key -> slim_nat_val */
+	SLIM_MAP_CTR_IFS,    /* hash vIP -> slim_ctr_if */
+	SLIM_MAP_PATH_STATS, /* per-CPU array of SLIM_PATH_COUNT counters */
 	SLIM_MAP_COUNT
 };
 
@@ -78,6 +83,36 @@ int slim_bpf_map_fd_rdonly(const struct slim_bpf *b, enum slim_map m);
 
 /* The sk_reuseport program's fd, owned by b, for SO_ATTACH_REUSEPORT_EBPF. */
 int slim_bpf_reuseport_prog_fd(const struct slim_bpf *b);
+
+/* The tc programs of the slim-to-plain translation. */
+enum slim_tc_prog {
+	SLIM_TC_IN,  /* slim_nat_in: the underlay device and lo */
+	SLIM_TC_OUT, /* slim_nat_out: a container's host-side veth */
+};
+
+/* Attaches program p to the tcx ingress of interface ifindex (of the
+ * caller's network namespace) by a bpf_link pinned as "tcx-IFINDEX" in the
+ * pin dir, so it stays attached while no router runs. A link pinned there
+ * before (by a previous router) that is a tcx ingress link of that very
+ * interface gets program p in place (BPF_LINK_UPDATE: never a moment
+ * without it); any other pin of that name is replaced. Needs Linux 6.6
+ * (tcx). Call after slim_bpf_pin. Returns 0, or -1 with a reason in err. */
+int slim_bpf_tc_attach(struct slim_bpf *b, int ifindex, enum slim_tc_prog p, char *err,
+		       size_t errlen);
+
+/* Detaches what slim_bpf_tc_attach attached to ifindex (unpins its link).
+ * Missing is fine. */
+void slim_bpf_tc_detach(struct slim_bpf *b, int ifindex);
+
+/* Removes every "tcx-*" pin of the pin dir whose interface is not one of
+ * the n in keep (a previous router's links to interfaces that are gone or
+ * no longer served). Needs to read the directory: call before the
+ * sandbox. */
+void slim_bpf_tc_prune(struct slim_bpf *b, const int *keep, size_t n);
+
+/* Sums path_stats over the CPUs into out[SLIM_PATH_COUNT]. Returns 0, or -1
+ * with errno. */
+int slim_bpf_path_counts(const struct slim_bpf *b, unsigned long long *out);
 
 /* Detaches, unloads and frees. NULL is fine. */
 void slim_bpf_destroy(struct slim_bpf *b);

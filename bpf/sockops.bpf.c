@@ -11,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 #include "slim_maps.h"
 #include "storage.bpf.h"
+#include "nat.bpf.h"
 #include "sockopt.bpf.h"
 
 /* Not in vmlinux.h (they are macros in the uapi headers). */
@@ -139,6 +140,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	stored = bpf_sk_storage_get(&peer, sk, &p, BPF_SK_STORAGE_GET_F_CREATE);
 	if (stored)
 		*stored = p; /* GET_F_CREATE does not overwrite an existing value */
+	slim_count_path(SLIM_PATH_ACCELERATED);
 }
 
 SEC("sockops")

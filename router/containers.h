@@ -18,6 +18,8 @@ struct container {
 	dev_t ns_dev;
 	ino_t ns_ino;
 	uint32_t id; /* never reused while the router runs */
+	int veth;    /* its host-side veth while the slim-to-plain translation serves it
+		      * (router/nat.c), else 0 */
 };
 
 struct registry {

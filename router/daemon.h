@@ -42,6 +42,10 @@ struct router {
 	char view_path[4096];	/* the view file (view_writer.h), beside the state file */
 	dev_t ns_dev;		/* the router's own network namespace */
 	ino_t ns_ino;
+	/* The slim-to-plain translation (router/nat.c): its rtnetlink socket
+	 * (-1 while off) and the underlay interface it serves (0: none). */
+	int nat_nl;
+	int nat_underlay_if;
 };
 
 #endif

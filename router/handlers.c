@@ -7,6 +7,7 @@
 #include "hostsock.h"
 #include "listeners.h"
 #include "log.h"
+#include "nat.h"
 #include "slim_bpf.h"
 #include "slim_maps.h"
 #include "state.h"
@@ -267,7 +268,10 @@ int router_add_container(struct router *r, const char *name, uint32_t vip, const
 	if (dev == r->ns_dev && ino == r->ns_ino)
 		return slim_fail(EINVAL, why, whylen, "%s is the router's own network namespace",
 				 netns);
-	return reg_add(&r->reg, name, vip, netns, dev, ino, why, whylen);
+	e = reg_add(&r->reg, name, vip, netns, dev, ino, why, whylen);
+	if (e == 0)
+		nat_container_added(r, &r->reg.c[r->reg.n - 1]);
+	return e;
 }
 
 /* Rewrites the state file after a registry change. A failure is logged, not
@@ -304,6 +308,7 @@ static void do_container_del(struct router *r, const Slim__ContainerDelRequest *
 		reply_error(rc, ENOENT, "no container named %s", q->name);
 		return;
 	}
+	nat_container_deleted(r, &c);
 	size_t gone = lmap_del_vip(&r->listeners, c.vip);
 	rlog("container %s %s deleted (%zu listener%s removed)", c.name, ip_str(c.vip), gone,
 	     gone == 1 ? "" : "s");
@@ -315,6 +320,7 @@ static void do_status(struct router *r, struct reply_ctx *rc)
 	struct slim_vaddr *keys;
 	size_t nkeys = lmap_snapshot(&r->listeners, &keys);
 	Slim__StatusReply *s = &rc->status;
+	unsigned long long paths[SLIM_PATH_COUNT];
 
 	slim__status_reply__init(s);
 	s->host = (char *)r->self.name;
@@ -354,6 +360,12 @@ static void do_status(struct router *r, struct reply_ctx *rc)
 	s->connect_requests = r->connect_requests;
 	s->pool_requests = r->pool_requests;
 	s->pool_sockets = r->pool_sockets;
+	if (slim_bpf_path_counts(r->bpf, paths) == 0) {
+		s->has_accelerated = s->has_slim_to_plain = s->has_plain_to_slim = true;
+		s->accelerated = paths[SLIM_PATH_ACCELERATED];
+		s->slim_to_plain = paths[SLIM_PATH_SLIM_TO_PLAIN];
+		s->plain_to_slim = paths[SLIM_PATH_PLAIN_TO_SLIM];
+	}
 	rc->rep.body_case = SLIM__REPLY__BODY_STATUS;
 	rc->rep.status = s;
 }

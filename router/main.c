@@ -11,6 +11,7 @@
 #include "hostsock.h"
 #include "listeners.h"
 #include "log.h"
+#include "nat.h"
 #include "daemon.h"
 #include "etcd_member.h"
 #include "hosts_publish.h"
@@ -398,6 +399,7 @@ int main(int argc, char **argv)
 
 	/* parse */
 	r.routes_fd = -1;
+	r.nat_nl = -1;
 	if (o.cluster) {
 		const struct cluster_host *me;
 		if (cluster_load(o.cluster, &file_hosts, err, sizeof(err)) != 0) {
@@ -580,6 +582,9 @@ int main(int argc, char **argv)
 		rlog("rejoined the listeners on %s:%u (our reuseport program serves them now)",
 		     ip_str(r.self.underlay_ip), r.self.port);
 
+	/* slim clients of this host's plain servers (tc programs) */
+	nat_start(&r);
+
 	/* serve */
 	ev_signal_init(&sig_int, on_signal, SIGINT);
 	ev_signal_init(&sig_term, on_signal, SIGTERM);
@@ -629,9 +634,11 @@ out:
 			 * links: tell every libslim to drop its pool. */
 			view_set_state(&view, SLIM_VIEW_RETIRED);
 			retire = true;
+			nat_stop(&r, true);
 			slim_bpf_unpin(r.bpf);
 		}
 	}
+	nat_stop(&r, false);
 	view_close(&view, retire);
 	if (redirect) {
 		struct slim_rd_stats rs;

@@ -207,6 +207,10 @@ static void print_status_text(const Slim__StatusReply *s)
 	}
 	printf("requests:   %" PRIu64 " connect, %" PRIu64 " pool (%" PRIu64 " sockets)\n",
 	       s->connect_requests, s->pool_requests, s->pool_sockets);
+	if (s->has_accelerated)
+		printf("connections by path: accelerated %" PRIu64 ", slim-to-plain %" PRIu64
+		       ", plain-to-slim %" PRIu64 "\n",
+		       s->accelerated, s->slim_to_plain, s->plain_to_slim);
 }
 
 static void print_status_json(const Slim__StatusReply *s)
@@ -242,8 +246,13 @@ static void print_status_json(const Slim__StatusReply *s)
 		printf(",\"gone\":%s}", r->gone ? "true" : "false");
 	}
 	printf("],\"connect_requests\":%" PRIu64 ",\"pool_requests\":%" PRIu64
-	       ",\"pool_sockets\":%" PRIu64 "}\n",
+	       ",\"pool_sockets\":%" PRIu64,
 	       s->connect_requests, s->pool_requests, s->pool_sockets);
+	if (s->has_accelerated)
+		printf(",\"paths\":{\"accelerated\":%" PRIu64 ",\"slim_to_plain\":%" PRIu64
+		       ",\"plain_to_slim\":%" PRIu64 "}",
+		       s->accelerated, s->slim_to_plain, s->plain_to_slim);
+	printf("}\n");
 }
 
 /* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i. */

@@ -108,4 +108,52 @@ struct slim_route_val {
 	__u16 pad;
 };
 
+/* The slim-to-plain translation ("Mixed peers" in docs/architecture.md):
+ * a SYN to this host's reserved port whose virtual destination has no slim
+ * listener is turned into a connection of the plain container network
+ * (client vIP:port -> container vIP:vport) by the tc programs of
+ * bpf/tc_nat.bpf.c, and so is every later packet of it, both ways.
+ *
+ * nat (LRU hash): the host connection as it arrives at the server host,
+ * keyed by its client end (the server end is this host's reserved port,
+ * kept in the value and checked), -> the container connection it stands
+ * for and where to deliver it. Written by the tc program at every SYN that
+ * carries the option (a SYN that goes to a slim listener deletes it), read
+ * by both tc programs. */
+struct slim_nat_key {
+	__u32 client_ip;   /* the client host's underlay address */
+	__u16 client_port; /* the client host socket's port (= the client vIP's port) */
+	__u16 pad;
+};
+struct slim_nat_val {
+	__u32 vsrc;	  /* client container's vIP */
+	__u32 vdst;	  /* server container's vIP */
+	__u32 host_ip;	  /* this host's underlay address the client connected to */
+	__u32 ctr_if;	  /* the server container's host-side veth (ifindex) */
+	__u32 client_if; /* where the client's SYN came in (lo: the same host) */
+	__u16 vport;	  /* the virtual port the client connected to */
+	__u16 host_port;  /* the reserved port */
+	__u8 host_mac[6]; /* ctr_if's MAC: the source of frames into the container */
+	__u8 ctr_mac[6];  /* the container interface's MAC */
+};
+#define SLIM_NAT_ENTRIES 65536
+
+/* ctr_ifs (hash): a registered container's vIP -> its host-side veth and
+ * both MACs. Written by the router at `container add` (router/nat.c),
+ * removed at `container del`; read by the tc program at each SYN. */
+struct slim_ctr_if {
+	__u32 ifindex;
+	__u8 host_mac[6];
+	__u8 ctr_mac[6];
+};
+#define SLIM_MAX_CONTAINERS 1024
+
+/* path_stats (per-CPU array): connections by path, for `slimctl status`. */
+enum slim_path {
+	SLIM_PATH_ACCELERATED = 0,   /* a slim listener's accepted socket (sockops) */
+	SLIM_PATH_SLIM_TO_PLAIN = 1, /* SYNs translated to a plain server (tc) */
+	SLIM_PATH_PLAIN_TO_SLIM = 2, /* reserved: a count libslim will report */
+	SLIM_PATH_COUNT
+};
+
 #endif
