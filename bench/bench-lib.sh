@@ -14,8 +14,13 @@
 #   bridge-local   client in c1 -> server in c3 through h1's bridge (no preload)
 #   slim-local     client in c1 -> server in c3, both under slim-run
 #   slim-ipc-local as slim-local with SLIM_FASTPATH=0
+# Mixed peers (compared with the container network of the same kind):
+#   slim-plain       client in c1 under slim-run -> plain server in c2 (no preload):
+#                    the destination host translates (compared with "vxlan")
+#   slim-plain-local client in c1 under slim-run -> plain server in c3 (compared
+#                    with "bridge-local")
 
-BL_MODES="host vxlan slim slim-ipc host-local bridge-local slim-local slim-ipc-local"
+BL_MODES="host vxlan slim slim-ipc host-local bridge-local slim-local slim-ipc-local slim-plain slim-plain-local"
 
 # bl_known MODE: true if MODE is one of BL_MODES.
 bl_known() {
@@ -41,6 +46,10 @@ bl_mode() {
 		SRV_NS=$TB_C3 SRV_SOCK=$TB_SOCK1 CLI_NS=$TB_C1 CLI_SOCK=$TB_SOCK1 DST=$TB_C3_IP \
 			BASE=host-local IDX=6
 		[[ $1 == slim-local ]] || IPC=1 IDX=7
+		;;
+	slim-plain) SRV_NS=$TB_C2 CLI_NS=$TB_C1 CLI_SOCK=$TB_SOCK1 DST=$TB_C2_IP BASE=vxlan IDX=8 ;;
+	slim-plain-local)
+		SRV_NS=$TB_C3 CLI_NS=$TB_C1 CLI_SOCK=$TB_SOCK1 DST=$TB_C3_IP BASE=bridge-local IDX=9
 		;;
 	*) die "unknown path '$1' (one of: $BL_MODES)" ;;
 	esac

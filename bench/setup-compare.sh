@@ -16,6 +16,9 @@
 #   bridge-local   client in c1 -> server in c3 through h1's bridge (no preload)
 #   slim-local     client in c1 -> server in c3, both under slim-run
 #   slim-ipc-local as slim-local with SLIM_FASTPATH=0
+#   slim-plain     client in c1 under slim-run -> plain server in c2 (ratio to vxlan)
+#   slim-plain-local client in c1 under slim-run -> plain server in c3 (ratio to
+#                  bridge-local)
 # Rounds alternate the paths (round 1: all paths, round 2: all paths, ...), so
 # slow drift of the machine hits every path alike. Each run is S seconds of
 # slim-setup-bench (new connection, 1 byte each way, close). The table shows
