@@ -27,7 +27,7 @@ struct router {
 	const char *cluster_path; /* file mode: the cluster file (reloaded on SIGHUP) */
 	struct etcd_member *etcd; /* etcd mode */
 	struct cluster pending;	  /* etcd's live set, until the trie and view exist */
-	uint64_t last_apply_us; /* the last hosts_publish, for status */
+	uint64_t last_apply_us;	  /* the last hosts_publish, for status */
 	struct registry reg;
 	struct cg cg;
 	struct slim_bpf *bpf;

@@ -111,8 +111,9 @@ static int attach_underlay(struct router *r)
 	if (!e)
 		e = rtnl_link_get(r->nat_nl, RTNL_SELF, ifindex, &l);
 	if (e) {
-		rlog("slim-to-plain translation off: no interface holds the underlay address %s: %s",
-		     ip_str(r->self.underlay_ip), strerror(e));
+		rlog(
+		    "slim-to-plain translation off: no interface holds the underlay address %s: %s",
+		    ip_str(r->self.underlay_ip), strerror(e));
 		return -1;
 	}
 	if (ifindex == LOOPBACK_IFINDEX)

@@ -91,8 +91,8 @@ static int transact(int nl, struct req *r, msg_fn fn, void *ctx)
 	static char buf[RTNL_BUF] __attribute__((aligned(4)));
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	struct iovec iov = {.iov_base = r, .iov_len = r->nh.nlmsg_len};
-	struct msghdr m = {.msg_name = &kernel, .msg_namelen = sizeof(kernel), .msg_iov = &iov,
-			   .msg_iovlen = 1};
+	struct msghdr m = {
+	    .msg_name = &kernel, .msg_namelen = sizeof(kernel), .msg_iov = &iov, .msg_iovlen = 1};
 	bool dump = r->nh.nlmsg_flags & NLM_F_DUMP;
 	int verdict = 0; /* fn's first nonzero answer */
 
@@ -154,8 +154,8 @@ static int nsid_msg(const struct nlmsghdr *nh, void *ctx)
 static int nsid_ask(int nl, int type, int ns_fd, int32_t want, int32_t *got)
 {
 	struct req r;
-	struct rtgenmsg *g = req_init(&r, type, type == RTM_NEWNSID ? NLM_F_ACK : 0,
-				      NLMSG_ALIGN(sizeof(*g)));
+	struct rtgenmsg *g =
+	    req_init(&r, type, type == RTM_NEWNSID ? NLM_F_ACK : 0, NLMSG_ALIGN(sizeof(*g)));
 
 	g->rtgen_family = AF_UNSPEC;
 	req_put_s32(&r, NETNSA_FD, ns_fd);

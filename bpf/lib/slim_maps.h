@@ -130,7 +130,7 @@ struct slim_nat_val {
 	__u32 vdst;	  /* server container's vIP */
 	__u32 host_ip;	  /* this host's underlay address the client connected to */
 	__u32 ctr_if;	  /* the server container's host-side veth (ifindex) */
-	__u32 client_if; /* where the client's SYN came in (lo: the same host) */
+	__u32 client_if;  /* where the client's SYN came in (lo: the same host) */
 	__u16 vport;	  /* the virtual port the client connected to */
 	__u16 host_port;  /* the reserved port */
 	__u8 host_mac[6]; /* ctr_if's MAC: the source of frames into the container */

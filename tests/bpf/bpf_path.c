@@ -10,7 +10,10 @@
  * sock_diag, which no program rewrites) and sockops must file them at
  * listen(). The options slim sets on them for its own use read back as the
  * app set them, through raw system calls (the cgroup sockopt programs), on
- * listeners and the sockets they accept. Exits 0 only if every check
+ * listeners and the sockets they accept. Last, the slim-to-plain
+ * translation: the tc programs carry a stamped client's connect to a vIP
+ * without a slim listener into a second netns behind a veth (a container
+ * with plain listeners; needs iproute2). Exits 0 only if every check
  * passed. Needs root. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -1548,6 +1551,280 @@ static void check_app_opts(void)
 		       prog, app_view(T.anchor, buf, sizeof(buf)));
 }
 
+/* ---- The slim-to-plain translation (tc_nat.bpf.c): a stamped client's
+ * connect to a vIP that has no slim listener on its host is carried into
+ * that container's own network. This netns plays the host (its underlay
+ * address NAT_UL on lo, where a client of this very host sends its SYN);
+ * a second netns behind a veth plays the container, with plain listeners
+ * that see the client's vIP. ---- */
+
+#define NAT_UL "10.99.0.1"
+#define NAT_CTR_VIP "10.244.7.5"
+#define NAT_CLIENT_VIP "10.244.8.8"
+#define NAT_VETH "slimvh"
+#define NAT_HOST_MAC "02:00:00:00:00:01"
+#define NAT_CTR_MAC "02:00:00:00:00:02"
+
+static char nat_ns[64];
+static int nat_vh;
+
+/* Runs a shell command (iproute2). Returns 0, or -1 after a failure line. */
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	if (rc != 0) {
+		fail("'%s' exited with %d", cmd, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* A routes entry: subnet/24 -> NAT_UL:PORT. */
+static int nat_route(const char *subnet)
+{
+	struct slim_route_key k = {.prefixlen = 24};
+	struct slim_route_val v = {.port = htons(PORT)};
+
+	inet_pton(AF_INET, subnet, &k.subnet);
+	inet_pton(AF_INET, NAT_UL, &v.underlay_ip);
+	return bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_ROUTES), &k, &v, BPF_ANY);
+}
+
+/* A listening socket on port made in the container netns. */
+static int nat_listener(int port)
+{
+	char path[128];
+	int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), ns, fd = -1;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", nat_ns);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (host >= 0 && ns >= 0 && setns(ns, CLONE_NEWNET) == 0) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd >= 0 && (bind_to(fd, "0.0.0.0", port) || listen(fd, 8))) {
+			close(fd);
+			fd = -1;
+		}
+		if (setns(host, CLONE_NEWNET) != 0) {
+			fail("back to the test netns: %s", strerror(errno));
+			exit(1);
+		}
+	}
+	if (fd < 0)
+		fail("listener on port %d in netns %s: %s", port, nat_ns, strerror(errno));
+	if (host >= 0)
+		close(host);
+	if (ns >= 0)
+		close(ns);
+	return fd;
+}
+
+/* The container: a veth pair (fixed MACs) into a named netns with the vIP,
+ * a default route via its host side; the routes of both subnets; the tc
+ * programs on lo and the veth, and the veth filed in ctr_ifs. */
+static int nat_setup(void)
+{
+	struct slim_ctr_if ci = {0};
+	char dir[128], err[256] = "";
+	__u32 key;
+
+	snprintf(nat_ns, sizeof(nat_ns), "slimbpfnat%d", (int)getpid());
+	if (sh("ip addr add " NAT_UL "/32 dev lo") || sh("ip netns add %s", nat_ns) ||
+	    sh("ip link add " NAT_VETH " address " NAT_HOST_MAC " type veth peer name eth0 "
+	       "address " NAT_CTR_MAC " netns %s",
+	       nat_ns) ||
+	    sh("ip link set " NAT_VETH " up") ||
+	    sh("ip -n %s link set lo up && ip -n %s link set eth0 up && "
+	       "ip -n %s addr add " NAT_CTR_VIP "/24 dev eth0 && "
+	       "ip -n %s neigh add 10.244.7.1 lladdr " NAT_HOST_MAC " dev eth0 nud permanent && "
+	       "ip -n %s route add default via 10.244.7.1 dev eth0",
+	       nat_ns, nat_ns, nat_ns, nat_ns, nat_ns))
+		return -1;
+	nat_vh = (int)if_nametoindex(NAT_VETH);
+	/* What the router does (router/nat.c): replies to a client of this
+	 * host come up lo without a route, from a local address. */
+	if (write_file("/proc/sys/net/ipv4/conf/lo/accept_local", "1")) {
+		fail("lo accept_local: %s", strerror(errno));
+		return -1;
+	}
+	if (nat_route("10.244.7.0") || nat_route("10.244.8.0")) {
+		fail("routes map: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s/slim-bpf-nat", T.bpffs);
+	if (!T.bpffs_mounted || slim_bpf_pin(T.bpf, dir, err, sizeof(err)) ||
+	    slim_bpf_tc_attach(T.bpf, 1, SLIM_TC_IN, err, sizeof(err)) ||
+	    slim_bpf_tc_attach(T.bpf, nat_vh, SLIM_TC_OUT, err, sizeof(err))) {
+		fail("tc programs: %s", err[0] ? err : "no bpffs");
+		return -1;
+	}
+	inet_pton(AF_INET, NAT_CTR_VIP, &key);
+	ci.ifindex = (__u32)nat_vh;
+	memcpy(ci.host_mac, "\x02\0\0\0\0\x01", 6);
+	memcpy(ci.ctr_mac, "\x02\0\0\0\0\x02", 6);
+	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_CTR_IFS), &key, &ci, BPF_ANY)) {
+		fail("ctr_ifs map: %s", strerror(errno));
+		return -1;
+	}
+	pass("translation set up: tc programs on lo and the container's veth");
+	return 0;
+}
+
+/* A stamped client of NAT_CLIENT_VIP connecting to NAT_CTR_VIP:port.
+ * Returns the connect's errno (0: connected) and the socket in *fd. */
+static int nat_connect(int port, int *fd)
+{
+	struct slim_owner o = {.container_id = htonl(CLIENT_ID)};
+	struct timeval tv = {.tv_sec = 3};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int e;
+
+	*fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return errno;
+	setsockopt(*fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	inet_pton(AF_INET, NAT_CLIENT_VIP, &o.vip);
+	inet_pton(AF_INET, NAT_CTR_VIP, &a.sin_addr);
+	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), fd, &o, BPF_ANY))
+		return errno;
+	e = connect(*fd, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
+	return e;
+}
+
+/* Waits up to a second for a connection on lfd. */
+static int nat_accept(int lfd)
+{
+	for (int i = 0; i < 100; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return fd;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* One translated connection to port: the plain listener lfd accepts it and
+ * sees the client's vIP and port, the client sees the container's vIP as
+ * its peer, and data flows both ways. */
+static void nat_lands(int lfd, int port, const char *what)
+{
+	char got[64], want[64], cname[64];
+	int cfd, afd, e = nat_connect(port, &cfd);
+
+	if (e) {
+		fail("%s: connect to " NAT_CTR_VIP ":%d: %s", what, port, strerror(e));
+		if (cfd >= 0)
+			close(cfd);
+		return;
+	}
+	afd = nat_accept(lfd);
+	if (afd < 0) {
+		fail("%s: the container's listener got no connection", what);
+		close(cfd);
+		return;
+	}
+	snprintf(want, sizeof(want), NAT_CTR_VIP ":%d", port);
+	if (name_of(cfd, 0, cname, sizeof(cname)) || strncmp(cname, NAT_CLIENT_VIP ":", 11) != 0)
+		fail("%s: client getsockname %s, want " NAT_CLIENT_VIP ":<port>", what, cname);
+	else if (name_of(cfd, 1, got, sizeof(got)) || strcmp(got, want) != 0)
+		fail("%s: client getpeername %s, want %s", what, got, want);
+	else if (name_of(afd, 1, got, sizeof(got)) || strcmp(got, cname) != 0)
+		fail("%s: the plain server's peer is %s, want the client's %s", what, got, cname);
+	else
+		printf("%s: ok: %s: the container's plain listener accepted %s -> %s\n", prog, what,
+		       cname, want);
+	check_data(cfd, afd);
+	close(afd);
+	close(cfd);
+}
+
+static void nat_teardown(void)
+{
+	slim_bpf_tc_detach(T.bpf, 1);
+	slim_bpf_tc_detach(T.bpf, nat_vh);
+	slim_bpf_unpin(T.bpf);
+	if (nat_ns[0])
+		sh("ip netns del %s", nat_ns);
+	write_file("/proc/sys/net/ipv4/conf/lo/accept_local", "0");
+}
+
+static void check_nat(void)
+{
+	unsigned long long paths[SLIM_PATH_COUNT];
+	struct slim_vaddr key = vaddr(NAT_CTR_VIP, 82);
+	int l80, l82, slim_l, cfd, e;
+	__u64 cookie, val;
+
+	if (nat_setup())
+		goto out;
+	l80 = nat_listener(80);
+	l82 = nat_listener(82);
+	if (l80 < 0 || l82 < 0)
+		goto out;
+	nat_lands(l80, 80, "client of this host, plain server");
+	/* The client repeats the option in its first ACK (for slim listeners
+	 * under cookies): a plain server that checks a cookie ignores it. */
+	if (sh("ip netns exec %s sysctl -qw net.ipv4.tcp_syncookies=2", nat_ns) == 0) {
+		nat_lands(l80, 80, "plain server under SYN cookies");
+		sh("ip netns exec %s sysctl -qw net.ipv4.tcp_syncookies=1", nat_ns);
+	}
+
+	e = nat_connect(81, &cfd);
+	if (e != ECONNREFUSED)
+		fail("nothing listens on 81: connect gave %s, want ECONNREFUSED",
+		     e ? strerror(e) : "success");
+	else
+		pass("nothing listens on 81: the container's own kernel refuses (ECONNREFUSED)");
+	close(cfd);
+
+	/* A slim listener filed for the vIP and port wins: the SYN goes on to
+	 * the reserved port (where nothing listens on NAT_UL: refused). */
+	slim_l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	val = (__u64)slim_l;
+	if (slim_l < 0 || bind_to(slim_l, "127.0.0.1", 0) || listen(slim_l, 1) ||
+	    bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_LISTENERS), &key, &val,
+				BPF_NOEXIST)) {
+		fail("a listener filed for " NAT_CTR_VIP ":82: %s", strerror(errno));
+	} else {
+		e = nat_connect(82, &cfd);
+		if (e != ECONNREFUSED || nat_accept(l82) >= 0)
+			fail("slim listener filed: connect gave %s, want ECONNREFUSED from the "
+			     "reserved port and nothing at the plain listener",
+			     e ? strerror(e) : "success");
+		else
+			pass("a filed slim listener keeps the SYN on the slim path");
+		close(cfd);
+		close(slim_l);
+		slim_l = -1;
+		/* Its close takes it out of the map: the next SYN decides anew. */
+		if (bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_LISTENERS), &key,
+					&cookie) == 0)
+			fail("closed listener still filed");
+		else
+			nat_lands(l82, 82, "after the slim listener closed");
+	}
+	if (slim_l >= 0)
+		close(slim_l);
+
+	/* 80 twice, 81 (refused by the container) and 82 after the close;
+	 * not the one the slim listener kept. */
+	if (slim_bpf_path_counts(T.bpf, paths) || paths[SLIM_PATH_SLIM_TO_PLAIN] != 4)
+		fail("path_stats: slim-to-plain %llu, want 4", paths[SLIM_PATH_SLIM_TO_PLAIN]);
+	else
+		pass("path_stats counts the translated SYNs (4)");
+	close(l80);
+	close(l82);
+out:
+	nat_teardown();
+}
+
 /* 10.244.1.0/24 lives on "this host": the reserved port on loopback. */
 static int add_route(void)
 {
@@ -1606,6 +1883,7 @@ static int run(void)
 	check_bind_second();
 	check_second_after_first();
 	check_app_opts();
+	check_nat();
 	return 0;
 }
 
