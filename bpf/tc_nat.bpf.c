@@ -32,7 +32,9 @@
 #define IP_MF 0x2000
 #define IP_OFFMASK 0x1fff
 #define LOOPBACK_IFINDEX 1
+#define TCPHDR_FIN 0x01
 #define TCPHDR_SYN 0x02
+#define TCPHDR_RST 0x04
 #define TCPHDR_ACK 0x10
 
 /* Offsets in the frame: Ethernet (lo has a zeroed Ethernet header too),
@@ -210,6 +212,17 @@ static __always_inline int on_syn(struct __sk_buff *skb, const struct seg *s,
 	return to_container(skb, s, &v);
 }
 
+/* Notes the end of a connection in its entry: a FIN of this direction
+ * (*fin) or a RST. Written only when it changes, so the usual segment
+ * leaves the entry's cache line clean. */
+static __always_inline void note_end(const struct seg *s, __u8 *fin, __u8 *reset)
+{
+	if ((s->flags & TCPHDR_FIN) && !*fin)
+		*fin = 1;
+	if ((s->flags & TCPHDR_RST) && !*reset)
+		*reset = 1;
+}
+
 SEC("tc")
 int slim_nat_in(struct __sk_buff *skb)
 {
@@ -226,6 +239,7 @@ int slim_nat_in(struct __sk_buff *skb)
 	v = bpf_map_lookup_elem(&nat, &k);
 	if (!v || v->host_ip != s.daddr || v->host_port != s.dport)
 		return TC_ACT_OK;
+	note_end(&s, &v->fin_client, &v->reset);
 	return to_container(skb, &s, v);
 }
 
@@ -266,6 +280,7 @@ int slim_nat_out(struct __sk_buff *skb)
 	if (!v || v->vsrc != s.daddr || v->vdst != s.saddr || v->vport != s.sport ||
 	    v->ctr_if != skb->ingress_ifindex)
 		return TC_ACT_OK;
+	note_end(&s, &v->fin_server, &v->reset);
 	if (rewrite(skb, &s, v->host_ip, k.client_ip, TCP_SPORT_OFF, s.sport, v->host_port))
 		return TC_ACT_SHOT;
 	if (v->client_if == LOOPBACK_IFINDEX)

@@ -618,15 +618,17 @@ out:
 	if (anchor >= 0)
 		close(anchor);
 	if (pinned) {
-		size_t left = listeners_open(&r, lmap_ok);
+		size_t left = listeners_open(&r, lmap_ok), live = nat_live(&r);
 		/* Apps still listen: keep the maps (and the cgroup their sockets
 		 * belong to) for the next router of this host. */
 		/* ...and the programs stay attached (pinned at start), so
 		 * their connections keep their virtual addresses while no
-		 * router runs. */
-		if (left > 0) {
-			rlog("keeping maps pinned in %s: %zu listener%s still open", r.pin_dir,
-			     left, left == 1 ? "" : "s");
+		 * router runs. Translated connections still open keep them
+		 * too: without the tc programs they would break. */
+		if (left > 0 || live > 0) {
+			rlog("keeping maps pinned in %s: %zu listener%s still open, %zu "
+			     "translated connection%s",
+			     r.pin_dir, left, left == 1 ? "" : "s", live, live == 1 ? "" : "s");
 			r.cg.keep = true;
 			view_set_state(&view, SLIM_VIEW_AWAY);
 		} else {

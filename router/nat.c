@@ -222,6 +222,26 @@ void nat_start(struct router *r)
 	     veths == 1 ? "" : "s");
 }
 
+size_t nat_live(struct router *r)
+{
+	struct slim_nat_key k, next, *prev = NULL;
+	struct slim_nat_val v;
+	size_t n = 0;
+	int fd;
+
+	if (!r->bpf)
+		return 0;
+	fd = slim_bpf_map_fd(r->bpf, SLIM_MAP_NAT);
+	while (fd >= 0 && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(fd, &next, &v) == 0 && !v.reset &&
+		    !(v.fin_client && v.fin_server))
+			n++;
+		k = next;
+		prev = &k;
+	}
+	return n;
+}
+
 void nat_stop(struct router *r, bool retire)
 {
 	if (r->nat_nl < 0)

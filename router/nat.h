@@ -33,6 +33,12 @@ void nat_container_added(struct router *r, struct container *c);
  * detached and its ctr_ifs entry removed. */
 void nat_container_deleted(struct router *r, const struct container *c);
 
+/* How many translated connections may still be open: entries of the nat
+ * map that have seen neither a FIN each way nor a RST. Like listeners,
+ * they keep the pins (and so the tc programs) when the router stops, so
+ * that a restart does not break them. 0 when the translation is off. */
+size_t nat_live(struct router *r);
+
 /* The router stops. retire (no listener left, everything unpinned): the
  * tc programs are detached too; otherwise they stay, pinned, for the next
  * router. Closes the rtnetlink socket. */

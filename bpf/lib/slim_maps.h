@@ -135,6 +135,13 @@ struct slim_nat_val {
 	__u16 host_port;  /* the reserved port */
 	__u8 host_mac[6]; /* ctr_if's MAC: the source of frames into the container */
 	__u8 ctr_mac[6];  /* the container interface's MAC */
+	/* Set once seen (each by one direction's program, so no two CPUs
+	 * write the same byte): a connection with a FIN each way or a RST is
+	 * over, and a router may stop for good without breaking it. */
+	__u8 fin_client; /* a FIN from the client */
+	__u8 fin_server; /* a FIN from the container */
+	__u8 reset;	 /* a RST, either way */
+	__u8 pad;
 };
 #define SLIM_NAT_ENTRIES 65536
 

@@ -8,7 +8,8 @@
 # both ends see the addresses the plain network shows, bulk data, half-close
 # and reset behave as over the plain network, a port nothing listens on is
 # refused at once, and a server that moves between plain and slim on one
-# port is reached by the next connect, wherever it listens.
+# port is reached by the next connect, wherever it listens. A translated
+# connection outlives a restart of the destination host's router.
 . "$(dirname "$0")/common.sh"
 it_start mc
 
@@ -16,6 +17,7 @@ P=5301	# plain echo servers (slim-echo), c2 and c3
 B=5302	# mixed_peer.py servers (plain), c2 and c3
 Q=5303	# nobody listens
 M=5304	# a server moving between plain and slim, c2
+H=5305	# a held connection across a router restart, c2
 PEER=(python3 "$IT_DIR/mixed_peer.py")
 
 # path_count NETNS FIELD: the "connections by path" count FIELD
@@ -169,8 +171,35 @@ moving 2 slim
 moving 3 plain
 moving 4 slim
 
+echo "-- router h2 (no slim listener) stops and starts again: a held translated connection goes on"
+# hold_step N WHAT: one more echo over the held connection.
+hold_step() {
+	touch "$WORK/hold/$1"
+	wait_line "$WORK/hold.out" "^(echo hold-$1|failed)" 10 ||
+		fail "held connection, $2: no echo: $(cat "$WORK/hold.out" "$WORK/hold.err")"
+	grep -q "^echo hold-$1\$" "$WORK/hold.out" ||
+		fail "held connection broke $2: $(grep failed "$WORK/hold.out")"
+	ok "held connection: echo $1 $2"
+}
+start_echo hs plain "$TB_C2" python3 "$IT_DIR/conn_tool.py" server "$H"
+mkdir "$WORK/hold"
+bg hold slim "$TB_C1" python3 "$IT_DIR/conn_tool.py" hold "$TB_C2_IP" "$H" "$WORK/hold"
+wait_line "$WORK/hold.out" '^echo hold-0' 10 || fail "held connection: $(cat "$WORK/hold.err")"
+"$SLIM_TESTBED/slim-env.sh" stop-one "$TB_PREFIX" 2 >/dev/null
+grep -q 'keeping maps pinned in .*: 0 listeners still open, 1 translated connection$' \
+	"$TB_STATE_DIR/router-h2.log" ||
+	fail "router h2 did not keep its pins for the held connection: $(tail -n 3 "$TB_STATE_DIR/router-h2.log")"
+ok "router h2 stopped, keeping its pins for the one translated connection still open"
+hold_step 1 "while router h2 is stopped"
+"$SLIM_TESTBED/slim-env.sh" start-one "$TB_PREFIX" 2 >/dev/null
+hold_step 2 "after router h2 started again"
+exchange 6 e2 "$TB_C2" "$TB_C2_IP" "$TB_H2" "$TB_H2_IP"
+touch "$WORK/hold/end"
+wait_bg hold
+expect_eq "held connection's client exit code" "$RC" 0
+
 echo "-- with vxlan0 down in both hosts"
 ip -n "$TB_H1" link set vxlan0 down
 ip -n "$TB_H2" link set vxlan0 down
-exchange 5 e2 "$TB_C2" "$TB_C2_IP" "$TB_H2" "$TB_H2_IP"
+exchange 7 e2 "$TB_C2" "$TB_C2_IP" "$TB_H2" "$TB_H2_IP"
 it_pass
