@@ -20,6 +20,9 @@
 #                   nginx      nginx, wrk with "Connection: close"
 #                   pgbench    PostgreSQL, pgbench -C (a new connection per transaction)
 #                   memory     memory libslim adds to a process; slim-router with 10,000 listeners
+#                   mixed      a slim client of a plain server (the destination host translates):
+#                              setup rate and single-stream throughput against a plain client
+#                              over the container network (VXLAN; the bridge on one host)
 #   --out DIR     where latest.md and latest.svg go (default docs/benchmarks of this
 #                 repository)
 #
@@ -44,7 +47,7 @@ usage() {
 }
 
 PREFIX=bnsuite ROUNDS=3 SECS=3 OUT="$BENCH_DIR/../docs/benchmarks"
-ALL_PARTS=setup,listeners,rr,stream,nginx,pgbench,memory
+ALL_PARTS=setup,listeners,rr,stream,nginx,pgbench,memory,mixed
 PARTS=$ALL_PARTS
 while [[ $# -gt 0 ]]; do
 	[[ $# -ge 2 ]] || usage
@@ -265,37 +268,50 @@ fi
 # ---- one long connection: rr latency and throughput ------------------------
 
 RR_MODES="host vxlan slim host-local bridge-local slim-local"
-if has_part rr || has_part stream; then
-	step "slim-rr-bench servers"
-	for m in $RR_MODES; do
+# The mixed-peers part: plain clients and slim clients of plain servers.
+MIXED_MODES="vxlan slim-plain bridge-local slim-plain-local"
+declare -A RR_SRV
+# rr_servers MODES...: a slim-rr-bench server for each path not served yet.
+rr_servers() {
+	local m args
+	for m in "$@"; do
+		[[ -z ${RR_SRV[$m]:-} ]] || continue
 		bl_srv_cmd "$m"
 		args=(server)
 		[[ -n $SRV_BIND ]] && args+=(--bind "$SRV_BIND")
 		start_bg "rr-srv-$m" "${CMD[@]}" "$SLIM_RR_BENCH" "${args[@]}" $((9201 + IDX))
+		RR_SRV[$m]=$BG_PID
 		wait_line "rr-srv-$m" 10 '^listening' "slim-rr-bench server of path $m"
 	done
+}
+if has_part rr || has_part stream; then
+	step "slim-rr-bench servers"
+	# shellcheck disable=SC2086 # a word list
+	rr_servers $RR_MODES
 fi
 
-# rr_runs PART CLIENT_MODE: ROUNDS x every RR_MODES path of slim-rr-bench
-# client --mode CLIENT_MODE; records the RESULT fields.
+# rr_runs PART CLIENT_MODE MODES...: ROUNDS x every path of MODES with
+# slim-rr-bench client --mode CLIENT_MODE; records the RESULT fields under
+# PART (rr_p50_us and rr_p99_us, or stream_mbit).
 rr_runs() {
 	local part=$1 cm=$2 r m line
+	shift 2
 	for ((r = 1; r <= ROUNDS; r++)); do
-		for m in $RR_MODES; do
+		for m in "$@"; do
 			bl_cli_cmd "$m"
 			guarded "$part" "$m" timeout $((SECS2 + 30)) "${CMD[@]}" "$SLIM_RR_BENCH" client "$DST" \
 				$((9201 + IDX)) --mode "$cm" --seconds "$SECS2" ||
 				die "slim-rr-bench --mode $cm failed on path $m (round $r): $(tail -n1 "$WORK/client.err")"
 			line=$(grep '^RESULT' <<<"$OUTPUT") || die "no RESULT line from slim-rr-bench on path $m"
 			if [[ $cm == rr ]]; then
-				record rr rr_p50_us "$m" "$(awk -v v="$(field "$line" p50_ns)" 'BEGIN { printf "%.1f", v / 1000 }')"
-				record rr rr_p99_us "$m" "$(awk -v v="$(field "$line" p99_ns)" 'BEGIN { printf "%.1f", v / 1000 }')"
+				record "$part" rr_p50_us "$m" "$(awk -v v="$(field "$line" p50_ns)" 'BEGIN { printf "%.1f", v / 1000 }')"
+				record "$part" rr_p99_us "$m" "$(awk -v v="$(field "$line" p99_ns)" 'BEGIN { printf "%.1f", v / 1000 }')"
 				printf '  round %d %-12s p50 %6.1f us p99 %6.1f us (%s round trips)\n' "$r" "$m" \
 					"$(awk -v v="$(field "$line" p50_ns)" 'BEGIN { print v / 1000 }')" \
 					"$(awk -v v="$(field "$line" p99_ns)" 'BEGIN { print v / 1000 }')" "$(field "$line" count)"
 			else
-				record stream stream_mbit "$m" "$(field "$line" mbit_s)"
-				printf '  round %d %-12s %8s Mbit/s\n' "$r" "$m" "$(field "$line" mbit_s)"
+				record "$part" stream_mbit "$m" "$(field "$line" mbit_s)"
+				printf '  round %d %-16s %8s Mbit/s\n' "$r" "$m" "$(field "$line" mbit_s)"
 			fi
 			sleep 0.3
 		done
@@ -304,11 +320,25 @@ rr_runs() {
 
 if has_part rr; then
 	step "request/response latency, one connection, 1 byte each way: $ROUNDS rounds x ${SECS2}s"
-	rr_runs rr rr
+	# shellcheck disable=SC2086 # a word list
+	rr_runs rr rr $RR_MODES
 fi
 if has_part stream; then
 	step "single-stream throughput: $ROUNDS rounds x ${SECS2}s"
-	rr_runs stream stream
+	# shellcheck disable=SC2086 # a word list
+	rr_runs stream stream $RR_MODES
+fi
+
+# ---- mixed peers: a slim client of a plain server ----------------------------
+
+if has_part mixed; then
+	step "mixed peers, connection setup: $ROUNDS rounds x ${SECS}s, a plain client and a slim one of plain servers"
+	bench_into mixed "" --modes "${MIXED_MODES// /,}" --rounds "$ROUNDS" --seconds "$SECS"
+	step "mixed peers, single-stream throughput: $ROUNDS rounds x ${SECS2}s"
+	# shellcheck disable=SC2086 # a word list
+	rr_servers $MIXED_MODES
+	# shellcheck disable=SC2086 # a word list
+	rr_runs mixed stream $MIXED_MODES
 fi
 
 # ---- applications: nginx + wrk, PostgreSQL + pgbench -C ----------------------
@@ -434,13 +464,7 @@ smaps() {
 
 if has_part memory; then
 	step "memory: an idle process after one connection, with and without libslim; slim-router with 10000 listeners"
-	if ! has_part rr && ! has_part stream; then
-		for m in vxlan slim; do
-			bl_srv_cmd "$m"
-			start_bg "rr-srv-$m" "${CMD[@]}" "$SLIM_RR_BENCH" server $((9201 + IDX))
-			wait_line "rr-srv-$m" 10 '^listening' "slim-rr-bench server of path $m"
-		done
-	fi
+	rr_servers vxlan slim
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for m in vxlan slim; do
 			bl_cli_cmd "$m"

@@ -111,7 +111,7 @@ PERF_ROWS = [
 # The metric each part records once per run (to count a flag's runs).
 PART_METRIC = {"setup": "setup_rate", "rr": "rr_p50_us", "stream": "stream_mbit",
                "nginx": "nginx_rps", "pgbench": "pgbench_tps", "memory": "proc_pss_kib",
-               "listeners": "setup_rate_l1"}
+               "listeners": "setup_rate_l1", "mixed": "setup_rate"}
 
 
 def target_text(t):
@@ -202,6 +202,45 @@ def memory_rows(res):
         out.append(f"| slim-router Rss / Pss, 10,000 listeners (registered in {fmt(ms, 0)} ms) | — | — "
                    f"| {fmt(r1, 0)} / {fmt(p1, 0)} | — | +{fmt(r1 - r0, 0)} Rss | report | report |")
     return out
+
+
+# The mixed-peers part: (plain client path, slim client path) by kind.
+MIXED = (("Cross host (c1 on h1 → c2 on h2)", "vxlan", "slim-plain"),
+         ("Same host (c1 → c3 on h1)", "bridge-local", "slim-plain-local"))
+MIXED_ROWS = [
+    ("Connection setup rate (conn/s)", "setup_rate", 0, ">=0.95"),
+    ("Connection setup latency p50 (µs)", "setup_p50_us", 0, None),
+    ("Connection setup latency p99 (µs)", "setup_p99_us", 0, None),
+    ("Single-stream throughput (Mbit/s)", "stream_mbit", 0, ">=0.95"),
+]
+
+
+def mixed_table(res):
+    """The mixed-peers table: a slim client of a plain server against a
+    plain client of the same server over the container network."""
+    out = []
+    for title, plain, slim in MIXED:
+        rows = []
+        for label, metric, digits, target in MIXED_ROWS:
+            if not any(res.values.get(("mixed", metric, p)) for p in (plain, slim)):
+                continue
+            r = ratio(res, "mixed", metric, slim, plain)
+            t = "report" if target is None else "slim / plain " + target.replace(">=", "≥ ")
+            rows.append(f"| {label} | {cell(res, 'mixed', metric, plain, digits)} | "
+                        f"{cell(res, 'mixed', metric, slim, digits)} | {fmt(r, 2)} | {t} | "
+                        f"{verdict(r, target)} |")
+        if rows:
+            out.append(f"| **{title}** | | | | | |")
+            out += rows
+    if not out:
+        return ""
+    return ("## Mixed peers: a slim client of a plain server\n\n"
+            "The server is not under slim; the destination host translates the slim client's "
+            "connection into the container network (docs/architecture.md, \"Mixed peers\"). "
+            "Compared with a plain client of the same server over the container network "
+            "(VXLAN across hosts, the bridge on one host).\n\n"
+            "| metric | plain client | slim client | slim / plain | target | result |\n"
+            "|---|---|---|---|---|---|\n" + "\n".join(out) + "\n\n")
 
 
 def svg(bars, meta, path):
@@ -297,6 +336,7 @@ connect, the per-connect router request path). Latency: lower is better; everyth
 {chr(10).join(rows)}
 
 """
+    md += mixed_table(res)
     if flags:
         md += ("**Not valid**, so shown as FELL BACK or INVALID above and given no ratio: a slim "
                "run that put packets on vxlan0 or c1's eth0 measured the container network, not "
