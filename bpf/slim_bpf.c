@@ -66,6 +66,7 @@ static const char *const map_names[SLIM_MAP_COUNT] = {
     [SLIM_MAP_NAT] = "nat",
     [SLIM_MAP_CTR_IFS] = "ctr_ifs",
     [SLIM_MAP_PATH_STATS] = "path_stats",
+    [SLIM_MAP_NAT_PORTS] = "nat_ports",
 };
 
 /* app_opts holds only what apps set (no record reads as the options'
@@ -73,11 +74,14 @@ static const char *const map_names[SLIM_MAP_COUNT] = {
  * map, is still reused, with a fresh, empty app_opts: the listeners it
  * keeps alive survive the upgrade. The same goes for the translation's
  * maps (a router before it had none: no connection relies on them; the
- * router refills ctr_ifs at start). Every other map is required. */
+ * router refills ctr_ifs at start). But nat and nat_ports go together: a
+ * fresh nat_ports next to a reused nat would hide the reused connections
+ * from the tc programs, so a nat without nat_ports is not reused either. Every other map is
+ * required. */
 static bool map_optional(enum slim_map m)
 {
 	return m == SLIM_MAP_APP_OPTS || m == SLIM_MAP_NAT || m == SLIM_MAP_CTR_IFS ||
-	       m == SLIM_MAP_PATH_STATS;
+	       m == SLIM_MAP_PATH_STATS || m == SLIM_MAP_NAT_PORTS;
 }
 
 static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
@@ -176,6 +180,8 @@ static struct bpf_map *map_of(const struct slim_bpf *b, enum slim_map m)
 		return b->skel->maps.ctr_ifs;
 	case SLIM_MAP_PATH_STATS:
 		return b->skel->maps.path_stats;
+	case SLIM_MAP_NAT_PORTS:
+		return b->skel->maps.nat_ports;
 	default:
 		return NULL;
 	}
@@ -250,6 +256,10 @@ static struct slim_bpf *load(const char *reuse_dir, char *err, size_t errlen)
 		    pin_path(path, sizeof(path), reuse_dir, (enum slim_map)m) == 0 &&
 		    access(path, F_OK) != 0)
 			continue; /* not pinned: a fresh one next to the reused maps */
+		if (m == SLIM_MAP_NAT &&
+		    (pin_path(path, sizeof(path), reuse_dir, SLIM_MAP_NAT_PORTS) ||
+		     access(path, F_OK) != 0))
+			continue; /* see map_optional */
 		if (pin_path(path, sizeof(path), reuse_dir, (enum slim_map)m) ||
 		    (fd = bpf_obj_get(path)) < 0) {
 			snprintf(err, errlen, "cannot open pinned map %s: %s (%s)", path,

@@ -91,6 +91,29 @@ static __always_inline int parse(struct __sk_buff *skb, struct seg *s)
 	return 0;
 }
 
+/* Has client port port (network order) ever had a translated connection
+ * (nat_ports)? An array lookup the verifier inlines: the cheap test that
+ * lets every other segment go. */
+static __always_inline int port_used(__u16 port)
+{
+	__u16 p = bpf_ntohs(port);
+	__u32 word = p >> 6;
+	__u64 *w = bpf_map_lookup_elem(&nat_ports, &word);
+
+	return w && (*w & (1ULL << (p & 63)));
+}
+
+/* Marks client port port (network order) in nat_ports. */
+static __always_inline void mark_port(__u16 port)
+{
+	__u16 p = bpf_ntohs(port);
+	__u32 word = p >> 6;
+	__u64 bit = 1ULL << (p & 63), *w = bpf_map_lookup_elem(&nat_ports, &word);
+
+	if (w && !(*w & bit))
+		__sync_fetch_and_or(w, bit);
+}
+
 /* The owning host of a virtual address (routes trie), or NULL. */
 static __always_inline struct slim_route_val *route_of(__u32 vip)
 {
@@ -208,6 +231,7 @@ static __always_inline int on_syn(struct __sk_buff *skb, const struct seg *s,
 	__builtin_memcpy(v.ctr_mac, ctr->ctr_mac, 6);
 	if (bpf_map_update_elem(&nat, k, &v, BPF_ANY))
 		return forget(k);
+	mark_port(k->client_port);
 	slim_count_path(SLIM_PATH_SLIM_TO_PLAIN);
 	return to_container(skb, s, &v);
 }
@@ -236,6 +260,8 @@ int slim_nat_in(struct __sk_buff *skb)
 	k.client_port = s.sport;
 	if ((s.flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
 		return on_syn(skb, &s, &k);
+	if (!port_used(s.sport))
+		return TC_ACT_OK;
 	v = bpf_map_lookup_elem(&nat, &k);
 	if (!v || v->host_ip != s.daddr || v->host_port != s.dport)
 		return TC_ACT_OK;
@@ -269,7 +295,7 @@ int slim_nat_out(struct __sk_buff *skb)
 	struct slim_nat_val *v;
 	struct seg s;
 
-	if (parse(skb, &s))
+	if (parse(skb, &s) || !port_used(s.dport))
 		return TC_ACT_OK;
 	rt = route_of(s.daddr);
 	if (!rt || !rt->underlay_ip)

@@ -15,6 +15,14 @@ struct {
 	__type(value, struct slim_nat_val);
 } nat SEC(".maps") __weak;
 
+/* nat_ports: client ports that ever had a translated connection. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLIM_NAT_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} nat_ports SEC(".maps") __weak;
+
 /* ctr_ifs: registered containers' host-side veths (router writes). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -145,6 +145,14 @@ struct slim_nat_val {
 };
 #define SLIM_NAT_ENTRIES 65536
 
+/* nat_ports (array of 64-bit words): bit p set once a translated
+ * connection had client port p. Segments whose client port (the source
+ * port from the client, the destination port from the container) has no
+ * bit are not translated, and the tc programs let them go without looking
+ * anything else up: the usual slim and plain segment costs a bit test.
+ * Bits are never cleared (a port once used costs a lookup more). */
+#define SLIM_NAT_PORT_WORDS (65536 / 64)
+
 /* ctr_ifs (hash): a registered container's vIP -> its host-side veth and
  * both MACs. Written by the router at `container add` (router/nat.c),
  * removed at `container del`; read by the tc program at each SYN. */

@@ -687,7 +687,9 @@ static void check_reuse_without_app_opts(const char *dir)
 static void check_pins(void)
 {
 	char dir[128], path[192], err[256] = "";
-	static const char *const names[] = {"listeners", "owner", "peer", "routes", "app_opts"};
+	static const char *const names[] = {"listeners", "owner",      "peer",
+					    "routes",	 "app_opts",   "nat",
+					    "ctr_ifs",	 "path_stats", "nat_ports"};
 	struct stat st;
 	size_t i;
 
