@@ -186,10 +186,18 @@ static __always_inline int to_container(struct __sk_buff *skb, const struct seg 
 
 /* A SYN to this host's reserved port that no longer goes to the plain
  * network (or a SYN that does not carry the option) must not find an
- * entry a previous connection of the same client tuple left. */
-static __always_inline int forget(const struct slim_nat_key *k)
+ * entry a previous connection of the same client tuple left. Only an
+ * entry for this very destination goes: the client's host may use the
+ * same port towards another port of this host meanwhile. */
+static __always_inline int forget(const struct seg *s, const struct slim_nat_key *k)
 {
-	bpf_map_delete_elem(&nat, k);
+	struct slim_nat_val *v;
+
+	if (!port_used(k->client_port))
+		return TC_ACT_OK;
+	v = bpf_map_lookup_elem(&nat, k);
+	if (v && v->host_ip == s->daddr && v->host_port == s->dport)
+		bpf_map_delete_elem(&nat, k);
 	return TC_ACT_OK;
 }
 
@@ -208,18 +216,18 @@ static __always_inline int on_syn(struct __sk_buff *skb, const struct seg *s,
 	struct slim_tcp_opt opt;
 
 	if (slim_opt_find(skb, TCP_OFF, &opt))
-		return forget(k);
+		return forget(s, k);
 	dst_rt = route_of(opt.dst_ip);
 	if (!dst_rt || dst_rt->underlay_ip != s->daddr || dst_rt->port != s->dport)
 		return TC_ACT_OK; /* not this host's reserved port for that subnet */
 	/* A client connecting to its own vIP: the container would answer
 	 * itself, never through its veth. Left to the reserved port. */
 	if (opt.src_ip == opt.dst_ip || has_listener(opt.dst_ip, opt.dst_port))
-		return forget(k);
+		return forget(s, k);
 	ctr = bpf_map_lookup_elem(&ctr_ifs, &opt.dst_ip);
 	src_rt = route_of(opt.src_ip);
 	if (!ctr || !src_rt || src_rt->underlay_ip != s->saddr)
-		return forget(k);
+		return forget(s, k);
 	v.vsrc = opt.src_ip;
 	v.vdst = opt.dst_ip;
 	v.vport = opt.dst_port;
@@ -230,7 +238,7 @@ static __always_inline int on_syn(struct __sk_buff *skb, const struct seg *s,
 	__builtin_memcpy(v.host_mac, ctr->host_mac, 6);
 	__builtin_memcpy(v.ctr_mac, ctr->ctr_mac, 6);
 	if (bpf_map_update_elem(&nat, k, &v, BPF_ANY))
-		return forget(k);
+		return forget(s, k);
 	mark_port(k->client_port);
 	slim_count_path(SLIM_PATH_SLIM_TO_PLAIN);
 	return to_container(skb, s, &v);
