@@ -6,8 +6,10 @@
 # h1). The page matches, wrk sees no socket error and no non-2xx answer,
 # nginx logs c1's virtual IP and its own virtual address, the connections
 # were host connections h1 -> h2:7771, and nothing crosses VXLAN or the
-# containers' interfaces. Then a plain curl (no preload) in c1 is served
-# too, over VXLAN, by the listener's container side.
+# containers' interfaces. Then plain clients reach the same nginx: curl from
+# c1 without slim-run (over VXLAN, served by the listener's container side),
+# from h2's own namespace (a health probe) to c2's virtual address, and
+# from inside c2 to 127.0.0.1 and to c2's own address (a sidecar).
 . "$(dirname "$0")/common.sh"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x $NGINX ]] || skip "needs nginx (scripts/deps.sh installs it)"
@@ -140,4 +142,26 @@ moved_vx=$(diff <(grep vxlan0 <<<"$before") <(grep vxlan0 <<<"$(counters)") | gr
 ((moved_vx > 0)) || fail "the plain curl did not cross VXLAN"
 ok "the plain curl crossed VXLAN (the container network)"
 for n in nginx curl wrk; do no_warning "$n"; done
+
+echo "-- plain clients of the slim nginx: a probe from the host namespace, a sidecar on loopback"
+# How kubelet probes a pod (from the host's namespace to the pod's address)
+# and how a sidecar reaches its app (127.0.0.1 in the pod): neither is under
+# slim, and both must be served by the slim listener's container side, with
+# the addresses the plain network shows.
+# plain_curl NAME NETNS URL PEER_RE: the page over the plain network, logged
+# by nginx with the peer address PEER_RE.
+plain_curl() {
+	local name=$1 ns=$2 url=$3 peer=$4 n
+	n=$(wc -l <"$D/access.log")
+	fg "$name" plain "$ns" curl -sS --max-time 10 -o "$WORK/$name.page" -w 'code %{http_code}\n' "$url"
+	expect_eq "$name: curl exit code" "$RC" 0
+	expect_eq "$name: HTTP status" "$(field "$WORK/$name.out" code)" 200
+	expect_eq "$name: fetched content" "$(cat "$WORK/$name.page")" "$CONTENT"
+	wait_until 5 "nginx to log $name" count_ge "$D/access.log" . $((n + 1)) || fail "nginx logged nothing for $name"
+	expect_match "$name: access log" "$(tail -n 1 "$D/access.log")" "^$peer [^ ]+ [0-9]+ \"GET /index.html HTTP/1.1\" 200$"
+}
+# h2 reaches c2 from br0's address (testbed.sh: 10.244.2.1).
+plain_curl probe "$TB_H2" "http://$TB_C2_IP:$PORT/index.html" '10\.244\.2\.1'
+plain_curl sidecar "$TB_C2" "http://127.0.0.1:$PORT/index.html" '127\.0\.0\.1'
+plain_curl own_vip "$TB_C2" "http://$TB_C2_IP:$PORT/index.html" "${TB_C2_IP//./\\.}"
 it_pass
