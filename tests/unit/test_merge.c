@@ -180,7 +180,7 @@ static void check_target_dynamic(void)
 	REQUIRE(mkdtemp(dir) != NULL);
 	snprintf(st, sizeof(st), "%s/static", dir);
 	snprintf(dy, sizeof(dy), "%s/dynamic", dir);
-	snprintf(sh, sizeof(sh), "%s/script", dir);
+	snprintf(sh, sizeof(sh), "%s/slim-script", dir);
 	write_elf(st, PT_LOAD);
 	write_elf(dy, PT_INTERP);
 	f = fopen(sh, "w");
@@ -201,7 +201,8 @@ static void check_target_dynamic(void)
 		snprintf(path, sizeof(path), "/nonexistent:%s:/bin", dir);
 		setenv("PATH", path, 1);
 		CHECK_STR(listener_env_which("static", buf, sizeof(buf)), st);
-		CHECK(listener_env_which("script", buf, sizeof(buf)) == NULL); /* not executable */
+		/* not executable (and in no other PATH entry) */
+		CHECK(listener_env_which("slim-script", buf, sizeof(buf)) == NULL);
 		CHECK_STR(listener_env_which("./static", buf, sizeof(buf)), "./static");
 		CHECK(listener_env_which("static", buf, 8) == NULL); /* no room */
 	}
