@@ -19,8 +19,12 @@
 #                    the destination host translates (compared with "vxlan")
 #   slim-plain-local client in c1 under slim-run -> plain server in c3 (compared
 #                    with "bridge-local")
+#   plain-slim       plain client in c1 (no preload) -> server in c2 under slim-run:
+#                    the listener's container side, over VXLAN (compared with "vxlan")
+#   plain-slim-local plain client in c1 -> server in c3 under slim-run, through the
+#                    bridge (compared with "bridge-local")
 
-BL_MODES="host vxlan slim slim-ipc host-local bridge-local slim-local slim-ipc-local slim-plain slim-plain-local"
+BL_MODES="host vxlan slim slim-ipc host-local bridge-local slim-local slim-ipc-local slim-plain slim-plain-local plain-slim plain-slim-local"
 
 # bl_known MODE: true if MODE is one of BL_MODES.
 bl_known() {
@@ -50,6 +54,10 @@ bl_mode() {
 	slim-plain) SRV_NS=$TB_C2 CLI_NS=$TB_C1 CLI_SOCK=$TB_SOCK1 DST=$TB_C2_IP BASE=vxlan IDX=8 ;;
 	slim-plain-local)
 		SRV_NS=$TB_C3 CLI_NS=$TB_C1 CLI_SOCK=$TB_SOCK1 DST=$TB_C3_IP BASE=bridge-local IDX=9
+		;;
+	plain-slim) SRV_NS=$TB_C2 SRV_SOCK=$TB_SOCK2 CLI_NS=$TB_C1 DST=$TB_C2_IP BASE=vxlan IDX=10 ;;
+	plain-slim-local)
+		SRV_NS=$TB_C3 SRV_SOCK=$TB_SOCK1 CLI_NS=$TB_C1 DST=$TB_C3_IP BASE=bridge-local IDX=11
 		;;
 	*) die "unknown path '$1' (one of: $BL_MODES)" ;;
 	esac

@@ -19,6 +19,9 @@
 #   slim-plain     client in c1 under slim-run -> plain server in c2 (ratio to vxlan)
 #   slim-plain-local client in c1 under slim-run -> plain server in c3 (ratio to
 #                  bridge-local)
+#   plain-slim     plain client in c1 -> server in c2 under slim-run (ratio to vxlan)
+#   plain-slim-local plain client in c1 -> server in c3 under slim-run (ratio to
+#                  bridge-local)
 # Rounds alternate the paths (round 1: all paths, round 2: all paths, ...), so
 # slow drift of the machine hits every path alike. Each run is S seconds of
 # slim-setup-bench (new connection, 1 byte each way, close). The table shows
@@ -106,7 +109,8 @@ esac
 IFS=, read -r -a MODE_LIST <<<"$MODES"
 for m in "${MODE_LIST[@]}"; do
 	bl_known "$m" || die "unknown mode '$m' (one of: $BL_MODES)"
-	if bl_is_slim "$m"; then need_bins SLIM_RUN=slim-run; fi
+	bl_mode "$m"
+	if [[ -n $SRV_SOCK$CLI_SOCK ]]; then need_bins SLIM_RUN=slim-run; fi
 done
 ((LISTENERS == 1)) || need_bins SLIM_LISTEN_MANY=slim-listen-many
 
