@@ -13,7 +13,10 @@
  * slim_nat_out: tcx ingress of a registered container's host-side veth.
  *   Translates the container's replies back (vdst:vport -> vsrc:e becomes
  *   h2:R -> h1:e) and sends them to the client host, or up this host's own
- *   stack for a client of this host.
+ *   stack for a client of this host. Every other SYN-ACK the container
+ *   sends from a port of its vIP where a slim listener is filed answers a
+ *   plain client of that listener (its container side): counted as
+ *   plain-to-slim in path_stats, and let go.
  *
  * Everything else is left alone (TC_ACT_OK), untouched. */
 #include "vmlinux.h"
@@ -292,28 +295,59 @@ static __always_inline int to_local_stack(struct __sk_buff *skb)
 	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
 }
 
-/* Container -> client: (vdst:vport -> vsrc:e) becomes (h2:R -> h1:e).
- * Only a segment of a translated connection, coming out of the very
- * container it was translated to, is touched. */
+/* The entry of the translated connection a segment from the container
+ * (ingress_ifindex: its veth) belongs to, or NULL: only a segment of a
+ * translated connection, coming out of the very container it was
+ * translated to, has one. k is filled with the entry's key. */
+static __always_inline struct slim_nat_val *translated(const struct seg *s, __u32 ingress_ifindex,
+						       struct slim_nat_key *k)
+{
+	struct slim_route_val *rt;
+	struct slim_nat_val *v;
+
+	if (!port_used(s->dport))
+		return NULL;
+	rt = route_of(s->daddr);
+	if (!rt || !rt->underlay_ip)
+		return NULL;
+	k->client_ip = rt->underlay_ip;
+	k->client_port = s->dport;
+	v = bpf_map_lookup_elem(&nat, k);
+	if (!v || v->vsrc != s->daddr || v->vdst != s->saddr || v->vport != s->sport ||
+	    v->ctr_if != ingress_ifindex)
+		return NULL;
+	return v;
+}
+
+/* A plain client's connection to a slim listener (docs/architecture.md,
+ * "Mixed peers"): the container's SYN-ACK from vIP:port where a slim
+ * listener is filed, which only its container side sends. Counted once per
+ * SYN-ACK: a retransmitted one counts again. A connection over the
+ * container's own lo (127.0.0.1, its own vIP) never crosses the veth and
+ * is not counted. Only SYN-ACKs look anything up. */
+static __always_inline void count_plain_to_slim(const struct seg *s)
+{
+	if ((s->flags & (TCPHDR_SYN | TCPHDR_ACK)) == (TCPHDR_SYN | TCPHDR_ACK) &&
+	    has_listener(s->saddr, s->sport))
+		slim_count_path(SLIM_PATH_PLAIN_TO_SLIM);
+}
+
+/* Container -> client: (vdst:vport -> vsrc:e) becomes (h2:R -> h1:e) for
+ * a translated connection; any other segment goes on untouched. */
 SEC("tc")
 int slim_nat_out(struct __sk_buff *skb)
 {
 	struct slim_nat_key k = {};
-	struct slim_route_val *rt;
 	struct slim_nat_val *v;
 	struct seg s;
 
-	if (parse(skb, &s) || !port_used(s.dport))
+	if (parse(skb, &s))
 		return TC_ACT_OK;
-	rt = route_of(s.daddr);
-	if (!rt || !rt->underlay_ip)
+	v = translated(&s, skb->ingress_ifindex, &k);
+	if (!v) {
+		count_plain_to_slim(&s);
 		return TC_ACT_OK;
-	k.client_ip = rt->underlay_ip;
-	k.client_port = s.dport;
-	v = bpf_map_lookup_elem(&nat, &k);
-	if (!v || v->vsrc != s.daddr || v->vdst != s.saddr || v->vport != s.sport ||
-	    v->ctr_if != skb->ingress_ifindex)
-		return TC_ACT_OK;
+	}
 	note_end(&s, &v->fin_server, &v->reset);
 	if (rewrite(skb, &s, v->host_ip, k.client_ip, TCP_SPORT_OFF, s.sport, v->host_port))
 		return TC_ACT_SHOT;

@@ -167,7 +167,7 @@ struct slim_ctr_if {
 enum slim_path {
 	SLIM_PATH_ACCELERATED = 0,   /* a slim listener's accepted socket (sockops) */
 	SLIM_PATH_SLIM_TO_PLAIN = 1, /* SYNs translated to a plain server (tc) */
-	SLIM_PATH_PLAIN_TO_SLIM = 2, /* reserved: a count libslim will report */
+	SLIM_PATH_PLAIN_TO_SLIM = 2, /* SYN-ACKs of a slim listener's container side (tc) */
 	SLIM_PATH_COUNT
 };
 

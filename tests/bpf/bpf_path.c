@@ -13,7 +13,9 @@
  * listeners and the sockets they accept. Last, the slim-to-plain
  * translation: the tc programs carry a stamped client's connect to a vIP
  * without a slim listener into a second netns behind a veth (a container
- * with plain listeners; needs iproute2). Exits 0 only if every check
+ * with plain listeners; needs iproute2), and a plain client of this host
+ * reaching that container directly is counted as plain-to-slim exactly when
+ * a slim listener is filed for the port. Exits 0 only if every check
  * passed. Needs root. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -1678,9 +1680,11 @@ static int nat_setup(void)
 	return 0;
 }
 
-/* A stamped client of NAT_CLIENT_VIP connecting to NAT_CTR_VIP:port.
- * Returns the connect's errno (0: connected) and the socket in *fd. */
-static int nat_connect(int port, int *fd)
+/* A client connecting to NAT_CTR_VIP:port: stamped as NAT_CLIENT_VIP's,
+ * or else a plain one of this host (straight over the veth, as the host
+ * namespace probes a pod). Returns the connect's errno (0: connected) and
+ * the socket in *fd. */
+static int nat_connect(int port, int stamped, int *fd)
 {
 	struct slim_owner o = {.container_id = htonl(CLIENT_ID)};
 	struct timeval tv = {.tv_sec = 3};
@@ -1694,7 +1698,7 @@ static int nat_connect(int port, int *fd)
 	setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	inet_pton(AF_INET, NAT_CLIENT_VIP, &o.vip);
 	inet_pton(AF_INET, NAT_CTR_VIP, &a.sin_addr);
-	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), fd, &o, BPF_ANY))
+	if (stamped && bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), fd, &o, BPF_ANY))
 		return errno;
 	e = connect(*fd, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
 	return e;
@@ -1718,7 +1722,7 @@ static int nat_accept(int lfd)
 static void nat_lands(int lfd, int port, const char *what)
 {
 	char got[64], want[64], cname[64];
-	int cfd, afd, e = nat_connect(port, &cfd);
+	int cfd, afd, e = nat_connect(port, 1, &cfd);
 
 	if (e) {
 		fail("%s: connect to " NAT_CTR_VIP ":%d: %s", what, port, strerror(e));
@@ -1747,6 +1751,39 @@ static void nat_lands(int lfd, int port, const char *what)
 	close(cfd);
 }
 
+/* A plain client of this host connects to port, where the container's
+ * listener lfd accepts it: plain-to-slim must grow by want (1 where a slim
+ * listener is filed for the vIP and port: the container's SYN-ACK is its
+ * container side's), slim-to-plain not at all. */
+static void nat_plain(int lfd, int port, unsigned long long want, const char *what)
+{
+	unsigned long long before[SLIM_PATH_COUNT], after[SLIM_PATH_COUNT];
+	int cfd, afd = -1, e;
+
+	if (slim_bpf_path_counts(T.bpf, before)) {
+		fail("%s: path_stats: %s", what, strerror(errno));
+		return;
+	}
+	e = nat_connect(port, 0, &cfd);
+	if (e == 0)
+		afd = nat_accept(lfd);
+	if (e || afd < 0)
+		fail("%s: plain connect to " NAT_CTR_VIP ":%d: %s", what, port,
+		     e ? strerror(e) : "the container's listener got no connection");
+	else if (slim_bpf_path_counts(T.bpf, after) ||
+		 after[SLIM_PATH_PLAIN_TO_SLIM] - before[SLIM_PATH_PLAIN_TO_SLIM] != want ||
+		 after[SLIM_PATH_SLIM_TO_PLAIN] != before[SLIM_PATH_SLIM_TO_PLAIN])
+		fail("%s: plain-to-slim %llu -> %llu (want +%llu), slim-to-plain %llu -> %llu",
+		     what, before[SLIM_PATH_PLAIN_TO_SLIM], after[SLIM_PATH_PLAIN_TO_SLIM], want,
+		     before[SLIM_PATH_SLIM_TO_PLAIN], after[SLIM_PATH_SLIM_TO_PLAIN]);
+	else
+		printf("%s: ok: %s: plain-to-slim +%llu\n", prog, what, want);
+	if (afd >= 0)
+		close(afd);
+	if (cfd >= 0)
+		close(cfd);
+}
+
 static void nat_teardown(void)
 {
 	slim_bpf_tc_detach(T.bpf, 1);
@@ -1771,6 +1808,10 @@ static void check_nat(void)
 	if (l80 < 0 || l82 < 0)
 		goto out;
 	nat_lands(l80, 80, "client of this host, plain server");
+	/* The host side of the veth gets an address of the container's
+	 * subnet, so that a plain client of this host reaches it directly. */
+	if (sh("ip addr add 10.244.7.1/24 dev " NAT_VETH) == 0)
+		nat_plain(l80, 80, 0, "plain client, no slim listener");
 	/* The client repeats the option in its first ACK (for slim listeners
 	 * under cookies): a plain server that checks a cookie ignores it. */
 	if (sh("ip netns exec %s sysctl -qw net.ipv4.tcp_syncookies=2", nat_ns) == 0) {
@@ -1778,7 +1819,7 @@ static void check_nat(void)
 		sh("ip netns exec %s sysctl -qw net.ipv4.tcp_syncookies=1", nat_ns);
 	}
 
-	e = nat_connect(81, &cfd);
+	e = nat_connect(81, 1, &cfd);
 	if (e != ECONNREFUSED)
 		fail("nothing listens on 81: connect gave %s, want ECONNREFUSED",
 		     e ? strerror(e) : "success");
@@ -1795,7 +1836,7 @@ static void check_nat(void)
 				BPF_NOEXIST)) {
 		fail("a listener filed for " NAT_CTR_VIP ":82: %s", strerror(errno));
 	} else {
-		e = nat_connect(82, &cfd);
+		e = nat_connect(82, 1, &cfd);
 		if (e != ECONNREFUSED || nat_accept(l82) >= 0)
 			fail("slim listener filed: connect gave %s, want ECONNREFUSED from the "
 			     "reserved port and nothing at the plain listener",
@@ -1803,6 +1844,7 @@ static void check_nat(void)
 		else
 			pass("a filed slim listener keeps the SYN on the slim path");
 		close(cfd);
+		nat_plain(l82, 82, 1, "plain client of a filed slim listener (its container side)");
 		close(slim_l);
 		slim_l = -1;
 		/* Its close takes it out of the map: the next SYN decides anew. */
@@ -1816,11 +1858,16 @@ static void check_nat(void)
 		close(slim_l);
 
 	/* 80 twice, 81 (refused by the container) and 82 after the close;
-	 * not the one the slim listener kept. */
-	if (slim_bpf_path_counts(T.bpf, paths) || paths[SLIM_PATH_SLIM_TO_PLAIN] != 4)
-		fail("path_stats: slim-to-plain %llu, want 4", paths[SLIM_PATH_SLIM_TO_PLAIN]);
+	 * not the one the slim listener kept. The translated connections'
+	 * SYN-ACKs are not plain-to-slim: only the plain client of the filed
+	 * slim listener is. */
+	if (slim_bpf_path_counts(T.bpf, paths) || paths[SLIM_PATH_SLIM_TO_PLAIN] != 4 ||
+	    paths[SLIM_PATH_PLAIN_TO_SLIM] != 1)
+		fail("path_stats: slim-to-plain %llu, plain-to-slim %llu, want 4 and 1",
+		     paths[SLIM_PATH_SLIM_TO_PLAIN], paths[SLIM_PATH_PLAIN_TO_SLIM]);
 	else
-		pass("path_stats counts the translated SYNs (4)");
+		pass("path_stats counts the translated SYNs (4) and the plain client of the slim "
+		     "listener (1)");
 	close(l80);
 	close(l82);
 out:
