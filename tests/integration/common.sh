@@ -141,6 +141,19 @@ sock_of() {
 	esac
 }
 
+# path_counts HOSTNS: "ACC S2P P2S", the "connections by path" counts
+# (accelerated, slim-to-plain, plain-to-slim) of the router of HOSTNS.
+path_counts() {
+	in_ns "$1" "$SLIMCTL" --socket "$(sock_of "$1")" status | sed -n \
+		's/^connections by path: accelerated \([0-9]*\), slim-to-plain \([0-9]*\), plain-to-slim \([0-9]*\)$/\1 \2 \3/p'
+}
+
+# path_count HOSTNS FIELD: one of those counts (FIELD as slimctl names it).
+path_count() {
+	local -A col=([accelerated]=1 [slim-to-plain]=2 [plain-to-slim]=3)
+	path_counts "$1" | cut -d ' ' -f "${col[$2]}"
+}
+
 # cmd_for slim|plain NETNS: sets CMD to the prefix that runs a program in NETNS,
 # under slim-run (with that host's router socket) for "slim".
 cmd_for() {

@@ -20,15 +20,6 @@ M=5304	# a server moving between plain and slim, c2
 H=5305	# a held connection across a router restart, c2
 PEER=(python3 "$IT_DIR/mixed_peer.py")
 
-# path_count NETNS FIELD: the "connections by path" count FIELD
-# (accelerated, slim-to-plain, plain-to-slim) of the router of NETNS.
-path_count() {
-	local hns=$TB_H1 sock=$TB_SOCK1
-	[[ $1 == "$TB_H2" ]] && hns=$TB_H2 sock=$TB_SOCK2
-	in_ns "$hns" "$SLIMCTL" --socket "$sock" status |
-		sed -n "s/^connections by path:.* $2 \([0-9]*\).*/\1/p"
-}
-
 # fallback_pkts: packets sent on vxlan0 (both hosts) and on c1's eth0. A slim
 # client's connection moves none of them (the server container's eth0 does
 # carry the translated connection: that is the plain server's own network).
@@ -99,6 +90,10 @@ n1=$(path_count "$TB_H2" slim-to-plain)
 ((n1 >= n0 + 2)) || fail "h2's slim-to-plain count went from $n0 to $n1, want at least 2 more"
 ok "slimctl status of h2: slim-to-plain $n0 -> $n1"
 expect_match "slimctl status of h1: slim-to-plain" "$(path_count "$TB_H1" slim-to-plain)" '^[1-9][0-9]*$'
+# The plain servers' SYN-ACKs of translated connections are no plain
+# client of a slim listener.
+expect_eq "slimctl status of h1: plain-to-slim" "$(path_count "$TB_H1" plain-to-slim)" 0
+expect_eq "slimctl status of h2: plain-to-slim" "$(path_count "$TB_H2" plain-to-slim)" 0
 
 echo "-- bulk data, half-close and reset: a slim client against the plain network's own client"
 # behave NAME DST WHAT...: the same exchange from a plain client and from a
