@@ -16,8 +16,8 @@
  * socket, as a plain or statically linked peer makes it. The runner's
  * plainclient and plainback modes use it, so that a server under slim-run
  * connects back to the client's listener plainly (a slim client's connect
- * to a plain listener is the other half of the mixed-peers question, not
- * what these modes compare). */
+ * to a plain listener is the other half of the mixed-peers question, which
+ * the plainserver mode compares with servers not under slim at all). */
 #define _GNU_SOURCE
 #include "conf.h"
 

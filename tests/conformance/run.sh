@@ -18,6 +18,10 @@
 #   plainback   the client under slim-run against the same servers, only
 #               the cases that ask for connect-backs: plain peers of the
 #               client's slim listeners
+#   plainserver the client under slim-run, routers up, the servers without
+#               preload: a slim client of plain servers (served by their
+#               hosts' tc translation; the connect-backs are plain peers of
+#               the client's slim listeners)
 #   plain       the same programs without preload, routers stopped, over
 #               the container network (VXLAN between the hosts)
 # and compares each output with the plain one, byte for byte.
@@ -150,10 +154,11 @@ declare -A KNOWN_DIFF=()
 
 # uses_slim MODE ROLE: true if a program of ROLE (client or server) runs
 # under slim-run in MODE: all but the plain modes' (plain, and the
-# self-check's plain-again and plain-fortify) and plainclient's client.
+# self-check's plain-again and plain-fortify), plainclient's client and
+# plainserver's servers.
 uses_slim() {
 	case $1:$2 in
-	plain:* | plain-*:* | plainclient:client) return 1 ;;
+	plain:* | plain-*:* | plainclient:client | plainserver:server) return 1 ;;
 	*) return 0 ;;
 	esac
 }
@@ -296,6 +301,13 @@ else
 		run_cases plainback "$SLIM_CONF_CLIENT" "${CB_CASES[@]}"
 		MODES+=(plainback)
 	fi
+	stop_servers
+	# A slim client of plain servers: their hosts' tc programs carry its
+	# connections into the containers (docs/architecture.md, "Mixed
+	# peers: a slim client and a plain server").
+	start_servers plainserver
+	run_cases plainserver "$SLIM_CONF_CLIENT"
+	MODES+=(plainserver)
 	stop_servers
 	cp "$TB_STATE_DIR"/router-h*.log "$WORK/" 2>/dev/null || true
 	"$SLIM_TESTBED/slim-env.sh" down "$TB_PREFIX" >/dev/null
