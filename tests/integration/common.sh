@@ -298,6 +298,40 @@ expect_same_counters() {
 	ok "$3: vxlan0 (h1, h2) and eth0 (c1, c2, c3) packet counters unchanged"
 }
 
+# pkt_counter VALUE_FROM_counters NS:DEV rx|tx
+pkt_counter() {
+	sed -n "s/^$2 .*$3=\([0-9]*\).*/\1/p" <<<"$1"
+}
+
+# pkts_moved BEFORE AFTER "NS:DEV DIR"...: each counter (of counters) grew:
+# the traffic went over the container network (VXLAN, the bridge).
+pkts_moved() {
+	local before=$1 after=$2 nd dev dir a b
+	shift 2
+	for nd in "$@"; do
+		read -r dev dir <<<"$nd"
+		b=$(pkt_counter "$before" "$dev" "$dir") a=$(pkt_counter "$after" "$dev" "$dir")
+		[[ -n $a && -n $b ]] || fail "no counter $dev $dir in: $(oneline "$after")"
+		((a > b)) || fail "$dev $dir packets did not move ($b -> $a)"
+		ok "$dev $dir packets moved: $b -> $a"
+	done
+}
+
+# fallback_pkts: packets sent on vxlan0 (both hosts) and on c1's eth0. A slim
+# client in c1 moves none of them, also when a plain server's host translates
+# its connection (the server container's eth0 does carry the translated
+# connection: that is the plain server's own network).
+fallback_pkts() {
+	counters | grep -E "^($TB_H1:vxlan0|$TB_H2:vxlan0|$TB_C1:eth0) "
+}
+
+# expect_no_fallback BEFORE AFTER WHAT: fallback_pkts unchanged.
+expect_no_fallback() {
+	[[ $1 == "$2" ]] || fail "$3: packets on vxlan0 or c1's eth0:" \
+		"$(diff <(echo "$1") <(echo "$2") | grep '^[<>]' | tr '\n' ' ')"
+	ok "$3: no packet on vxlan0 (h1, h2) or on c1's eth0"
+}
+
 # estab NETNS LOCAL_RE PEER_RE: prints matching ESTABLISHED TCP connections.
 estab() {
 	in_ns "$1" ss -Htn state established | awk -v l="$2" -v p="$3" '$3 ~ l && $4 ~ p'

@@ -33,24 +33,6 @@ PC=5406  # c2, one connection, then the server exits
 PT=5407  # c2, python, 4 threads blocking in accept
 PX=5499  # nobody
 
-# counter VALUE_FROM_counters NS:DEV rx|tx
-counter() {
-	sed -n "s/^$2 .*$3=\([0-9]*\).*/\1/p" <<<"$1"
-}
-
-# moved BEFORE AFTER "NS:DEV DIR"...: each counter grew.
-moved() {
-	local before=$1 after=$2 nd dev dir a b
-	shift 2
-	for nd in "$@"; do
-		read -r dev dir <<<"$nd"
-		b=$(counter "$before" "$dev" "$dir") a=$(counter "$after" "$dev" "$dir")
-		[[ -n $a && -n $b ]] || fail "no counter $dev $dir in: $(oneline "$after")"
-		((a > b)) || fail "$dev $dir packets did not move ($b -> $a)"
-		ok "$dev $dir packets moved: $b -> $a"
-	done
-}
-
 # vxlan_same BEFORE AFTER WHAT: h1's and h2's vxlan0 counters unchanged.
 vxlan_same() {
 	[[ $(grep vxlan0 <<<"$1") == $(grep vxlan0 <<<"$2") ]] ||
@@ -146,7 +128,7 @@ before=$(counters)
 with_paths "plain client c1 -> c2" 0 0 0 1 \
 	served plain-x srv 2 "$TB_C1_IP" plain "$TB_C1" "$TB_C2_IP" "$P" "$SLIM_ECHO" client
 after=$(counters)
-moved "$before" "$after" "$TB_H1:vxlan0 tx" "$TB_H2:vxlan0 rx" "$TB_C2:eth0 rx"
+pkts_moved "$before" "$after" "$TB_H1:vxlan0 tx" "$TB_H2:vxlan0 rx" "$TB_C2:eth0 rx"
 
 echo "-- the statically linked client in c1 (under slim-run, which cannot reach it) -> c2"
 with_paths "static client c1 -> c2" 0 0 0 1 \
@@ -168,7 +150,7 @@ with_paths "plain client c1 -> c3" 0 1 0 0 \
 	served plain-same srv3 1 "$TB_C1_IP" plain "$TB_C1" "$TB_C3_IP" "$P3" "$SLIM_ECHO" client
 after=$(counters)
 vxlan_same "$before" "$after" "c1 -> c3"
-moved "$before" "$after" "$TB_C1:eth0 tx" "$TB_C3:eth0 rx"
+pkts_moved "$before" "$after" "$TB_C1:eth0 tx" "$TB_C3:eth0 rx"
 before=$(counters)
 with_paths "slim client c1 -> c3" 1 0 0 0 \
 	served slim-same srv3 2 "$TB_C1_IP" slim "$TB_C1" "$TB_C3_IP" "$P3" "$SLIM_ECHO" client
