@@ -27,11 +27,6 @@ expect_server_done_of() {
 	expect_eq "$1 exit code after its connection" "$RC" 0
 }
 
-# counter VALUE_FROM_counters NS:DEV rx|tx
-counter() {
-	sed -n "s/^$2 .*$3=\([0-9]*\).*/\1/p" <<<"$1"
-}
-
 echo "-- a plain echo server in c2: the static client works over the container network"
 PORT=5301
 start_echo srv plain "$TB_C2" "$SLIM_ECHO" server --count 1 "$PORT"
@@ -50,13 +45,8 @@ wait_until 5 "the echo server to finish" count_ge "$WORK/srv.out" '^closed' 1 ||
 	fail "echo server did not finish the connection"
 expect_eq "server accept() address" "$(field "$WORK/srv.out" accept)" "$local_addr"
 after=$(counters)
-for nd in "$TB_H1:vxlan0 tx" "$TB_H2:vxlan0 rx" "$TB_C1:eth0 tx" "$TB_C2:eth0 rx"; do
-	read -r dev dir <<<"$nd"
-	b=$(counter "$before" "$dev" "$dir") a=$(counter "$after" "$dev" "$dir")
-	[[ -n $a && -n $b ]] || fail "no counter $dev $dir in: $(oneline "$after")"
-	((a > b)) || fail "$dev $dir packets did not move ($b -> $a): the static client did not use the container network"
-	ok "$dev $dir packets moved: $b -> $a (the container network carried it)"
-done
+# The static client used the container network.
+pkts_moved "$before" "$after" "$TB_H1:vxlan0 tx" "$TB_H2:vxlan0 rx" "$TB_C1:eth0 tx" "$TB_C2:eth0 rx"
 conn=$(in_ns "$TB_H1" ss -Htan | awk -v p=":$TB_PORT\$" '$5 ~ p' || true)
 [[ -z $conn ]] || fail "a host connection to the reserved port appeared in $TB_H1: $(oneline "$conn")"
 ok "no host connection to the reserved port in $TB_H1"
@@ -77,12 +67,7 @@ expect_eq "slim server accept() address" "$(field "$WORK/srv2.out" accept)" "$lo
 expect_eq "slim server getpeername" "$(field "$WORK/srv2.out" peer)" "$local_addr"
 expect_eq "slim server received" "$(field "$WORK/srv2.out" got)" "$MSG-2"
 after=$(counters)
-for nd in "$TB_H1:vxlan0 tx" "$TB_H2:vxlan0 rx"; do
-	read -r dev dir <<<"$nd"
-	b=$(counter "$before" "$dev" "$dir") a=$(counter "$after" "$dev" "$dir")
-	((a > b)) || fail "$dev $dir packets did not move ($b -> $a): not over the container network"
-	ok "$dev $dir packets moved: $b -> $a (the container network carried it)"
-done
+pkts_moved "$before" "$after" "$TB_H1:vxlan0 tx" "$TB_H2:vxlan0 rx"
 expect_server_done_of srv2
 expect_warned_once cli2
 no_warning srv2
