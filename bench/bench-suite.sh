@@ -18,11 +18,14 @@
 #                   rr         request/response latency on one connection (slim-rr-bench)
 #                   stream     single-stream throughput (slim-rr-bench)
 #                   nginx      nginx, wrk with "Connection: close"
-#                   pgbench    PostgreSQL, pgbench -C (a new connection per transaction)
+#                   pgbench    PostgreSQL, pgbench -C (a new connection per transaction);
+#                              also a slim client of a plain server and a plain client
+#                              of a slim server, against plain peers over VXLAN
 #                   memory     memory libslim adds to a process; slim-router with 10,000 listeners
-#                   mixed      a slim client of a plain server (the destination host translates):
-#                              setup rate and single-stream throughput against a plain client
-#                              over the container network (VXLAN; the bridge on one host)
+#                   mixed      a slim client of a plain server (the destination host translates)
+#                              and a plain client of a slim server: setup rate and
+#                              single-stream throughput against plain peers over the
+#                              container network (VXLAN; the bridge on one host)
 #   --out DIR     where latest.md and latest.svg go (default docs/benchmarks of this
 #                 repository)
 #
@@ -268,8 +271,9 @@ fi
 # ---- one long connection: rr latency and throughput ------------------------
 
 RR_MODES="host vxlan slim host-local bridge-local slim-local"
-# The mixed-peers part: plain clients and slim clients of plain servers.
-MIXED_MODES="vxlan slim-plain bridge-local slim-plain-local"
+# The mixed-peers part: plain peers, slim clients of plain servers and
+# plain clients of slim servers.
+MIXED_MODES="vxlan slim-plain plain-slim bridge-local slim-plain-local plain-slim-local"
 declare -A RR_SRV
 # rr_servers MODES...: a slim-rr-bench server for each path not served yet.
 rr_servers() {
@@ -329,10 +333,10 @@ if has_part stream; then
 	rr_runs stream stream $RR_MODES
 fi
 
-# ---- mixed peers: a slim client of a plain server ----------------------------
+# ---- mixed peers: slim and plain clients and servers -------------------------
 
 if has_part mixed; then
-	step "mixed peers, connection setup: $ROUNDS rounds x ${SECS}s, a plain client and a slim one of plain servers"
+	step "mixed peers, connection setup: $ROUNDS rounds x ${SECS}s, plain and slim clients of plain and slim servers"
 	bench_into mixed "" --modes "${MIXED_MODES// /,}" --rounds "$ROUNDS" --seconds "$SECS"
 	step "mixed peers, single-stream throughput: $ROUNDS rounds x ${SECS2}s"
 	# shellcheck disable=SC2086 # a word list
@@ -344,6 +348,9 @@ fi
 # ---- applications: nginx + wrk, PostgreSQL + pgbench -C ----------------------
 
 APP_MODES="host vxlan slim"
+# pgbench also runs a slim client of a plain server and a plain client of a
+# slim server (their ratio is to vxlan: the mixed-peers table).
+PG_MODES="$APP_MODES slim-plain plain-slim"
 
 if has_part nginx; then
 	step "nginx (wrk, Connection: close): $ROUNDS rounds x ${SECS}s"
@@ -404,7 +411,7 @@ if has_part nginx; then
 fi
 
 if has_part pgbench; then
-	step "PostgreSQL (pgbench -C, SELECT 1 per connection): $ROUNDS rounds x ${SECS}s"
+	step "PostgreSQL (pgbench -C, SELECT 1 per connection): $ROUNDS rounds x ${SECS}s, paths $PG_MODES"
 	# The data dirs must be reachable for the postgres user: a dir of its own.
 	PGROOT=$(mktemp -d /tmp/slim-bench-pg.XXXXXX)
 	chown postgres: "$PGROOT"
@@ -414,7 +421,7 @@ if has_part pgbench; then
 	echo "host all all 0.0.0.0/0 trust" >>"$PGROOT/template/pg_hba.conf"
 	echo "SELECT 1;" >"$WORK/select1.sql"
 	chmod 644 "$WORK/select1.sql"
-	for m in $APP_MODES; do
+	for m in $PG_MODES; do
 		bl_srv_cmd "$m"
 		cp -a "$PGROOT/template" "$PGROOT/$m"
 		port=$((5441 + IDX))
@@ -431,7 +438,7 @@ if has_part pgbench; then
 		}
 	done
 	for ((r = 1; r <= ROUNDS; r++)); do
-		for m in $APP_MODES; do
+		for m in $PG_MODES; do
 			bl_cli_cmd "$m"
 			guarded pgbench "$m" timeout $((SECS + 30)) "${CMD[@]}" "$PGBENCH" -n -C -c 2 -j 1 \
 				-T "$SECS" -f "$WORK/select1.sql" -h "$DST" -p $((5441 + IDX)) -U postgres postgres ||
@@ -441,11 +448,11 @@ if has_part pgbench; then
 			failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$OUTPUT")
 			((${failed:-0} == 0)) || flag pgbench "$m" "$failed failed transactions"
 			record pgbench pgbench_tps "$m" "$tps"
-			printf '  round %d %-6s %9s transactions/s\n' "$r" "$m" "$tps"
+			printf '  round %d %-10s %9s transactions/s\n' "$r" "$m" "$tps"
 			sleep 0.3
 		done
 	done
-	for m in $APP_MODES; do
+	for m in $PG_MODES; do
 		bl_mode "$m"
 		stop_bg "${PG_PID[$IDX]}"
 	done
