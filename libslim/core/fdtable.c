@@ -43,9 +43,10 @@ struct fd_entry {
 	_Atomic uint32_t kind; /* enum fd_kind | FDT_V6 */
 	_Atomic uint64_t ino;
 	_Atomic uint64_t payload[FDT_WORDS];
-	_Atomic uint64_t resv;	/* fd << 32 | low 32 bits of its inode; 0: none */
-	_Atomic uint32_t gate;	/* fdtable_gate */
-	_Atomic uint32_t marks; /* fdtable_mark */
+	_Atomic uint64_t resv;	 /* fd << 32 | low 32 bits of its inode; 0: none */
+	_Atomic uint32_t gate;	 /* fdtable_gate */
+	_Atomic uint32_t marks;	 /* fdtable_mark */
+	_Atomic int32_t waitset; /* fdtable_put_waitset: fd + 1; 0: none */
 };
 
 #define FDT_V6 0x100u
@@ -190,6 +191,23 @@ static struct slim_resv unpack_resv(uint64_t v)
 	return r;
 }
 
+/* Closes the wait set an entry still holds: its listener record is being
+ * replaced or forgotten. One load when there is none. */
+static void drop_waitset(struct fd_entry *e)
+{
+	int32_t w;
+
+	if (!atomic_load_explicit(&e->waitset, memory_order_relaxed))
+		return;
+	w = atomic_exchange(&e->waitset, 0);
+	if (w > 0) {
+		int saved = errno;
+
+		syscall(SYS_close, w - 1);
+		errno = saved;
+	}
+}
+
 int fdtable_set(int fd, const struct fd_state *st)
 {
 	struct fd_entry *e = entry(fd, st->kind != FD_PLAIN);
@@ -200,6 +218,7 @@ int fdtable_set(int fd, const struct fd_state *st)
 
 	if (!e)
 		return st->kind == FD_PLAIN ? 0 : -1;
+	drop_waitset(e);
 	memcpy(words, &st->u, sizeof(st->u));
 	writing = true;
 	atomic_signal_fence(memory_order_seq_cst);
@@ -313,6 +332,21 @@ _Atomic uint32_t *fdtable_gate(int fd)
 	return e ? &e->gate : NULL;
 }
 
+bool fdtable_put_waitset(int fd, int ep)
+{
+	struct fd_entry *e = entry(fd, false);
+	int32_t none = 0;
+
+	return e && ep >= 0 && atomic_compare_exchange_strong(&e->waitset, &none, (int32_t)ep + 1);
+}
+
+int fdtable_waitset(int fd)
+{
+	struct fd_entry *e = entry(fd, false);
+
+	return e ? atomic_load_explicit(&e->waitset, memory_order_acquire) - 1 : -1;
+}
+
 void fdtable_mark(int fd, uint32_t mark)
 {
 	struct fd_entry *e = entry(fd, true);
@@ -350,9 +384,10 @@ void fdtable_clear(int fd)
 	if (hi >= top_len)
 		return;
 	chunk = atomic_load_explicit(&t[hi], memory_order_acquire);
-	if (chunk)
-		atomic_store_explicit(&chunk[(size_t)fd % FDT_CHUNK].kind, FD_PLAIN,
-				      memory_order_release);
+	if (!chunk)
+		return;
+	atomic_store_explicit(&chunk[(size_t)fd % FDT_CHUNK].kind, FD_PLAIN, memory_order_release);
+	drop_waitset(&chunk[(size_t)fd % FDT_CHUNK]);
 }
 
 struct slim_resv fdtable_take_resv(int fd)

@@ -151,6 +151,15 @@ void fdtable_each(int first, int last, void (*fn)(int fd, const struct fd_state 
  * fdtable_set and fdtable_clear. */
 _Atomic uint32_t *fdtable_gate(int fd);
 
+/* A listener's wait set (merge_waitset.h): an fd of libslim's that the
+ * entry owns. fdtable_put_waitset records ep for fd if it has none yet:
+ * true if it did (false: another thread's is there, or fd has no entry;
+ * the caller keeps ep). fdtable_waitset returns it, or -1. Whatever
+ * replaces or forgets fd's state (fdtable_set, fdtable_clear) closes it:
+ * it belongs to the listener record that was there. Async-signal-safe. */
+bool fdtable_put_waitset(int fd, int ep);
+int fdtable_waitset(int fd);
+
 /* Marks of an fd that are not part of its state and outlive kind changes
  * (fdtable_set, fdtable_clear): the socket() hook drops them for a new
  * socket. */

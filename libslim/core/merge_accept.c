@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "merge_waitset.h"
 #include "real.h"
 #include "timewait.h"
 #include "uaddr.h"
@@ -205,24 +206,26 @@ static int host_accept_gated(int fd, const struct fd_state *l, _Atomic uint32_t 
 	return nfd;
 }
 
+/* The blocking accept: waits in the listener's wait set (wake-one:
+ * merge_waitset.h) until a queue has a connection, then takes it. */
 static int accept_wait(int fd, const struct fd_state *l, int cfd, struct sockaddr *addr,
 		       socklen_t *len, int flags)
 {
 	_Atomic uint32_t *g = fdtable_gate(fd);
+	int ep = merge_waitset(fd, cfd);
 	struct timespec deadline, left;
 	bool timed = rcv_deadline(fd, &deadline);
 	int spins = 0;
 
 	for (;;) {
-		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = cfd, .events = POLLIN}};
-		bool side_first;
+		bool host, side, dead, side_first;
 		int n, nfd;
 
 		if (timed && !time_left(&deadline, &left)) {
 			errno = EAGAIN;
 			return -1;
 		}
-		n = real_ppoll(p, 2, timed ? &left : NULL, NULL);
+		n = merge_waitset_wait(ep, fd, cfd, timed ? &left : NULL, &host, &side, &dead);
 		if (n < 0) {
 			if (errno == EINTR && !timed && restartable())
 				continue;
@@ -230,19 +233,23 @@ static int accept_wait(int fd, const struct fd_state *l, int cfd, struct sockadd
 		}
 		if (n == 0)
 			continue; /* the deadline, checked above */
-		side_first = p[1].revents && (!p[0].revents || (turn++ & 1));
+		side_first = side && (!host || (turn++ & 1));
 		if (side_first) {
 			nfd = side_accept(cfd, addr, len, flags);
+			if (nfd >= 0)
+				merge_waitset_pass(ep, cfd, WAITSET_SIDE);
 			if (nfd >= 0 || errno != EAGAIN)
 				return nfd;
 			/* A racing acceptor took it; or the container side no
 			 * longer listens (it would report so at once, again and
 			 * again): the host socket alone then. */
-			if (!(p[1].revents & POLLIN))
+			if (dead) {
+				merge_waitset_drop(ep, cfd);
 				cfd = -1;
+			}
 			continue;
 		}
-		if (!p[0].revents)
+		if (!host)
 			continue;
 		/* Another thread of ours is taking the host connection:
 		 * wait on both again rather than block behind it. */
@@ -250,7 +257,10 @@ static int accept_wait(int fd, const struct fd_state *l, int cfd, struct sockadd
 			sched_yield();
 			continue;
 		}
-		return host_accept_gated(fd, l, g, addr, len, flags);
+		nfd = host_accept_gated(fd, l, g, addr, len, flags);
+		if (nfd >= 0)
+			merge_waitset_pass(ep, fd, WAITSET_HOST);
+		return nfd;
 	}
 }
 
