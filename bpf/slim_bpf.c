@@ -67,6 +67,7 @@ static const char *const map_names[SLIM_MAP_COUNT] = {
     [SLIM_MAP_CTR_IFS] = "ctr_ifs",
     [SLIM_MAP_PATH_STATS] = "path_stats",
     [SLIM_MAP_NAT_PORTS] = "nat_ports",
+    [SLIM_MAP_LIVE] = "live",
 };
 
 /* app_opts holds only what apps set (no record reads as the options'
@@ -76,12 +77,13 @@ static const char *const map_names[SLIM_MAP_COUNT] = {
  * maps (a router before it had none: no connection relies on them; the
  * router refills ctr_ifs at start). But nat and nat_ports go together: a
  * fresh nat_ports next to a reused nat would hide the reused connections
- * from the tc programs, so a nat without nat_ports is not reused either. Every other map is
- * required. */
+ * from the tc programs, so a nat without nat_ports is not reused either. live
+ * is rewritten from the router's registry at every start, so a fresh one
+ * is as good. Every other map is required. */
 static bool map_optional(enum slim_map m)
 {
 	return m == SLIM_MAP_APP_OPTS || m == SLIM_MAP_NAT || m == SLIM_MAP_CTR_IFS ||
-	       m == SLIM_MAP_PATH_STATS || m == SLIM_MAP_NAT_PORTS;
+	       m == SLIM_MAP_PATH_STATS || m == SLIM_MAP_NAT_PORTS || m == SLIM_MAP_LIVE;
 }
 
 static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
@@ -182,6 +184,8 @@ static struct bpf_map *map_of(const struct slim_bpf *b, enum slim_map m)
 		return b->skel->maps.path_stats;
 	case SLIM_MAP_NAT_PORTS:
 		return b->skel->maps.nat_ports;
+	case SLIM_MAP_LIVE:
+		return b->skel->maps.live;
 	default:
 		return NULL;
 	}

@@ -19,6 +19,7 @@ enum slim_map {
 	SLIM_MAP_CTR_IFS,    /* hash vIP -> slim_ctr_if */
 	SLIM_MAP_PATH_STATS, /* per-CPU array of SLIM_PATH_COUNT counters */
 	SLIM_MAP_NAT_PORTS,  /* array: bitmap of client ports that had a translation */
+	SLIM_MAP_LIVE,	     /* hash vIP -> 1: the containers the router has (optional too) */
 	SLIM_MAP_COUNT
 };
 

@@ -23,7 +23,8 @@
 
 /* Runs before tcp_v4_connect. Returns 1 to let the connect go on (to the
  * rewritten address), 0 to refuse it with EPERM: a host socket the router
- * stamped for a container may only reach overlay destinations
+ * stamped for a container that still exists may only reach overlay
+ * destinations
  * (EHOSTUNREACH for the subnet of a host that left). Sockets
  * without an owner stamp (the router's own) are left alone. */
 SEC("cgroup/connect4")
@@ -41,6 +42,9 @@ int slim_connect4(struct bpf_sock_addr *ctx)
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
 	if (!o)
 		return 1;
+	/* Its container was deleted: nothing at all. */
+	if (!bpf_map_lookup_elem(&live, &o->vip))
+		return 0;
 	/* Bound to the reserved port for listening: never a client. */
 	if (o->flags & SLIM_OWNER_LISTENER)
 		return 0;
@@ -77,7 +81,8 @@ int slim_connect4(struct bpf_sock_addr *ctx)
  * must not block the bind. Any other bind of a stamped socket goes on
  * untouched. The options set here read back as the app set them
  * (sockopt.bpf.c). Returns 1, or 0 (EPERM) when the container's own host
- * has no route (the router is being reconfigured). */
+ * has no route (the router is being reconfigured) or the container was
+ * deleted. */
 SEC("cgroup/bind4")
 int slim_bind4(struct bpf_sock_addr *ctx)
 {
@@ -93,6 +98,8 @@ int slim_bind4(struct bpf_sock_addr *ctx)
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
 	if (!o)
 		return 1;
+	if (!bpf_map_lookup_elem(&live, &o->vip))
+		return 0;
 	if (ip == 0 && ctx->user_port) {
 		bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		return 1;

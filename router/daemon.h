@@ -31,6 +31,8 @@ struct router {
 	struct registry reg;
 	struct cg cg;
 	struct slim_bpf *bpf;
+	struct slim_revoke *revoke; /* destroys a deleted container's sockets */
+	int live_fd;		    /* the live map (live_map.h), owned by bpf; -1 before */
 	struct lmap listeners;
 	int owner_fd;	/* owned by bpf */
 	uint32_t epoch; /* the view's epoch: the owner map's id */

@@ -8,6 +8,8 @@
 #include "listeners.h"
 #include "log.h"
 #include "nat.h"
+#include "live_map.h"
+#include "revoke.h"
 #include "slim_bpf.h"
 #include "slim_maps.h"
 #include "state.h"
@@ -269,9 +271,17 @@ int router_add_container(struct router *r, const char *name, uint32_t vip, const
 		return slim_fail(EINVAL, why, whylen, "%s is the router's own network namespace",
 				 netns);
 	e = reg_add(&r->reg, name, vip, netns, dev, ino, why, whylen);
-	if (e == 0)
-		nat_container_added(r, &r->reg.c[r->reg.n - 1]);
-	return e;
+	if (e)
+		return e;
+	/* Before bpf is loaded (the state file at start-up), the whole
+	 * registry goes into the live map at once (live_map_sync). */
+	if (r->live_fd >= 0 && live_map_add(r->live_fd, vip, why, whylen) != 0) {
+		e = errno ? errno : EIO;
+		reg_del(&r->reg, name, NULL);
+		return e;
+	}
+	nat_container_added(r, &r->reg.c[r->reg.n - 1]);
+	return 0;
 }
 
 /* Rewrites the state file after a registry change. A failure is logged, not
@@ -299,10 +309,30 @@ static void do_container_add(struct router *r, const Slim__ContainerAddRequest *
 	save_state(r);
 }
 
+/* Revokes deleted container c: its vip leaves the live map (a socket its
+ * processes still hold then connects and binds nowhere), then its host
+ * sockets in the TCP tables are destroyed (bpf/revoke.h: connections
+ * reset, listeners stop). Returns 0, or an errno with one line in why (the
+ * deletion stands: the registry no longer has the container). */
+static int revoke_sockets(struct router *r, const struct container *c, char *why, size_t whylen)
+{
+	long long n;
+
+	if (live_map_del(r->live_fd, c->vip, why, whylen) != 0)
+		return errno ? errno : EIO;
+	n = slim_revoke_container(r->revoke, c->vip, why, whylen);
+	if (n < 0)
+		return errno ? errno : EIO;
+	rlog("container %s %s: %lld socket%s destroyed", c->name, ip_str(c->vip), n,
+	     n == 1 ? "" : "s");
+	return 0;
+}
+
 static void do_container_del(struct router *r, const Slim__ContainerDelRequest *q,
 			     struct reply_ctx *rc)
 {
 	struct container c;
+	char why[256];
 
 	if (reg_del(&r->reg, q->name, &c) != 0) {
 		reply_error(rc, ENOENT, "no container named %s", q->name);
@@ -310,9 +340,14 @@ static void do_container_del(struct router *r, const Slim__ContainerDelRequest *
 	}
 	nat_container_deleted(r, &c);
 	size_t gone = lmap_del_vip(&r->listeners, c.vip);
+	int e = revoke_sockets(r, &c, why, sizeof(why));
 	rlog("container %s %s deleted (%zu listener%s removed)", c.name, ip_str(c.vip), gone,
 	     gone == 1 ? "" : "s");
 	save_state(r);
+	if (e) {
+		rlog("container %s %s: %s", c.name, ip_str(c.vip), why);
+		reply_error(rc, e, "container %s deleted, but %s", c.name, why);
+	}
 }
 
 static void do_status(struct router *r, struct reply_ctx *rc)

@@ -10,6 +10,7 @@
 #include "handlers.h"
 #include "hostsock.h"
 #include "listeners.h"
+#include "live_map.h"
 #include "log.h"
 #include "nat.h"
 #include "daemon.h"
@@ -18,6 +19,7 @@
 #include "sandbox.h"
 #include "server.h"
 #include "redirect.h"
+#include "revoke.h"
 #include "slim_bpf.h"
 #include "slim_maps.h"
 #include "state.h"
@@ -399,6 +401,7 @@ int main(int argc, char **argv)
 
 	/* parse */
 	r.routes_fd = -1;
+	r.live_fd = -1;
 	r.nat_nl = -1;
 	if (o.cluster) {
 		const struct cluster_host *me;
@@ -553,6 +556,18 @@ int main(int argc, char **argv)
 		rlog("the routes map pinned in %s had room for %u routes; replaced by one for %d",
 		     r.pin_dir, slim_bpf_routes_replaced(r.bpf), SLIM_MAX_ROUTES);
 	r.owner_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_OWNER);
+	r.revoke =
+	    slim_revoke_load(r.owner_fd, slim_bpf_map_fd(r.bpf, SLIM_MAP_PEER), err, sizeof(err));
+	if (!r.revoke) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	/* The containers restored from the state file are the live ones. */
+	r.live_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_LIVE);
+	if (live_map_sync(r.live_fd, &r.reg, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
 	r.epoch = map_id(r.owner_fd);
 	r.view = &view;
 	if (view_open(&view, r.view_path, err, sizeof(err)) != 0) {
@@ -653,6 +668,7 @@ out:
 			     (unsigned long long)rs.tcp_msgs, (unsigned long long)rs.fallbacks);
 		slim_redirect_destroy(redirect);
 	}
+	slim_revoke_destroy(r.revoke);
 	slim_bpf_destroy(r.bpf);
 	if (cg_entered && cg_leave(&r.cg) != 0)
 		rlog("cannot leave or remove cgroup %s: %s", r.cg.dir, strerror(errno));

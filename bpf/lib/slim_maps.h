@@ -91,6 +91,13 @@ struct slim_app_opts {
 
 #define SLIM_MAX_LISTENERS 65536
 
+/* live hash: the vips (network byte order) of the containers this host's
+ * router has now; the value is unused (1). Written by the router at
+ * container add and delete (and made to match its registry at start-up);
+ * connect4 and bind4 refuse a stamped socket whose vip is not in it, so a
+ * socket a deleted container's process still holds reaches nothing. Sized
+ * SLIM_MAX_CONTAINERS (below). */
+
 /* routes LPM trie: virtual subnet -> the host that owns it. Written by the
  * router, read by the connect4 program. An entry with underlay_ip 0 is the
  * subnet of a host that left the cluster: connect4 refuses a connect to it

@@ -52,4 +52,13 @@ struct {
 	__type(value, __u64);
 } listeners SEC(".maps") __weak;
 
+/* live: the vips of this host's containers (router writes, sock_addr
+ * reads). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLIM_MAX_CONTAINERS);
+	__type(key, __u32);
+	__type(value, __u32);
+} live SEC(".maps") __weak;
+
 #endif
