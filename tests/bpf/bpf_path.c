@@ -414,6 +414,17 @@ static void check_duplicate_insert(void)
 		pass("BPF_NOEXIST on a taken virtual key fails with EEXIST");
 }
 
+/* Stamps fd with owner o as the router does, its container being one the
+ * router has (o->vip in the live map). Returns 0, or -1 with errno. */
+static int stamp(int fd, const struct slim_owner *o)
+{
+	__u32 one = 1;
+
+	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_LIVE), &o->vip, &one, BPF_ANY))
+		return -1;
+	return bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), &fd, o, BPF_ANY);
+}
+
 /* A client socket, stamped with its owner if owner (its destination comes
  * from connect() through the connect4 program). */
 static int client(int owner)
@@ -431,7 +442,7 @@ static int client(int owner)
 		struct slim_owner o = {.container_id = htonl(CLIENT_ID)};
 
 		inet_pton(AF_INET, CLIENT_VIP, &o.vip);
-		if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), &fd, &o, BPF_ANY)) {
+		if (stamp(fd, &o)) {
 			fail("stamp owner: %s", strerror(errno));
 			close(fd);
 			return -1;
@@ -805,7 +816,7 @@ static int stamped(const char *vip)
 		return -1;
 	}
 	inet_pton(AF_INET, vip, &o.vip);
-	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), &fd, &o, BPF_ANY)) {
+	if (stamp(fd, &o)) {
 		fail("stamp owner %s: %s", vip, strerror(errno));
 		close(fd);
 		return -1;
@@ -1075,6 +1086,40 @@ static void check_bind_no_route(void)
 		pass("bind4: vip or any mark of a container without a route: EPERM, stamp "
 		     "untouched");
 	close(fd);
+}
+
+/* A deleted container (its vip out of the live map): its stamped sockets
+ * neither connect, even to a vip that listens, nor bind its vip. */
+static void check_deleted_container(void)
+{
+	const char *vip = "10.244.1.9";
+	int c = stamped(vip), b = stamped(vip), e1 = -1, e2 = -1;
+	struct in_addr k;
+	double secs;
+
+	inet_pton(AF_INET, vip, &k);
+	if (c >= 0 && b >= 0 &&
+	    bpf_map_delete_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_LIVE), &k.s_addr) == 0) {
+		e1 = do_connect(c, "10.244.1.2", &secs);
+		e2 = bind_to(b, vip, VPORT);
+	}
+	if (e1 != EPERM || e2 != EPERM)
+		fail("deleted container %s: connect to a listening vip gave %s, bind to its vip %s,"
+		     " want EPERM for both",
+		     vip,
+		     e1 > 0 ? strerror(e1)
+		     : e1   ? "not tried"
+			    : "success",
+		     e2 > 0 ? strerror(e2)
+		     : e2   ? "not tried"
+			    : "success");
+	else
+		pass("a deleted container's stamped sockets: connect and bind EPERM");
+	accept_from(-2);
+	if (c >= 0)
+		close(c);
+	if (b >= 0)
+		close(b);
 }
 
 /* (6) bind4 leaves sockets without an owner stamp alone: each bind gets
@@ -1698,7 +1743,7 @@ static int nat_connect(int port, int stamped, int *fd)
 	setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	inet_pton(AF_INET, NAT_CLIENT_VIP, &o.vip);
 	inet_pton(AF_INET, NAT_CTR_VIP, &a.sin_addr);
-	if (stamped && bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), fd, &o, BPF_ANY))
+	if (stamped && stamp(*fd, &o))
 		return errno;
 	e = connect(*fd, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
 	return e;
@@ -1924,6 +1969,7 @@ static int run(void)
 	check_refused("stamped client to 10.9.9.9 (no route)", 1, "10.9.9.9", EPERM);
 	check_closed_listener_leaves();
 	check_bind_no_route();
+	check_deleted_container();
 	check_bind_unstamped();
 	check_bind_vip();
 	check_bind_any();
