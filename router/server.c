@@ -3,6 +3,7 @@
  * the others. */
 #define _GNU_SOURCE /* accept4 */
 #include "server.h"
+#include "client_recv.h"
 #include "handlers.h"
 #include "log.h"
 #include "peer.h"
@@ -246,37 +247,33 @@ static void on_client(struct ev_loop *loop, ev_io *w, int revents)
 	struct client *c = (struct client *)w;
 	struct server *s = c->srv;
 	struct reply_ctx *rc = s->rc;
-	int fds[SLIM_WIRE_MAX_FDS];
-	size_t nfds = 0;
-	ssize_t n;
+	enum client_packet got;
+	size_t n;
 
 	(void)loop;
 	(void)revents;
-	n = slim_wire_recv(w->fd, s->buf, sizeof(s->buf), fds, &nfds, SLIM_WIRE_MAX_FDS);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	got = client_recv(w->fd, s->buf, sizeof(s->buf), &n);
+	if (got == CLIENT_IDLE)
 		return;
-	if (n == 0 || (n < 0 && errno != EMSGSIZE)) {
+	if (got == CLIENT_GONE) {
 		client_close(c);
 		return;
 	}
 	reply_init(rc);
-	/* The router takes no descriptors from anyone. */
-	for (size_t i = 0; i < nfds; i++)
-		slim_wire_drop_fd(fds[i]);
 	bool log_bad = c->bad < LOG_BAD_MAX;
-	if (n < 0) {
+	if (got == CLIENT_OVERSIZED) {
 		reply_error(rc, EMSGSIZE, "request larger than %d bytes or with too many fds",
 			    SLIM_WIRE_MAX);
 		if (log_bad)
 			rlog("pid %d: oversized request", (int)c->id.pid);
 		c->bad++;
-	} else if (nfds > 0) {
+	} else if (got == CLIENT_WITH_FDS) {
 		reply_error(rc, EINVAL, "requests carry no file descriptors");
 		if (log_bad)
 			rlog("pid %d: request with file descriptors (closed)", (int)c->id.pid);
 		c->bad++;
 	} else {
-		c->bad += (unsigned)handle_packet(s->r, &c->id, s->buf, (size_t)n, rc, log_bad);
+		c->bad += (unsigned)handle_packet(s->r, &c->id, s->buf, n, rc, log_bad);
 	}
 	if (log_bad && c->bad == LOG_BAD_MAX)
 		rlog("pid %d: further bad requests on this connection are not logged",
