@@ -10,6 +10,9 @@ TB_PROG=deps.sh
 need_root "apt-get installs the packages"
 pkgs=(
 	build-essential cmake pkg-config clang llvm
+	# libFuzzer and the sanitizer runtimes of the default clang (only
+	# recommended by clang): the fuzz tests (fuzz/, SLIM_FUZZ).
+	libclang-rt-dev
 	libbpf-dev bpftool linux-libc-dev
 	libev-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev
 	# The router's etcd membership (JSON gateway over HTTP); the etcd tests
