@@ -123,6 +123,12 @@ ssize_t slim_wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *
 		    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC ? EMFILE : EMSGSIZE;
 		return -1;
 	}
+	/* An empty packet reads as the peer's close, and callers that see a
+	 * close look at no fds: drop any that came with it here. */
+	if (n == 0) {
+		close_passed_fds(&msg);
+		return 0;
+	}
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;

@@ -30,7 +30,8 @@ int slim_wire_send(int sock, const void *buf, size_t len, const int *fds, size_t
 
 /* Receives one packet into buf (cap bytes) and up to maxfds descriptors into
  * fds (received with MSG_CMSG_CLOEXEC), setting *nfds. Retries EINTR.
- * Returns the packet length (0 means the peer closed), or -1 with errno:
+ * Returns the packet length (0 means the peer closed; an empty packet reads
+ * the same, and any fds sent with it are closed), or -1 with errno:
  * EMSGSIZE if the packet or its fds did not fit, EMFILE if only the fds were
  * cut short (no free fd numbers here, usually; any fds that did arrive are
  * closed with slim_wire_drop_fd and *nfds is 0). On success the caller owns

@@ -181,6 +181,19 @@ int main(void)
 	CHECK_INT(errno, EINTR); /* errno kept */
 	CHECK(now() - t0 < 5.0);
 
+	/* An empty packet reads as a close (0), and the fds sent with it are
+	 * closed, not handed to a caller that only sees the close. */
+	REQUIRE(pipe(p) == 0);
+	iov.iov_len = 0;
+	cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	m.msg_controllen = CMSG_SPACE(2 * sizeof(int));
+	memcpy(CMSG_DATA(cm), p, sizeof(p));
+	REQUIRE(sendmsg(sv[0], &m, 0) == 0);
+	close(p[0]);
+	close(p[1]);
+	CHECK_INT(slim_wire_recv(sv[1], buf, SLIM_WIRE_MAX, fds, &nfds, SLIM_WIRE_MAX_FDS), 0);
+	CHECK_INT(nfds, 0);
+
 	/* Peer closed: 0. */
 	close(sv[0]);
 	CHECK_INT(slim_wire_recv(sv[1], buf, SLIM_WIRE_MAX, fds, &nfds, SLIM_WIRE_MAX_FDS), 0);
