@@ -71,11 +71,21 @@ int lf_read(const char *path, size_t max_len, int missing_ok, lf_line_fn fn, voi
 		fclose(fp);
 		return -1;
 	}
+	long at = ftell(fp);
 	while (fgets(buf, (int)(max_len + 2), fp)) {
 		char *f[LF_MAX_FIELDS];
 		size_t len = strlen(buf);
+		long next = ftell(fp);
 
 		line++;
+		/* strlen stops at a NUL byte, fgets does not: the rest of the
+		 * line would be silently dropped. (Unseekable files, a FIFO,
+		 * have no position to compare: not checked.) */
+		if (at >= 0 && next >= 0 && (size_t)(next - at) != len) {
+			rc = lf_bad(err, errlen, path, line, "NUL byte in line (not a text file?)");
+			break;
+		}
+		at = next;
 		if (len > 0 && buf[len - 1] == '\n')
 			buf[--len] = '\0';
 		else if (!feof(fp)) {

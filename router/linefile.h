@@ -16,8 +16,9 @@ typedef int (*lf_line_fn)(void *ctx, char **f, int nf, const char *path, unsigne
 			  size_t errlen);
 
 /* Reads path line by line into fn. A missing file is an error unless
- * missing_ok (then 0, fn never called). Lines longer than max_len are an
- * error. Returns 0, or -1 with a one-line reason in err. */
+ * missing_ok (then 0, fn never called). Lines longer than max_len, and
+ * lines holding a NUL byte, are an error. Returns 0, or -1 with a one-line
+ * reason in err. */
 int lf_read(const char *path, size_t max_len, int missing_ok, lf_line_fn fn, void *ctx, char *err,
 	    size_t errlen);
 

@@ -186,6 +186,19 @@ static void names(void)
 	CHECK(!slim_name_ok(n64));
 }
 
+/* A NUL byte would silently hide the rest of its line (here the port, or
+ * in a file with no newline every later host): refused. */
+static void nul_bytes(void)
+{
+	static const char text[] = "host h1 192.168.77.1 10.244.1.0/24\0 7772\n";
+	FILE *f = fopen("hosts.conf", "w");
+
+	REQUIRE(f && fwrite(text, 1, sizeof(text) - 1, f) == sizeof(text) - 1 && fclose(f) == 0);
+	cluster_free(&c);
+	CHECK_INT(cluster_load("hosts.conf", &c, err, sizeof(err)), -1);
+	CHECK_STR(err, "hosts.conf:1: NUL byte in line (not a text file?)");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/slim-unit-cluster-XXXXXX";
@@ -196,6 +209,7 @@ int main(void)
 	bad_lines();
 	whole_file_problems();
 	names();
+	nul_bytes();
 	unlink("hosts.conf");
 	REQUIRE(chdir("/") == 0);
 	rmdir(dir);

@@ -136,6 +136,19 @@ static void round_trip(void)
 	CHECK_STR(err, "cannot write nodir/x.containers.tmp: No such file or directory");
 }
 
+/* A NUL byte would silently hide the rest of its line, or every later line
+ * of a file with no newline (containers forgotten): refused. */
+static void nul_bytes(void)
+{
+	static const char text[] = "container a 10.0.0.5 /x\n\0container b 10.0.0.6 /y";
+	FILE *f = fopen("reg.containers", "w");
+
+	REQUIRE(f && fwrite(text, 1, sizeof(text) - 1, f) == sizeof(text) - 1 && fclose(f) == 0);
+	CHECK_INT(state_load("reg.containers", e, 8, &n, err, sizeof(err)), -1);
+	CHECK_STR(err, "reg.containers:2: NUL byte in line (not a text file?)");
+	CHECK_INT(n, 0);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/slim-unit-state-XXXXXX";
@@ -145,6 +158,7 @@ int main(void)
 	parse();
 	bad_lines();
 	round_trip();
+	nul_bytes();
 	unlink("reg.containers");
 	unlink("saved.containers");
 	REQUIRE(chdir("/") == 0);
