@@ -27,7 +27,11 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
 found=$(find "$run/artifacts" -type f | sort)
 if [ "$rc" -ne 0 ] || [ -n "$found" ] || [ -z "$execs" ]; then
-	tail -n 80 "$log"
+	# The report (sanitizer, broken property, fd leak, timeout), then
+	# libFuzzer's summary.
+	grep -m1 -A 30 -E 'ERROR: |property broken|^fd [0-9]+ was|ALARM|Timeout' "$log" || true
+	echo ...
+	tail -n 12 "$log"
 	echo "$name: FAILED (exit $rc) after ${execs:-?} runs; full log: $log" >&2
 	for f in $found; do
 		echo "$name: input saved as $f; replay: $fuzzer $f" >&2
