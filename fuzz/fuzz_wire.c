@@ -1,7 +1,7 @@
 /* The framing: one SOCK_SEQPACKET packet, descriptors beside it as
  * SCM_RIGHTS. Each input is one packet sent over a fresh socketpair with a
  * chosen number of fds (split over several control messages), received
- * either the way the router reads a client (client_recv, router/server.c)
+ * either the way the router reads a client (client_recv, router/client_recv.c)
  * or the way libslim reads the router (slim_wire_recv_flags, with its
  * fd limit and flags). The checks: what arrives is what was sent, the
  * outcome is the documented one, and no descriptor is leaked or closed
