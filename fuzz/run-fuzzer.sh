@@ -38,4 +38,4 @@ if [ "$rc" -ne 0 ] || [ -n "$found" ] || [ -z "$execs" ]; then
 	done
 	exit 1
 fi
-echo "$name: $execs runs in ${secs}s, corpus $(ls "$run/corpus" | wc -l) inputs, nothing found"
+echo "$name: $execs runs in ${secs}s, corpus $(find "$run/corpus" -type f | wc -l) inputs, nothing found"
