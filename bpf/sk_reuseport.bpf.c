@@ -1,14 +1,22 @@
 /* sk_reuseport program, attached to the reuseport group of the reserved
  * port. It selects the listener filed under the virtual destination of the
- * SYN's overlay option. Anything else is dropped (the client gets a RST):
- * returning SK_PASS without a selection would let the kernel pick a listener
- * by hash, i.e. hand the connection to some other container. */
+ * SYN's overlay option, once the option's sender is known to speak for its
+ * source vIP (trust.bpf.h). Anything else is dropped: SK_DROP makes the
+ * kernel's listener lookup find no socket (bpf_run_sk_reuseport returns
+ * -ECONNREFUSED, __inet_lookup_listener turns it into no listener), so
+ * tcp_v4_rcv answers the SYN with a RST, exactly as for a closed port, and
+ * the client gets ECONNREFUSED at once. Returning SK_PASS without a
+ * selection would let the kernel pick a listener by hash, i.e. hand the
+ * connection to some other container. The program also runs on the first
+ * ACK of a SYN-cookie connection (no request socket to find), which repeats
+ * the option: the same checks apply to it. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "slim_maps.h"
 #include "storage.bpf.h"
 #include "tcp_opt.bpf.h"
+#include "trust.bpf.h"
 
 #define IPPROTO_TCP 6
 
@@ -23,6 +31,8 @@ int slim_reuseport(struct sk_reuseport_md *md)
 		return SK_DROP;
 	/* md's data starts at the TCP header. */
 	if (slim_opt_find(md, 0, &opt))
+		return SK_DROP;
+	if (!slim_sender_trusted(md, &opt))
 		return SK_DROP;
 	key.ip = opt.dst_ip;
 	key.port = opt.dst_port;

@@ -68,6 +68,8 @@ static const char *const map_names[SLIM_MAP_COUNT] = {
     [SLIM_MAP_PATH_STATS] = "path_stats",
     [SLIM_MAP_NAT_PORTS] = "nat_ports",
     [SLIM_MAP_LIVE] = "live",
+    [SLIM_MAP_HOSTS] = "hosts",
+    [SLIM_MAP_REFUSED] = "refused",
 };
 
 /* app_opts holds only what apps set (no record reads as the options'
@@ -79,11 +81,14 @@ static const char *const map_names[SLIM_MAP_COUNT] = {
  * fresh nat_ports next to a reused nat would hide the reused connections
  * from the tc programs, so a nat without nat_ports is not reused either. live
  * is rewritten from the router's registry at every start, so a fresh one
- * is as good. Every other map is required. */
+ * is as good. hosts (the router refills it at start, and it only names the
+ * reason of a refusal) and refused (counters) are optional too. Every other
+ * map is required. */
 static bool map_optional(enum slim_map m)
 {
 	return m == SLIM_MAP_APP_OPTS || m == SLIM_MAP_NAT || m == SLIM_MAP_CTR_IFS ||
-	       m == SLIM_MAP_PATH_STATS || m == SLIM_MAP_NAT_PORTS || m == SLIM_MAP_LIVE;
+	       m == SLIM_MAP_PATH_STATS || m == SLIM_MAP_NAT_PORTS || m == SLIM_MAP_LIVE ||
+	       m == SLIM_MAP_HOSTS || m == SLIM_MAP_REFUSED;
 }
 
 static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
@@ -186,6 +191,10 @@ static struct bpf_map *map_of(const struct slim_bpf *b, enum slim_map m)
 		return b->skel->maps.nat_ports;
 	case SLIM_MAP_LIVE:
 		return b->skel->maps.live;
+	case SLIM_MAP_HOSTS:
+		return b->skel->maps.hosts;
+	case SLIM_MAP_REFUSED:
+		return b->skel->maps.refused;
 	default:
 		return NULL;
 	}
@@ -614,9 +623,12 @@ const char *slim_bpf__pin_dir(const struct slim_bpf *b)
 	return b && b->pinned ? b->pin_dir : "";
 }
 
-int slim_bpf_path_counts(const struct slim_bpf *b, unsigned long long *out)
+/* Sums the nkeys per-CPU counters of the per-CPU array m into out. Returns
+ * 0, or -1 with errno. */
+static int percpu_counts(const struct slim_bpf *b, enum slim_map m, __u32 nkeys,
+			 unsigned long long *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = slim_bpf_map_fd(b, SLIM_MAP_PATH_STATS);
+	int ncpu = libbpf_num_possible_cpus(), fd = slim_bpf_map_fd(b, m);
 	__u64 *per;
 
 	if (fd < 0)
@@ -628,7 +640,7 @@ int slim_bpf_path_counts(const struct slim_bpf *b, unsigned long long *out)
 	per = calloc((size_t)ncpu, sizeof(*per));
 	if (!per)
 		return -1;
-	for (__u32 k = 0; k < SLIM_PATH_COUNT; k++) {
+	for (__u32 k = 0; k < nkeys; k++) {
 		out[k] = 0;
 		if (bpf_map_lookup_elem(fd, &k, per) != 0) {
 			int e = errno;
@@ -641,6 +653,16 @@ int slim_bpf_path_counts(const struct slim_bpf *b, unsigned long long *out)
 	}
 	free(per);
 	return 0;
+}
+
+int slim_bpf_path_counts(const struct slim_bpf *b, unsigned long long *out)
+{
+	return percpu_counts(b, SLIM_MAP_PATH_STATS, SLIM_PATH_COUNT, out);
+}
+
+int slim_bpf_refused_counts(const struct slim_bpf *b, unsigned long long *out)
+{
+	return percpu_counts(b, SLIM_MAP_REFUSED, SLIM_REFUSE_COUNT, out);
 }
 
 void slim_bpf_destroy(struct slim_bpf *b)

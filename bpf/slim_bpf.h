@@ -20,6 +20,10 @@ enum slim_map {
 	SLIM_MAP_PATH_STATS, /* per-CPU array of SLIM_PATH_COUNT counters */
 	SLIM_MAP_NAT_PORTS,  /* array: bitmap of client ports that had a translation */
 	SLIM_MAP_LIVE,	     /* hash vIP -> 1: the containers the router has (optional too) */
+	/* The reserved port's sender check (trust.bpf.h), optional in a
+	 * reused pin set too: */
+	SLIM_MAP_HOSTS,	  /* hash: live hosts' underlay addresses */
+	SLIM_MAP_REFUSED, /* per-CPU array of SLIM_REFUSE_COUNT counters */
 	SLIM_MAP_COUNT
 };
 
@@ -115,6 +119,10 @@ void slim_bpf_tc_prune(struct slim_bpf *b, const int *keep, size_t n);
 /* Sums path_stats over the CPUs into out[SLIM_PATH_COUNT]. Returns 0, or -1
  * with errno. */
 int slim_bpf_path_counts(const struct slim_bpf *b, unsigned long long *out);
+
+/* Sums refused over the CPUs into out[SLIM_REFUSE_COUNT]. Returns 0, or -1
+ * with errno. */
+int slim_bpf_refused_counts(const struct slim_bpf *b, unsigned long long *out);
 
 /* Detaches, unloads and frees. NULL is fine. */
 void slim_bpf_destroy(struct slim_bpf *b);

@@ -355,7 +355,7 @@ static void do_status(struct router *r, struct reply_ctx *rc)
 	struct slim_vaddr *keys;
 	size_t nkeys = lmap_snapshot(&r->listeners, &keys);
 	Slim__StatusReply *s = &rc->status;
-	unsigned long long paths[SLIM_PATH_COUNT];
+	unsigned long long paths[SLIM_PATH_COUNT], refused[SLIM_REFUSE_COUNT];
 
 	slim__status_reply__init(s);
 	s->host = (char *)r->self.name;
@@ -400,6 +400,11 @@ static void do_status(struct router *r, struct reply_ctx *rc)
 		s->accelerated = paths[SLIM_PATH_ACCELERATED];
 		s->slim_to_plain = paths[SLIM_PATH_SLIM_TO_PLAIN];
 		s->plain_to_slim = paths[SLIM_PATH_PLAIN_TO_SLIM];
+	}
+	if (slim_bpf_refused_counts(r->bpf, refused) == 0) {
+		s->has_refused_not_a_host = s->has_refused_foreign_subnet = true;
+		s->refused_not_a_host = refused[SLIM_REFUSE_NOT_A_HOST];
+		s->refused_foreign_subnet = refused[SLIM_REFUSE_FOREIGN_SUBNET];
 	}
 	rc->rep.body_case = SLIM__REPLY__BODY_STATUS;
 	rc->rep.status = s;

@@ -1,6 +1,7 @@
 /* See hosts_publish.h. */
 #include "hosts_publish.h"
 #include "daemon.h"
+#include "hosts_map.h"
 #include "log.h"
 #include "routes_map.h"
 #include "slim_bpf.h"
@@ -46,6 +47,10 @@ int hosts_publish(struct router *r, const struct cluster *live, bool initial, ch
 		rc = routes_map_sync(r->routes_fd, routes, n, err, errlen);
 	else
 		rc = routes_map_apply(r->routes_fd, r->routes, r->nroutes, routes, n, err, errlen);
+	/* The hosts map names refusals only (trust.bpf.h): after the trie. */
+	if (rc == 0)
+		rc =
+		    hosts_map_sync(slim_bpf_map_fd(r->bpf, SLIM_MAP_HOSTS), routes, n, err, errlen);
 	if (rc == 0)
 		rc = view_publish(r->view, routes, n, r->epoch, err, errlen);
 	if (rc != 0) {

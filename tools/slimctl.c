@@ -211,6 +211,9 @@ static void print_status_text(const Slim__StatusReply *s)
 		printf("connections by path: accelerated %" PRIu64 ", slim-to-plain %" PRIu64
 		       ", plain-to-slim %" PRIu64 "\n",
 		       s->accelerated, s->slim_to_plain, s->plain_to_slim);
+	if (s->has_refused_not_a_host)
+		printf("refused SYNs: not-a-cluster-host %" PRIu64 ", foreign-subnet %" PRIu64 "\n",
+		       s->refused_not_a_host, s->refused_foreign_subnet);
 }
 
 static void print_status_json(const Slim__StatusReply *s)
@@ -252,6 +255,10 @@ static void print_status_json(const Slim__StatusReply *s)
 		printf(",\"paths\":{\"accelerated\":%" PRIu64 ",\"slim_to_plain\":%" PRIu64
 		       ",\"plain_to_slim\":%" PRIu64 "}",
 		       s->accelerated, s->slim_to_plain, s->plain_to_slim);
+	if (s->has_refused_not_a_host)
+		printf(",\"refused\":{\"not_a_cluster_host\":%" PRIu64
+		       ",\"foreign_subnet\":%" PRIu64 "}",
+		       s->refused_not_a_host, s->refused_foreign_subnet);
 	printf("}\n");
 }
 

@@ -178,4 +178,24 @@ enum slim_path {
 	SLIM_PATH_COUNT
 };
 
+/* Who may speak for which virtual addresses at the reserved port: the
+ * reuseport program takes an overlay option only from the underlay address
+ * of the host that owns the option's source vIP (routes trie). A SYN that
+ * fails is refused (SK_DROP: the kernel answers it with a RST, as a closed
+ * port would) and counted in `refused` by reason.
+ *
+ * hosts (hash): the underlay address of every live cluster host -> 1.
+ * Written by the router with the routes trie (router/hosts_map.c); read
+ * only to tell the two reasons apart, never on an accepted SYN. */
+#define SLIM_MAX_HOSTS SLIM_MAX_ROUTES
+
+/* refused (per-CPU array): refused SYNs (and SYN-cookie ACKs) by reason. */
+enum slim_refuse {
+	/* The IP source is not a live cluster host's underlay address. */
+	SLIM_REFUSE_NOT_A_HOST = 0,
+	/* A cluster host, but the option's source vIP is not in its subnet. */
+	SLIM_REFUSE_FOREIGN_SUBNET = 1,
+	SLIM_REFUSE_COUNT
+};
+
 #endif

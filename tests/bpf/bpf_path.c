@@ -700,9 +700,9 @@ static void check_reuse_without_app_opts(const char *dir)
 static void check_pins(void)
 {
 	char dir[128], path[192], err[256] = "";
-	static const char *const names[] = {"listeners", "owner",      "peer",
-					    "routes",	 "app_opts",   "nat",
-					    "ctr_ifs",	 "path_stats", "nat_ports"};
+	static const char *const names[] = {"listeners", "owner", "peer",    "routes",
+					    "app_opts",	 "nat",	  "ctr_ifs", "path_stats",
+					    "nat_ports", "hosts", "refused"};
 	struct stat st;
 	size_t i;
 
@@ -1919,19 +1919,95 @@ out:
 	nat_teardown();
 }
 
-/* 10.244.1.0/24 lives on "this host": the reserved port on loopback. */
-static int add_route(void)
+/* Points subnet/24 at host underlay:PORT in the routes trie. */
+static int set_route(const char *subnet, const char *underlay)
 {
 	struct slim_route_key k = {.prefixlen = 24};
 	struct slim_route_val v = {.port = htons(PORT)};
 
-	inet_pton(AF_INET, "10.244.1.0", &k.subnet);
-	inet_pton(AF_INET, "127.0.0.1", &v.underlay_ip);
+	inet_pton(AF_INET, subnet, &k.subnet);
+	inet_pton(AF_INET, underlay, &v.underlay_ip);
 	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_ROUTES), &k, &v, BPF_ANY)) {
 		fail("routes map: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+/* Adds (add) or removes the cluster host underlay in the hosts map. */
+static int set_host(const char *underlay, int add)
+{
+	__u32 ip, one = 1;
+	int fd = slim_bpf_map_fd(T.bpf, SLIM_MAP_HOSTS);
+
+	inet_pton(AF_INET, underlay, &ip);
+	if (add ? bpf_map_update_elem(fd, &ip, &one, BPF_ANY)
+		: (bpf_map_delete_elem(fd, &ip) && errno != ENOENT)) {
+		fail("hosts map: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* 10.244.1.0/24 (the listeners' containers) and 10.244.9.0/24 (the
+ * clients', CLIENT_VIP) live on "this host": the reserved port on
+ * loopback, where the clients' SYNs come from. */
+static int add_route(void)
+{
+	if (set_route("10.244.1.0", "127.0.0.1") || set_route("10.244.9.0", "127.0.0.1") ||
+	    set_host("127.0.0.1", 1))
+		return -1;
+	return 0;
+}
+
+/* A client whose SYN comes from 127.0.0.1 with CLIENT_VIP in its option,
+ * to the filed listener 10.244.1.2:80, while the routes trie gives
+ * CLIENT_VIP's subnet to host (NULL: no route) and 127.0.0.1 is (is_host)
+ * or is not a cluster host: refused at once, nothing lands, and exactly
+ * one refusal is counted under reason want. */
+static void check_forged_one(const char *what, const char *host, int is_host, int want)
+{
+	unsigned long long before[SLIM_REFUSE_COUNT], after[SLIM_REFUSE_COUNT];
+	struct slim_route_key k = {.prefixlen = 24};
+
+	inet_pton(AF_INET, "10.244.9.0", &k.subnet);
+	if (host ? set_route("10.244.9.0", host)
+		 : (bpf_map_delete_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_ROUTES), &k) != 0 &&
+		    errno != ENOENT))
+		return;
+	if (set_host("127.0.0.1", is_host))
+		return;
+	if (slim_bpf_refused_counts(T.bpf, before)) {
+		fail("%s: read refused: %s", what, strerror(errno));
+		return;
+	}
+	check_refused(what, 1, "10.244.1.2", ECONNREFUSED);
+	if (slim_bpf_refused_counts(T.bpf, after)) {
+		fail("%s: read refused: %s", what, strerror(errno));
+		return;
+	}
+	for (int r = 0; r < SLIM_REFUSE_COUNT; r++)
+		if (after[r] - before[r] != (r == want ? 1u : 0u)) {
+			fail("%s: refused[%d] went %llu -> %llu, want +%d", what, r, before[r],
+			     after[r], r == want);
+			return;
+		}
+	printf("%s: ok: %s: counted once under reason %d\n", prog, what, want);
+}
+
+/* The reserved port believes an overlay option only from the host that
+ * owns its source vIP (trust.bpf.h); the legitimate client lands again
+ * once the routes say so. */
+static void check_forged(void)
+{
+	check_forged_one("a cluster host claiming another host's subnet", "127.0.0.2", 1,
+			 SLIM_REFUSE_FOREIGN_SUBNET);
+	check_forged_one("not a cluster host, vIP of another host's subnet", "127.0.0.2", 0,
+			 SLIM_REFUSE_NOT_A_HOST);
+	check_forged_one("not a cluster host, vIP in no subnet", NULL, 0, SLIM_REFUSE_NOT_A_HOST);
+	check_forged_one("a cluster host, vIP in no subnet", NULL, 1, SLIM_REFUSE_FOREIGN_SUBNET);
+	if (add_route() == 0)
+		check_lands("10.244.1.2", 0);
 }
 
 static int run(void)
@@ -1963,6 +2039,7 @@ static int run(void)
 	check_lands("10.244.1.3", 1);
 	check_lands("10.244.1.2", 0);
 	check_syncookies();
+	check_forged();
 	check_refused("client for 10.244.1.4:80 (nobody listens)", 1, "10.244.1.4", ECONNREFUSED);
 	check_refused("unstamped client straight to the reserved port", 0, NULL, ECONNREFUSED);
 	check_refused("stamped client to a non-overlay address", 1, NULL, EPERM);
