@@ -51,7 +51,7 @@ stop_extra() {
 
 # The extra machines go before the testbed (whose bpffs may hold their pins).
 fi_cleanup() {
-	local rc=$? ns left=""
+	local rc=$? ns f left=""
 	set +e
 	if ((EXTRA_UP)); then
 		stop_extra 3
@@ -59,9 +59,12 @@ fi_cleanup() {
 		for ns in "$C5" "$C6" "$H3" "$H4"; do
 			[[ ! -e /run/netns/$ns ]] || ip netns del "$ns"
 		done
-		for ns in "$C5" "$C6" "$H3" "$H4" "$(sock_n 3)" "$(sock_n 4)" "$(cg_n 3)" \
-			"$(cg_n 4)" "$(pin_n 3)" "$(pin_n 4)"; do
-			[[ ! -e /run/netns/$ns && ! -e $ns ]] || left+=" $ns"
+		for ns in "$C5" "$C6" "$H3" "$H4"; do
+			[[ ! -e /run/netns/$ns ]] || left+=" netns $ns"
+		done
+		for f in "$(sock_n 3)" "$(sock_n 4)" "$(cg_n 3)" "$(cg_n 4)" "$(pin_n 3)" \
+			"$(pin_n 4)"; do
+			[[ ! -e $f ]] || left+=" $f"
 		done
 		if [[ -n $left ]]; then
 			echo "FAIL: $TEST_NAME: left behind:$left"
