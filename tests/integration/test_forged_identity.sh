@@ -219,4 +219,9 @@ legit ok3
 expect_eq "connections the c2 server accepted (only c1's)" "$(grep -c '^accept' "$WORK/srv.out")" \
 	"$ACCEPTS"
 expect_eq "h2's refused SYNs at the end" "$(refused_counts)" "2 2"
+expect_eq "h2's refused SYNs in slimctl --json status" \
+	"$(in_ns "$TB_H2" "$SLIMCTL" --socket "$TB_SOCK2" --json status | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["refused"]
+print(r["not_a_cluster_host"], r["foreign_subnet"])')" "2 2"
 it_pass
