@@ -14,6 +14,8 @@
 # machine on the underlay would. Both connect to a slim echo server in c2:
 # refused at once (ECONNREFUSED, as a closed port), counted in h2's `slimctl
 # status` under the right reason, and never accepted; with SYN cookies too.
+# Then h4 leaves h2's cluster file (SIGHUP): it is counted as no cluster
+# host from then on.
 # c1 (h1) still reaches the same server, with and without SYN cookies.
 . "$(dirname "$0")/common.sh"
 it_start fy norouters
@@ -215,13 +217,22 @@ forged outsider-cookies "$C5" "$(sock_n 3)" "+1 +0"
 forged claimer-cookies "$C6" "$(sock_n 4)" "+0 +1"
 in_ns "$TB_H2" sysctl -q -w net.ipv4.tcp_syncookies=1 >/dev/null
 
+echo "-- h4 leaves h2's cluster file (SIGHUP): now not a cluster host at all"
+grep -v '^host h4 ' "$TB_CLUSTER" >"$WORK/cluster.new"
+cp "$WORK/cluster.new" "$TB_CLUSTER"
+kill -HUP "$(<"$TB_STATE_DIR/router-h2.pid")"
+h2_hosts() { in_ns "$TB_H2" "$SLIMCTL" --socket "$TB_SOCK2" status | grep -q '^hosts: *2 live'; }
+wait_until 10 "h2 to apply the reload" h2_hosts || fail "h2 did not drop h4 after SIGHUP"
+ok "h2 reloaded its cluster file without h4"
+forged claimer-left "$C6" "$(sock_n 4)" "+1 +0"
+
 legit ok3
 expect_eq "connections the c2 server accepted (only c1's)" "$(grep -c '^accept' "$WORK/srv.out")" \
 	"$ACCEPTS"
-expect_eq "h2's refused SYNs at the end" "$(refused_counts)" "2 2"
+expect_eq "h2's refused SYNs at the end" "$(refused_counts)" "3 2"
 expect_eq "h2's refused SYNs in slimctl --json status" \
 	"$(in_ns "$TB_H2" "$SLIMCTL" --socket "$TB_SOCK2" --json status | python3 -c '
 import json, sys
 r = json.load(sys.stdin)["refused"]
-print(r["not_a_cluster_host"], r["foreign_subnet"])')" "2 2"
+print(r["not_a_cluster_host"], r["foreign_subnet"])')" "3 2"
 it_pass
