@@ -41,6 +41,10 @@ h3_up() {
 	ip -n "$TB_H1" link add ul3 type veth peer name ul0 netns "$H3"
 	ip -n "$TB_H1" addr add 192.168.79.1/24 dev ul3
 	ip -n "$TB_H1" link set ul3 up
+	# h1 speaks to h3 from its cluster address, as every host must (h3's
+	# reserved port takes an overlay option only from the address h1 is
+	# listed with), not from its address on this link.
+	ip -n "$TB_H1" route replace 192.168.79.0/24 dev ul3 src "$TB_H1_IP"
 	ip -n "$H3" addr add "$H3_IP/24" dev ul0
 	ip -n "$H3" link set ul0 up
 	ip -n "$H3" route add default via 192.168.79.1
