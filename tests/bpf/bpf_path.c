@@ -4,7 +4,9 @@
  * loads the programs with slim_bpf, builds a reuseport group on
  * 127.0.0.1:PORT (anchor with the sk_reuseport program + two listeners filed
  * in the listeners SOCKHASH under two virtual keys), and connects stamped
- * and unstamped clients. Then stamped sockets bind their container's vip
+ * and unstamped clients; a stamped client whose vIP the routes trie gives
+ * to another host, or to none, is refused and counted by reason (the
+ * sender check). Then stamped sockets bind their container's vip
  * (or libslim's 0.0.0.0 mark) and listen, as an app does with a pool socket:
  * the bind4 program must move them to the reserved port (read back through
  * sock_diag, which no program rewrites) and sockops must file them at
