@@ -17,6 +17,10 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+/* The kernel's ENOTSUPP (not in userspace errno.h): an LSM hook bpf is not
+ * active for. */
+#define ENOTSUPP_LSM 524
+
 #include "slim.skel.h"
 #include "slim_maps.h"
 
@@ -54,6 +58,24 @@ static const char *const link_names[CG_COUNT] = {
     [CG_GETSOCKOPT] = "link-getsockopt",
     [CG_SETSOCKOPT] = "link-setsockopt",
 };
+
+/* The BPF LSM programs that guard the host sockets apps hold
+ * (guard.bpf.c): attached with the cgroup programs, pinned with them (so
+ * they guard while no router runs), and released with them. An LSM link
+ * cannot take another program in place: a restarted router attaches its
+ * own and its pin replaces the previous router's, whose program then
+ * detaches (both judge alike meanwhile). */
+enum guard_prog { GUARD_LISTEN, GUARD_SETSOCKOPT, GUARD_COUNT };
+static const char *const guard_link_names[GUARD_COUNT] = {
+    [GUARD_LISTEN] = "link-guard-listen",
+    [GUARD_SETSOCKOPT] = "link-guard-setsockopt",
+};
+
+static struct bpf_link **guard_link_of(const struct slim_bpf *b, enum guard_prog g)
+{
+	return g == GUARD_LISTEN ? &b->skel->links.slim_guard_listen
+				 : &b->skel->links.slim_guard_setsockopt;
+}
 
 /* Pin file names under the pin directory, indexed by enum slim_map. */
 static const char *const map_names[SLIM_MAP_COUNT] = {
@@ -151,6 +173,9 @@ static void unpin_links(const char *dir)
 
 	for (int p = 0; p < CG_COUNT; p++)
 		if (join_path(path, sizeof(path), dir, link_names[p]) == 0)
+			unlink(path);
+	for (int g = 0; g < GUARD_COUNT; g++)
+		if (join_path(path, sizeof(path), dir, guard_link_names[g]) == 0)
 			unlink(path);
 	for (size_t l = 0; l < sizeof(foreign_pins) / sizeof(foreign_pins[0]); l++)
 		if (join_path(path, sizeof(path), dir, foreign_pins[l]) == 0)
@@ -430,6 +455,24 @@ int slim_bpf_attach_cgroup(struct slim_bpf *b, int cgroup_fd, char *err, size_t 
 		}
 		*slot = link;
 	}
+	for (int g = 0; g < GUARD_COUNT; g++) {
+		struct bpf_link **slot = guard_link_of(b, (enum guard_prog)g);
+
+		if (*slot)
+			continue;
+		*slot = bpf_program__attach_lsm(g == GUARD_LISTEN
+						    ? b->skel->progs.slim_guard_listen
+						    : b->skel->progs.slim_guard_setsockopt);
+		if (!*slot) {
+			int e = errno;
+			snprintf(err, errlen, "cannot attach the BPF LSM guard %s: %s (%s)",
+				 guard_link_names[g], strerror(e),
+				 e == EOPNOTSUPP || e == EINVAL || e == ENOTSUPP_LSM
+				     ? "the kernel must run with bpf in its LSM list, lsm=...,bpf"
+				     : load_hint(e));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -552,6 +595,16 @@ int slim_bpf_keep_attached(struct slim_bpf *b, char *err, size_t errlen)
 		if (!link || join_path(path, sizeof(path), b->pin_dir, link_names[p]) ||
 		    (unlink(path) && errno != ENOENT) || bpf_obj_pin(bpf_link__fd(link), path)) {
 			snprintf(err, errlen, "cannot pin the cgroup link at %s: %s", path,
+				 link ? strerror(errno) : "not attached");
+			return -1;
+		}
+	}
+	for (int g = 0; g < GUARD_COUNT; g++) {
+		struct bpf_link *link = *guard_link_of(b, (enum guard_prog)g);
+
+		if (!link || join_path(path, sizeof(path), b->pin_dir, guard_link_names[g]) ||
+		    (unlink(path) && errno != ENOENT) || bpf_obj_pin(bpf_link__fd(link), path)) {
+			snprintf(err, errlen, "cannot pin the LSM guard link at %s: %s", path,
 				 link ? strerror(errno) : "not attached");
 			return -1;
 		}

@@ -18,8 +18,12 @@
 #include "storage.bpf.h"
 #include "sockopt.bpf.h"
 
-/* Not in vmlinux.h (uapi errno). */
+/* Not in vmlinux.h (uapi errno and address families). */
+#define EINVAL 22
+#define EAFNOSUPPORT 97
 #define EHOSTUNREACH 113
+#define AF_UNSPEC 0
+#define AF_INET 2
 
 /* Runs before tcp_v4_connect. Returns 1 to let the connect go on (to the
  * rewritten address), 0 to refuse it with EPERM: a host socket the router
@@ -69,20 +73,33 @@ int slim_connect4(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
-/* Runs before inet_bind, with the socket locked. A stamped socket bound to
- * its container's vip (or to SLIM_BIND_ANY_MARK, which is how libslim says
- * 0.0.0.0) is about to listen there: it is bound to the reserved port of
- * this host instead, with SO_REUSEPORT, which puts it in the reserved
- * port's reuseport group when it listens; the address the app bound is
- * recorded for getsockname and for sockops, which files the listener at
- * listen(). A client's chosen source port (0.0.0.0:port, libslim binds it
- * before the connect) gets SO_REUSEADDR: host ports are shared by every
- * container of the host, and a TIME_WAIT another connection left there
- * must not block the bind. Any other bind of a stamped socket goes on
- * untouched. The options set here read back as the app set them
- * (sockopt.bpf.c). Returns 1, or 0 (EPERM) when the container's own host
- * has no route (the router is being reconfigured) or the container was
- * deleted. */
+/* Runs inside inet_bind, with the socket locked, before the kernel looks
+ * at the address. A stamped socket is bound only where slim puts it; any
+ * other bind is refused with EPERM (the guard: a host socket handed to an
+ * app is no door into the host), and nothing is recorded then:
+ *
+ * - to its container's vip, or to SLIM_BIND_ANY_MARK (how libslim says
+ *   0.0.0.0): an overlay listener-to-be. It is bound to the reserved port
+ *   of this host instead, with SO_REUSEPORT, which puts it in the reserved
+ *   port's reuseport group when it listens; the address the app bound is
+ *   recorded for getsockname and for sockops, which files the listener at
+ *   listen().
+ * - to 0.0.0.0 and a port other than the reserved one: a client's chosen
+ *   source port (libslim binds it before the connect). It gets
+ *   SO_REUSEADDR: host ports are shared by every container of the host,
+ *   and a TIME_WAIT another connection left there must not block the
+ *   bind. Such a socket can only connect (connect4), never listen (the
+ *   socket_listen guard of guard.bpf.c).
+ *
+ * Refused: any other address (127.0.0.1, the host's own addresses), port 0
+ * (an ephemeral port is the connect's to pick), the reserved port as a
+ * source port, a family other than AF_INET (AF_UNSPEC would bind 0.0.0.0
+ * unchecked; for the others the kernel's own EAFNOSUPPORT), and a socket
+ * bound already (the kernel's own EINVAL, decided here under the socket
+ * lock so that a socket unbound meanwhile lets nothing through). So is a
+ * bind while the container's own host has no route (the router is being
+ * reconfigured) or the container was deleted (its vip is not in live). The options set here read back as the app set them
+ * (sockopt.bpf.c). Returns 1 (go on) or 0 (refused). */
 SEC("cgroup/bind4")
 int slim_bind4(struct bpf_sock_addr *ctx)
 {
@@ -91,30 +108,43 @@ int slim_bind4(struct bpf_sock_addr *ctx)
 	struct slim_route_val *rv;
 	struct slim_owner *o;
 	__u32 ip = ctx->user_ip4;
+	__u16 port;
 	int one = 1;
 
-	if (!sk || ctx->user_family != 2)
+	if (!sk)
 		return 1;
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
 	if (!o)
 		return 1;
 	if (!bpf_map_lookup_elem(&live, &o->vip))
 		return 0;
-	if (ip == 0 && ctx->user_port) {
+	if (ctx->user_family != AF_INET) {
+		if (ctx->user_family != AF_UNSPEC)
+			bpf_set_retval(-EAFNOSUPPORT);
+		return 0;
+	}
+	if (sk->src_port) {
+		bpf_set_retval(-EINVAL);
+		return 0;
+	}
+	port = (__u16)ctx->user_port;
+	key.subnet = o->vip;
+	rv = bpf_map_lookup_elem(&routes, &key);
+	if (!rv)
+		return 0;
+	if (ip == 0) {
+		if (!port || port == rv->port)
+			return 0;
 		bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		return 1;
 	}
 	if (ip != o->vip && ip != SLIM_BIND_ANY_MARK)
-		return 1;
-	key.subnet = o->vip;
-	rv = bpf_map_lookup_elem(&routes, &key);
-	if (!rv)
 		return 0;
 	if (bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
 		return 0;
 	o->dst_ip = ip == SLIM_BIND_ANY_MARK ? 0 : ip;
-	o->dst_port = (__u16)ctx->user_port;
+	o->dst_port = port;
 	o->flags |= SLIM_OWNER_LISTENER;
 	ctx->user_ip4 = rv->underlay_ip;
 	ctx->user_port = rv->port;

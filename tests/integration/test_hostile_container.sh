@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# hostile_container: a host socket slim hands to an app is no door into the
+# host. slim-hostile (hostile.c) runs as root in c1 under slim-run, takes
+# host sockets from the pool the normal way and then makes raw system calls
+# on them, on a dup and from a forked child: binds anywhere but where slim
+# puts them, listens outside the overlay, joins or reprograms the reserved
+# port's reuseport group, sets options beyond its own connection
+# (SO_MARK, IP_TRANSPARENT, SO_BINDTODEVICE to the underlay device, ...),
+# connects to a host address. Each must fail with EPERM (the guards of
+# bpf/guard.bpf.c and bpf/sock_addr.bpf.c), the options of the allow-list
+# must still work, and afterwards nothing new listens in h1's network
+# namespace but the one overlay listener the app made through libc.
+. "$(dirname "$0")/common.sh"
+[[ -n ${SLIM_HOSTILE:-} && -x $SLIM_HOSTILE ]] ||
+	skip "SLIM_HOSTILE not set to an executable (run through ctest)"
+it_start hx
+
+LP=5401 # the hostile app's one legitimate overlay listener
+EP=5402 # a well-behaved echo server, for the control exchange
+
+DEV=$(in_ns "$TB_H1" ip -o route get "$TB_H2_IP" | sed -n 's/.* dev \([^ ]*\).*/\1/p')
+[[ -n $DEV ]] || fail "no underlay device in $TB_H1 (ip route get $TB_H2_IP)"
+IFX=$(ip -n "$TB_H1" -o link show dev "$DEV" | cut -d: -f1)
+ok "h1's underlay device: $DEV (ifindex $IFX), reserved port $TB_PORT"
+
+# listeners_but_reserved: h1's listening sockets, the reserved port's aside.
+listeners_but_reserved() {
+	in_ns "$TB_H1" ss -Htln | awk -v p=":$TB_PORT" '$4 !~ p"$"' | sort
+}
+reserved_listeners() { in_ns "$TB_H1" ss -Htln "sport = :$TB_PORT" | wc -l; }
+before=$(listeners_but_reserved)
+rbefore=$(reserved_listeners)
+
+bg hostile slim "$TB_C1" "$SLIM_HOSTILE" "$DEV" "$IFX" "$TB_H1_IP" "$TB_PORT" "$LP"
+wait_line "$WORK/hostile.out" '^ready ' 20 || fail "slim-hostile did not get through its attempts"
+grep '^ok: ' "$WORK/hostile.out" | sed 's/^/  /'
+if grep -q '^FAIL' "$WORK/hostile.out"; then
+	fail "the guards let through: $(grep '^FAIL' "$WORK/hostile.out" | tr '\n' ';')"
+fi
+n=$(sed -n 's/^ready checks=\([0-9]*\) failed=0$/\1/p' "$WORK/hostile.out")
+((${n:-0} >= 70)) || fail "slim-hostile made ${n:-no} checks, want at least 70: $(tail -n 1 "$WORK/hostile.out")"
+ok "slim-hostile: all $n attempts got the expected answer (EPERM for each door)"
+
+# While slim-hostile still holds every socket: h1 has no new listener, and
+# none of the ports it tried listens or is bound there in any state.
+expect_eq "h1's listeners (the reserved port's aside)" "$(oneline "$(listeners_but_reserved)")" \
+	"$(oneline "$before")"
+expect_eq "listeners on h1's reserved port (+1: the app's overlay listener)" \
+	"$(reserved_listeners)" "$((rbefore + 1))"
+tried=$(in_ns "$TB_H1" ss -Htln '( sport >= :2222 and sport <= :2226 ) or sport = :22')
+expect_eq "h1 listeners on the ports slim-hostile tried" "$tried" ""
+refused=$(in_ns "$TB_H1" ss -Htan '( sport >= :2223 and sport <= :2224 ) or dport = :22')
+expect_eq "h1 sockets on the refused binds (2223, 2224) or to port 22" "$refused" ""
+# The overlay listener it made through libc is filed and reachable.
+expect_match "h1's reserved port listeners" "$(in_ns "$TB_H1" ss -Htln "sport = :$TB_PORT" |
+	awk '{print $4}' | sort -u | tr '\n' ' ')" "$TB_H1_IP:$TB_PORT"
+
+# Control: well-behaved slim apps on the same hosts still work.
+start_echo srv slim "$TB_C3" "$SLIM_ECHO" server "$EP"
+fg cli slim "$TB_C1" "$SLIM_ECHO" client "$TB_C3_IP" "$EP" "still-works"
+expect_eq "c1 -> c3:$EP echo client exit code" "$RC" 0
+wait_line "$WORK/srv.out" '^closed' 5 || fail "c3's echo server did not serve the control connection"
+expect_eq "c3's echo server received" "$(field "$WORK/srv.out" got)" "still-works"
+fg cli2 slim "$TB_C2" "$SLIM_ECHO" client "$TB_C3_IP" "$EP" "cross-host"
+expect_eq "c2 -> c3:$EP (cross-host) echo client exit code" "$RC" 0
+
+kill -TERM "${BG[hostile]}"
+wait_bg hostile
+expect_eq "slim-hostile exit code" "$RC" 0
+it_pass
