@@ -10,7 +10,8 @@
  *   socket_listen: a stamped socket (owner storage) listens only where
  *     slim put it, on this host's reserved port (the bind4 program moved
  *     it there for an overlay listener, or the router bound it there).
- *     Anything else, an unbound socket's autobind included, is EPERM.
+ *     Anything else, an unbound socket's autobind included, is EPERM; an
+ *     accepted socket (peer storage) never listens.
  *   socket_setsockopt: on a stamped or accepted (peer storage) socket,
  *     only the options of the allow-list (lib/opt_allow.bpf.h); and from
  *     a 32-bit (compat) system call none of the three slim records
@@ -66,11 +67,16 @@ int BPF_PROG(slim_guard_listen, struct socket *sock, int backlog, int ret)
 	if (!sk)
 		return 0;
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
-	if (!o)
+	if (o) {
+		port = reserved_port(o);
+		if (port && sk->__sk_common.skc_num == port)
+			return 0;
+	} else if (!bpf_sk_storage_get(&peer, sk, 0, 0)) {
 		return 0;
-	port = reserved_port(o);
-	if (port && sk->__sk_common.skc_num == port)
-		return 0;
+	}
+	/* An accepted socket never listens: one disconnected (connect with
+	 * AF_UNSPEC) keeps the reserved port it inherited, and would
+	 * otherwise join the reserved port's reuseport group. */
 	/* Where the kernel would refuse anyway (a connected socket), its
 	 * own answer, EINVAL: apps see what they would in the container.
 	 * Still a refusal, so a state that changes meanwhile lets nothing

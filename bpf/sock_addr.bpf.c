@@ -21,16 +21,32 @@
 /* Not in vmlinux.h (uapi errno and address families). */
 #define EINVAL 22
 #define EAFNOSUPPORT 97
+#define EISCONN 106
 #define EHOSTUNREACH 113
 #define AF_UNSPEC 0
 #define AF_INET 2
 
+/* connect() on a socket without an owner stamp: 1 (go on) for the router's
+ * own sockets; a socket accepted on a slim listener (peer storage) never
+ * connects again: one that was disconnected (connect with AF_UNSPEC) would
+ * otherwise reach any host address from the reserved port. While it is
+ * connected the kernel's own EISCONN, else EPERM. */
+static __always_inline int accepted_connect(struct bpf_sock *sk)
+{
+	if (!bpf_sk_storage_get(&peer, sk, 0, 0))
+		return 1;
+	if (sk->state != BPF_TCP_CLOSE)
+		bpf_set_retval(-EISCONN);
+	return 0;
+}
+
 /* Runs before tcp_v4_connect. Returns 1 to let the connect go on (to the
  * rewritten address), 0 to refuse it with EPERM: a host socket the router
- * stamped for a container that still exists may only reach overlay
+ * stamped for a container that still exists (live) may only reach overlay
  * destinations
- * (EHOSTUNREACH for the subnet of a host that left). Sockets
- * without an owner stamp (the router's own) are left alone. */
+ * (EHOSTUNREACH for the subnet of a host that left). An accepted socket
+ * never connects (accepted_connect); the router's own sockets are left
+ * alone. */
 SEC("cgroup/connect4")
 int slim_connect4(struct bpf_sock_addr *ctx)
 {
@@ -45,7 +61,7 @@ int slim_connect4(struct bpf_sock_addr *ctx)
 		return 1;
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
 	if (!o)
-		return 1;
+		return accepted_connect(sk);
 	/* Its container was deleted: nothing at all. */
 	if (!bpf_map_lookup_elem(&live, &o->vip))
 		return 0;
@@ -114,8 +130,14 @@ int slim_bind4(struct bpf_sock_addr *ctx)
 	if (!sk)
 		return 1;
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
-	if (!o)
-		return 1;
+	if (!o) {
+		/* An accepted socket keeps the port it inherited, even
+		 * disconnected: the kernel's own EINVAL. */
+		if (!bpf_sk_storage_get(&peer, sk, 0, 0))
+			return 1;
+		bpf_set_retval(-EINVAL);
+		return 0;
+	}
 	if (!bpf_map_lookup_elem(&live, &o->vip))
 		return 0;
 	if (ctx->user_family != AF_INET) {
