@@ -74,13 +74,12 @@ int BPF_PROG(slim_guard_listen, struct socket *sock, int backlog, int ret)
 	} else if (!bpf_sk_storage_get(&peer, sk, 0, 0)) {
 		return 0;
 	}
-	/* An accepted socket never listens: one disconnected (connect with
-	 * AF_UNSPEC) keeps the reserved port it inherited, and would
-	 * otherwise join the reserved port's reuseport group. */
-	/* Where the kernel would refuse anyway (a connected socket), its
-	 * own answer, EINVAL: apps see what they would in the container.
-	 * Still a refusal, so a state that changes meanwhile lets nothing
-	 * through. */
+	/* Refused: a stamped socket anywhere else, and an accepted socket
+	 * always (one disconnected with connect(AF_UNSPEC) keeps the reserved
+	 * port it inherited, and would join the reserved port's reuseport
+	 * group). Where the kernel would refuse anyway (a connected socket),
+	 * with its own answer, EINVAL, as in the container; still decided
+	 * here, so a state that changes meanwhile lets nothing through. */
 	if (sock->state != SS_UNCONNECTED ||
 	    !((1 << sk->__sk_common.skc_state) & ((1 << TCP_CLOSE) | (1 << TCP_LISTEN))))
 		return -EINVAL;

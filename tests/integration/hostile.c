@@ -6,7 +6,7 @@
  * options apps legitimately set must still work.
  *
  * Usage: slim-hostile UNDERLAY_DEV UNDERLAY_IFINDEX HOST_IP RESERVED_PORT
- *        LISTEN_PORT
+ *        LISTEN_PORT OWN_VIP
  * Prints "ok: ..." or "FAIL: ..." per check, then "ready checks=N
  * failed=M" and waits (holding every socket, for the caller's ss) until
  * SIGTERM or 60 s. Exit status: 0 if every check held, 1 if not, 2 on bad
@@ -17,6 +17,7 @@
 #include <linux/filter.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,41 @@ static void copies(void)
 	}
 }
 
+/* A socket accepted on the overlay listener l (a connection from this very
+ * container to vip:lport), disconnected with connect(AF_UNSPEC): it keeps
+ * the reserved port, and must not listen there or connect anywhere. */
+static void accepted(int l, struct in_addr vip)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)lport)};
+	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	struct pollfd p = {.fd = l, .events = POLLIN};
+	int c = socket(AF_INET, SOCK_STREAM, 0), a = -1, one = 1;
+
+	to.sin_addr = vip;
+	EXPECT("libc connect to own vip:LISTEN_PORT",
+	       connect(c, (struct sockaddr *)&to, sizeof(to)), 0);
+	if (poll(&p, 1, 5000) == 1)
+		a = accept(l, NULL, NULL);
+	checks++;
+	if (a < 0) {
+		failed++;
+		printf("FAIL: no connection accepted on the overlay listener\n");
+		return;
+	}
+	printf("ok: accepted a connection on the overlay listener\n");
+	EXPECT("raw setsockopt SO_MARK on an accepted socket",
+	       raw_setsockopt(a, SOL_SOCKET, SO_MARK, &one, sizeof(one)), EPERM);
+	EXPECT("raw connect AF_UNSPEC (disconnect) of the accepted socket",
+	       (int)syscall(SYS_connect, a, &unspec, sizeof(unspec)), 0);
+	EXPECT("raw listen on the disconnected accepted socket", raw_listen(a), EPERM);
+	to.sin_addr = host_ip;
+	to.sin_port = htons(22);
+	EXPECT("raw connect of the disconnected accepted socket to HOST_IP:22",
+	       (int)syscall(SYS_connect, a, &to, sizeof(to)), EPERM);
+	EXPECT("raw bind of the disconnected accepted socket to 0.0.0.0:2227",
+	       raw_bind(a, AF_INET, 0, 2227), EINVAL);
+}
+
 static volatile sig_atomic_t stop;
 static void on_term(int sig)
 {
@@ -252,12 +288,14 @@ static void on_term(int sig)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(22)};
+	struct in_addr vip;
 	int fd, one = 1, l;
 
-	if (argc != 6 || inet_pton(AF_INET, argv[3], &host_ip) != 1) {
+	if (argc != 7 || inet_pton(AF_INET, argv[3], &host_ip) != 1 ||
+	    inet_pton(AF_INET, argv[6], &vip) != 1) {
 		fprintf(stderr,
 			"usage: slim-hostile UNDERLAY_DEV UNDERLAY_IFINDEX HOST_IP RESERVED_PORT "
-			"LISTEN_PORT\n");
+			"LISTEN_PORT OWN_VIP\n");
 		return 2;
 	}
 	dev = argv[1];
@@ -303,6 +341,7 @@ int main(int argc, char **argv)
 	EXPECT("libc listen on it", listen(l, 16), 0);
 	EXPECT("raw listen again on the overlay listener", raw_listen(l), 0);
 	forbidden_options(l);
+	accepted(l, vip);
 
 	fd = pool_socket();
 	to.sin_addr = host_ip;

@@ -3,7 +3,7 @@
 # hostile_container: a host socket slim hands to an app is no door into the
 # host. slim-hostile (hostile.c) runs as root in c1 under slim-run, takes
 # host sockets from the pool the normal way and then makes raw system calls
-# on them, on a dup and from a forked child: binds anywhere but where slim
+# on them, on a dup, from a forked child and on an accepted socket: binds anywhere but where slim
 # puts them, listens outside the overlay, joins or reprograms the reserved
 # port's reuseport group, sets options beyond its own connection
 # (SO_MARK, IP_TRANSPARENT, SO_BINDTODEVICE to the underlay device, ...),
@@ -32,7 +32,7 @@ reserved_listeners() { in_ns "$TB_H1" ss -Htln "sport = :$TB_PORT" | wc -l; }
 before=$(listeners_but_reserved)
 rbefore=$(reserved_listeners)
 
-bg hostile slim "$TB_C1" "$SLIM_HOSTILE" "$DEV" "$IFX" "$TB_H1_IP" "$TB_PORT" "$LP"
+bg hostile slim "$TB_C1" "$SLIM_HOSTILE" "$DEV" "$IFX" "$TB_H1_IP" "$TB_PORT" "$LP" "$TB_C1_IP"
 wait_line "$WORK/hostile.out" '^ready ' 20 || fail "slim-hostile did not get through its attempts"
 grep '^ok: ' "$WORK/hostile.out" | sed 's/^/  /'
 if grep -q '^FAIL' "$WORK/hostile.out"; then
@@ -50,8 +50,8 @@ expect_eq "listeners on h1's reserved port (+1: the app's overlay listener)" \
 	"$(reserved_listeners)" "$((rbefore + 1))"
 tried=$(in_ns "$TB_H1" ss -Htln '( sport >= :2222 and sport <= :2226 ) or sport = :22')
 expect_eq "h1 listeners on the ports slim-hostile tried" "$tried" ""
-refused=$(in_ns "$TB_H1" ss -Htan '( sport >= :2223 and sport <= :2224 ) or dport = :22')
-expect_eq "h1 sockets on the refused binds (2223, 2224) or to port 22" "$refused" ""
+refused=$(in_ns "$TB_H1" ss -Htan '( sport >= :2223 and sport <= :2224 ) or sport = :2227 or dport = :22')
+expect_eq "h1 sockets on the refused binds (2223, 2224, 2227) or to port 22" "$refused" ""
 # The overlay listener it made through libc is filed and reachable.
 expect_match "h1's reserved port listeners" "$(in_ns "$TB_H1" ss -Htln "sport = :$TB_PORT" |
 	awk '{print $4}' | sort -u | tr '\n' ' ')" "$TB_H1_IP:$TB_PORT"
