@@ -113,8 +113,9 @@ int slim_connect4(struct bpf_sock_addr *ctx)
  * unchecked; for the others the kernel's own EAFNOSUPPORT), and a socket
  * bound already (the kernel's own EINVAL, decided here under the socket
  * lock so that a socket unbound meanwhile lets nothing through). So is a
- * bind while the container's own host has no route (the router is being
- * reconfigured) or the container was deleted (its vip is not in live). The options set here read back as the app set them
+ * listener's bind while the container's own host has no route (the router
+ * is being reconfigured), and any bind of a socket whose container was
+ * deleted (its vip is not in live). The options set here read back as the app set them
  * (sockopt.bpf.c). Returns 1 (go on) or 0 (refused). */
 SEC("cgroup/bind4")
 int slim_bind4(struct bpf_sock_addr *ctx)
@@ -152,15 +153,16 @@ int slim_bind4(struct bpf_sock_addr *ctx)
 	port = (__u16)ctx->user_port;
 	key.subnet = o->vip;
 	rv = bpf_map_lookup_elem(&routes, &key);
-	if (!rv)
-		return 0;
 	if (ip == 0) {
-		if (!port || port == rv->port)
+		/* Without a route the reserved port is not known here: such
+		 * a socket cannot listen anyway (socket_listen), nor bind
+		 * next to the listeners of the reserved port. */
+		if (!port || (rv && port == rv->port))
 			return 0;
 		bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		return 1;
 	}
-	if (ip != o->vip && ip != SLIM_BIND_ANY_MARK)
+	if (!rv || (ip != o->vip && ip != SLIM_BIND_ANY_MARK))
 		return 0;
 	if (bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
