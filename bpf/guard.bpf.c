@@ -21,6 +21,10 @@
  *     SO_REUSEPORT on the reserved port blocks every later listener of
  *     the host).
  *
+ *   file_ioctl, file_ioctl_compat: on a stamped or accepted socket, none
+ *     of the socket ioctls that reach the network namespace's devices,
+ *     routes or ARP table (judge_ioctl).
+ *
  * bind and connect are judged by the cgroup sock_addr programs
  * (sock_addr.bpf.c), which see the address before the kernel uses it.
  *
@@ -115,6 +119,67 @@ int BPF_PROG(slim_guard_setsockopt, struct socket *sock, int level, int optname,
 	    compat_call())
 		return -EPERM;
 	return 0;
+}
+
+/* Socket ioctls (type 0x89, SOCK_IOC_TYPE) act on the socket's network
+ * namespace: on a host socket the host's interfaces, routes and ARP table
+ * (SIOCGIFCONF lists them, SIOCSIF* changes them, with CAP_NET_ADMIN). The
+ * kernel hands no other ioctl type of a socket to a device or to the
+ * routing code (is_socket_ioctl_cmd): FIONREAD, FIONBIO and the rest go on
+ * as they are. Of the socket ioctls, a stamped or accepted socket keeps
+ * those about itself alone. */
+#define SOCK_IOC_TYPE 0x89
+
+static __always_inline int own_socket_ioctl(unsigned int cmd)
+{
+	switch (cmd) {
+	case 0x8901:	 /* FIOSETOWN */
+	case 0x8902:	 /* SIOCSPGRP */
+	case 0x8903:	 /* FIOGETOWN */
+	case 0x8904:	 /* SIOCGPGRP */
+	case 0x8905:	 /* SIOCATMARK */
+	case 0x8906:	 /* SIOCGSTAMP_OLD */
+	case 0x8907:	 /* SIOCGSTAMPNS_OLD */
+	case 0x80108906: /* SIOCGSTAMP_NEW */
+	case 0x80108907: /* SIOCGSTAMPNS_NEW */
+	case 0x894B:	 /* SIOCOUTQNSD */
+		return 1;
+	}
+	return 0;
+}
+
+/* 0, or -EPERM for a socket ioctl outside own_socket_ioctl on a socket
+ * stamped in this router's maps. */
+static __always_inline int judge_ioctl(struct file *file, unsigned int cmd)
+{
+	struct socket *sock;
+	struct sock *sk;
+
+	if (((cmd >> 8) & 0xff) != SOCK_IOC_TYPE || own_socket_ioctl(cmd))
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk)
+		return 0;
+	if (!bpf_sk_storage_get(&owner, sk, 0, 0) && !bpf_sk_storage_get(&peer, sk, 0, 0))
+		return 0;
+	return -EPERM;
+}
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(slim_guard_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	return ret ? ret : judge_ioctl(file, cmd);
+}
+
+/* The 32-bit ioctl path has a hook of its own. */
+SEC("lsm/file_ioctl_compat")
+int BPF_PROG(slim_guard_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg,
+	     int ret)
+{
+	return ret ? ret : judge_ioctl(file, cmd);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -65,16 +65,40 @@ static const char *const link_names[CG_COUNT] = {
  * cannot take another program in place: a restarted router attaches its
  * own and its pin replaces the previous router's, whose program then
  * detaches (both judge alike meanwhile). */
-enum guard_prog { GUARD_LISTEN, GUARD_SETSOCKOPT, GUARD_COUNT };
+enum guard_prog { GUARD_LISTEN, GUARD_SETSOCKOPT, GUARD_IOCTL, GUARD_IOCTL_COMPAT, GUARD_COUNT };
 static const char *const guard_link_names[GUARD_COUNT] = {
     [GUARD_LISTEN] = "link-guard-listen",
     [GUARD_SETSOCKOPT] = "link-guard-setsockopt",
+    [GUARD_IOCTL] = "link-guard-ioctl",
+    [GUARD_IOCTL_COMPAT] = "link-guard-ioctl-compat",
 };
 
 static struct bpf_link **guard_link_of(const struct slim_bpf *b, enum guard_prog g)
 {
-	return g == GUARD_LISTEN ? &b->skel->links.slim_guard_listen
-				 : &b->skel->links.slim_guard_setsockopt;
+	switch (g) {
+	case GUARD_LISTEN:
+		return &b->skel->links.slim_guard_listen;
+	case GUARD_SETSOCKOPT:
+		return &b->skel->links.slim_guard_setsockopt;
+	case GUARD_IOCTL:
+		return &b->skel->links.slim_guard_ioctl;
+	default:
+		return &b->skel->links.slim_guard_ioctl_compat;
+	}
+}
+
+static struct bpf_program *guard_prog_of(const struct slim_bpf *b, enum guard_prog g)
+{
+	switch (g) {
+	case GUARD_LISTEN:
+		return b->skel->progs.slim_guard_listen;
+	case GUARD_SETSOCKOPT:
+		return b->skel->progs.slim_guard_setsockopt;
+	case GUARD_IOCTL:
+		return b->skel->progs.slim_guard_ioctl;
+	default:
+		return b->skel->progs.slim_guard_ioctl_compat;
+	}
 }
 
 /* Pin file names under the pin directory, indexed by enum slim_map. */
@@ -460,9 +484,7 @@ int slim_bpf_attach_cgroup(struct slim_bpf *b, int cgroup_fd, char *err, size_t 
 
 		if (*slot)
 			continue;
-		*slot = bpf_program__attach_lsm(g == GUARD_LISTEN
-						    ? b->skel->progs.slim_guard_listen
-						    : b->skel->progs.slim_guard_setsockopt);
+		*slot = bpf_program__attach_lsm(guard_prog_of(b, (enum guard_prog)g));
 		if (!*slot) {
 			int e = errno;
 			snprintf(err, errlen, "cannot attach the BPF LSM guard %s: %s (%s)",

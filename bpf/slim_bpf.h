@@ -53,7 +53,7 @@ struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, ch
 
 /* Attaches the cgroup programs (sockops, connect4, bind4, getsockname4,
  * getpeername4, getsockopt, setsockopt) to the cgroup, and the BPF LSM
- * guards (socket_listen, socket_setsockopt: guard.bpf.c, which judge only
+ * guards (socket_listen, socket_setsockopt, file_ioctl: guard.bpf.c, which judge only
  * the sockets stamped in these maps), each by a bpf_link that goes away when the
  * process exits unless pinned (slim_bpf_keep_attached). Links a previous
  * router pinned in the reused pin dir are taken over in place, so the

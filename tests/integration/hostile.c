@@ -15,6 +15,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -207,6 +210,31 @@ static void allowed_options(int fd)
 	       ENOPROTOOPT);
 }
 
+/* Socket ioctls act on the socket's network namespace: the host's
+ * interfaces for a host socket. Those about the socket itself stay. */
+static void ioctls(int fd)
+{
+	char buf[1024];
+	struct ifconf ifc = {.ifc_len = sizeof(buf), .ifc_buf = buf};
+	struct ifreq ifr;
+	int n = 0, on = 1;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	EXPECT("raw ioctl SIOCGIFCONF (the host's interfaces)",
+	       (int)syscall(SYS_ioctl, fd, SIOCGIFCONF, &ifc), EPERM);
+	EXPECT("raw ioctl SIOCGIFINDEX of the underlay device",
+	       (int)syscall(SYS_ioctl, fd, SIOCGIFINDEX, &ifr), EPERM);
+	ifr.ifr_mtu = 1400;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "slimnone0");
+	EXPECT("raw ioctl SIOCSIFMTU", (int)syscall(SYS_ioctl, fd, SIOCSIFMTU, &ifr), EPERM);
+	EXPECT("raw ioctl FIONREAD", (int)syscall(SYS_ioctl, fd, FIONREAD, &n), 0);
+	EXPECT("raw ioctl SIOCOUTQ", (int)syscall(SYS_ioctl, fd, SIOCOUTQ, &n), 0);
+	EXPECT("raw ioctl FIONBIO", (int)syscall(SYS_ioctl, fd, FIONBIO, &on), 0);
+	on = 0;
+	(void)syscall(SYS_ioctl, fd, FIONBIO, &on);
+}
+
 /* The same doors through a dup of the fd and from a forked child. */
 static void copies(void)
 {
@@ -330,6 +358,7 @@ int main(int argc, char **argv)
 	forbidden_options(fd);
 	fd = pool_socket();
 	allowed_options(fd);
+	ioctls(fd);
 
 	/* A legitimate overlay listener (libc: libslim binds and files it
 	 * on the reserved port): listen again is fine, its reuseport group
