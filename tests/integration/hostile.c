@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
-#include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <linux/tcp.h>
@@ -229,7 +228,7 @@ static void ioctls(int fd)
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "slimnone0");
 	EXPECT("raw ioctl SIOCSIFMTU", (int)syscall(SYS_ioctl, fd, SIOCSIFMTU, &ifr), EPERM);
 	EXPECT("raw ioctl FIONREAD", (int)syscall(SYS_ioctl, fd, FIONREAD, &n), 0);
-	EXPECT("raw ioctl SIOCOUTQ", (int)syscall(SYS_ioctl, fd, SIOCOUTQ, &n), 0);
+	EXPECT("raw ioctl TIOCOUTQ (SIOCOUTQ)", (int)syscall(SYS_ioctl, fd, TIOCOUTQ, &n), 0);
 	EXPECT("raw ioctl FIONBIO", (int)syscall(SYS_ioctl, fd, FIONBIO, &on), 0);
 	on = 0;
 	(void)syscall(SYS_ioctl, fd, FIONBIO, &on);
