@@ -1432,6 +1432,56 @@ static void check_bind_client_port(void)
 	close(fd);
 }
 
+/* Records whether call gave want (an errno, or 0). */
+static int guard_case(const char *what, int got, int want)
+{
+	if (got == want)
+		return 1;
+	fail("guard: %s: %s, want %s", what, got ? strerror(got) : "success",
+	     want ? strerror(want) : "success");
+	return 0;
+}
+
+/* (8) The guards (guard.bpf.c, bind4): a stamped socket binds only where
+ * slim puts it, listens only on the reserved port and sets only the
+ * options of the allow-list, and a refusal records nothing; an unstamped
+ * socket is the kernel's alone. */
+static void check_guards(void)
+{
+	struct sockaddr_in un = {.sin_family = AF_UNSPEC, .sin_port = htons(8091)};
+	int fd = stamped(SERVER_VIP), one = 1, ok = 1, u;
+
+	if (fd < 0)
+		return;
+	ok &= guard_case("listen of an unbound stamped socket", listen(fd, 4) ? errno : 0, EPERM);
+	ok &= guard_case("bind 127.0.0.1:8092", bind_to(fd, "127.0.0.1", 8092), EPERM);
+	ok &= guard_case("bind 0.0.0.0:0", bind_to(fd, "0.0.0.0", 0), EPERM);
+	ok &= guard_case("bind 0.0.0.0 on the reserved port", bind_to(fd, "0.0.0.0", PORT), EPERM);
+	ok &= guard_case("bind AF_UNSPEC 0.0.0.0:8091",
+			 bind(fd, (struct sockaddr *)&un, sizeof(un)) ? errno : 0, EPERM);
+	ok &= guard_case("SO_MARK",
+			 setsockopt(fd, SOL_SOCKET, SO_MARK, &one, sizeof(one)) ? errno : 0, EPERM);
+	ok &=
+	    guard_case("TCP_NODELAY",
+		       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ? errno : 0, 0);
+	ok &= guard_case("SIOCGIFCONF", ioctl(fd, SIOCGIFCONF, &(struct ifconf){0}) ? errno : 0,
+			 EPERM);
+	ok &= guard_case("owner storage untouched by the refusals", !owner_is_bare(fd), 0);
+	ok &= guard_case("bind 0.0.0.0:8093 (a source port)", bind_to(fd, "0.0.0.0", 8093), 0);
+	ok &= guard_case("listen on a source port", listen(fd, 4) ? errno : 0, EPERM);
+	close(fd);
+	u = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok &= guard_case("SO_MARK on an unstamped socket",
+			 setsockopt(u, SOL_SOCKET, SO_MARK, &one, sizeof(one)) ? errno : 0, 0);
+	ok &= guard_case("listen of an unbound unstamped socket", listen(u, 4) ? errno : 0, 0);
+	if (u >= 0)
+		close(u);
+	if (ok)
+		pass("guards: a stamped socket's binds, listens, SO_MARK and SIOCGIFCONF outside "
+		     "slim's own refused (EPERM, stamp untouched); TCP_NODELAY and unstamped "
+		     "sockets left alone");
+}
+
 /* (4b) The slot-0 listener of the group closes: the other one, in slot 1,
  * gets every connection (no hole in the group). */
 static void check_second_after_first(void)
@@ -2055,6 +2105,7 @@ static int run(void)
 	check_bind_client_port(); /* lands on the vip:8080 listener: before a second one */
 	check_bind_second();
 	check_second_after_first();
+	check_guards();
 	check_app_opts();
 	check_nat();
 	return 0;
