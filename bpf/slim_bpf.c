@@ -30,6 +30,7 @@ struct slim_bpf {
 	char pin_dir[PATH_MAX];
 	char reuse_dir[PATH_MAX]; /* set when loaded against pinned maps */
 	unsigned routes_replaced; /* size of a pinned routes trie not reused */
+	bool guards_lsm;	  /* the kernel loads BPF LSM programs: the guards are on */
 };
 
 /* The programs attached to the router's cgroup, and the pin names of their
@@ -310,6 +311,12 @@ static struct slim_bpf *load(const char *reuse_dir, char *err, size_t errlen)
 		free(b);
 		return NULL;
 	}
+	/* A kernel without BPF LSM programs (not built in, bpf not in its
+	 * lsm= list, or one that refuses trampoline programs) still runs
+	 * everything else: the guards that need them are left out. */
+	b->guards_lsm = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) == 1;
+	for (int g = 0; !b->guards_lsm && g < GUARD_COUNT; g++)
+		bpf_program__set_autoload(guard_prog_of(b, (enum guard_prog)g), false);
 	for (int m = 0; reuse_dir && m < SLIM_MAP_COUNT; m++) {
 		struct bpf_map *map = map_of(b, (enum slim_map)m);
 		int fd = -1;
@@ -479,7 +486,7 @@ int slim_bpf_attach_cgroup(struct slim_bpf *b, int cgroup_fd, char *err, size_t 
 		}
 		*slot = link;
 	}
-	for (int g = 0; g < GUARD_COUNT; g++) {
+	for (int g = 0; b->guards_lsm && g < GUARD_COUNT; g++) {
 		struct bpf_link **slot = guard_link_of(b, (enum guard_prog)g);
 
 		if (*slot)
@@ -621,7 +628,7 @@ int slim_bpf_keep_attached(struct slim_bpf *b, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	for (int g = 0; g < GUARD_COUNT; g++) {
+	for (int g = 0; b->guards_lsm && g < GUARD_COUNT; g++) {
 		struct bpf_link *link = *guard_link_of(b, (enum guard_prog)g);
 
 		if (!link || join_path(path, sizeof(path), b->pin_dir, guard_link_names[g]) ||
@@ -640,6 +647,11 @@ void slim_bpf_unpin(struct slim_bpf *b)
 		return;
 	unpin_dir(b->pin_dir);
 	b->pinned = false;
+}
+
+bool slim_bpf_guards_lsm(const struct slim_bpf *b)
+{
+	return b && b->guards_lsm;
 }
 
 unsigned slim_bpf_routes_replaced(const struct slim_bpf *b)

@@ -3,6 +3,7 @@
 #ifndef SLIM_BPF_H
 #define SLIM_BPF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct slim_bpf;
@@ -77,6 +78,12 @@ int slim_bpf_keep_attached(struct slim_bpf *b, char *err, size_t errlen);
  * programs then detach when this process closes its links) and the
  * directory if empty. */
 void slim_bpf_unpin(struct slim_bpf *b);
+
+/* Whether the BPF LSM guards (guard.bpf.c: listen, setsockopt from 32-bit
+ * calls, socket ioctls) are loaded: false on a kernel that does not load
+ * BPF LSM programs, where slim_bpf_attach_cgroup leaves them out and the
+ * cgroup programs' guards (bind, connect, setsockopt) are all there is. */
+bool slim_bpf_guards_lsm(const struct slim_bpf *b);
 
 /* When slim_bpf_load_reusing found a pinned routes trie that does not match
  * this build (another size): its max_entries (it was replaced by a fresh

@@ -21,6 +21,14 @@
  * getsockopt: on those sockets, these options report the recorded value,
  * or 0 (the default) when the app never set one.
  *
+ * setsockopt is also the guard of these sockets' options: on a stamped
+ * or accepted socket, an option outside the allow-list of
+ * lib/opt_allow.bpf.h (SO_MARK, SO_BINDTODEVICE, SO_ATTACH_REUSEPORT_*BPF,
+ * IP_TRANSPARENT, TCP_REPAIR...) is refused with EPERM (docs/architecture.md,
+ * "Guards"). The kernel runs these programs for every 64-bit setsockopt;
+ * the BPF LSM guard (guard.bpf.c), where the kernel has it, judges the
+ * 32-bit ones too.
+ *
  * Everything else returns at once, with ctx->optlen 0: the kernel's answer
  * stands as it is, without being copied back (getsockopt) or copied into a
  * new buffer for the handler (setsockopt). These programs run on every
@@ -30,6 +38,7 @@
 #include "slim_maps.h"
 #include "storage.bpf.h"
 #include "sockopt.bpf.h"
+#include "opt_allow.bpf.h"
 
 enum app_opt { OPT_NONE, OPT_REUSEADDR, OPT_REUSEPORT, OPT_SAVE_SYN };
 
@@ -97,6 +106,13 @@ int slim_setsockopt(struct bpf_sockopt *ctx)
 	__u8 *p = ctx->optval, *end = ctx->optval_end;
 	int v;
 
+	/* The guard: on a stamped or accepted socket, only the options of
+	 * the allow-list (lib/opt_allow.bpf.h); any other is EPERM, the
+	 * socket untouched. The options on it cost no lookup. */
+	if (sk && !slim_opt_allowed(ctx->level, ctx->optname) && slim_socket(sk)) {
+		ctx->optlen = 0;
+		return 0;
+	}
 	/* A value the kernel refuses (optlen < 4: EINVAL; TCP_SAVE_SYN
 	 * outside 0..2: EINVAL) goes to the kernel unrecorded. */
 	if (opt == OPT_NONE || !sk || ctx->optlen < 4 || p + 4 > end)

@@ -523,6 +523,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s: %s\n", r.cg.dir, err);
 		goto out;
 	}
+	if (!slim_bpf_guards_lsm(r.bpf))
+		rlog("this kernel does not load BPF LSM programs: listen() and socket ioctls on "
+		     "the host sockets apps hold are not guarded (boot with lsm=...,bpf)");
 	if (o.redirect) {
 		redirect = slim_redirect_start(r.cg.fd, r.self.port, err, sizeof(err));
 		if (!redirect) {
