@@ -24,6 +24,18 @@ DEV=$(in_ns "$TB_H1" ip -o route get "$TB_H2_IP" | sed -n 's/.* dev \([^ ]*\).*/
 IFX=$(ip -n "$TB_H1" -o link show dev "$DEV" | cut -d: -f1)
 ok "h1's underlay device: $DEV (ifindex $IFX), reserved port $TB_PORT"
 
+# The BPF LSM guards (listen, socket ioctls) load only where the kernel loads
+# BPF LSM programs; the router says when it cannot. Those attempts are then
+# not made (slim-hostile prints them as "gap:"), and the test says so.
+if grep -q 'does not load BPF LSM programs' "$TB_STATE_DIR/router-h1.log"; then
+	LSM=0
+	echo "NOTE: this kernel loads no BPF LSM programs: listen() and socket ioctls on host"
+	echo "NOTE: sockets are not guarded here, and those attempts are left out"
+else
+	LSM=1
+fi
+ok "BPF LSM guards loaded by the router: $LSM"
+
 # listeners_but_reserved: h1's listening sockets, the reserved port's aside.
 listeners_but_reserved() {
 	in_ns "$TB_H1" ss -Htln | awk -v p=":$TB_PORT" '$4 !~ p"$"' | sort
@@ -32,14 +44,15 @@ reserved_listeners() { in_ns "$TB_H1" ss -Htln "sport = :$TB_PORT" | wc -l; }
 before=$(listeners_but_reserved)
 rbefore=$(reserved_listeners)
 
-bg hostile slim "$TB_C1" "$SLIM_HOSTILE" "$DEV" "$IFX" "$TB_H1_IP" "$TB_PORT" "$LP" "$TB_C1_IP"
+bg hostile slim "$TB_C1" "$SLIM_HOSTILE" "$DEV" "$IFX" "$TB_H1_IP" "$TB_PORT" "$LP" "$TB_C1_IP" "$LSM"
 wait_line "$WORK/hostile.out" '^ready ' 20 || fail "slim-hostile did not get through its attempts"
-grep '^ok: ' "$WORK/hostile.out" | sed 's/^/  /'
+grep -E '^(ok|gap): ' "$WORK/hostile.out" | sed 's/^/  /'
 if grep -q '^FAIL' "$WORK/hostile.out"; then
 	fail "the guards let through: $(grep '^FAIL' "$WORK/hostile.out" | tr '\n' ';')"
 fi
 n=$(sed -n 's/^ready checks=\([0-9]*\) failed=0$/\1/p' "$WORK/hostile.out")
-((${n:-0} >= 70)) || fail "slim-hostile made ${n:-no} checks, want at least 70: $(tail -n 1 "$WORK/hostile.out")"
+min=$((LSM ? 85 : 75))
+((${n:-0} >= min)) || fail "slim-hostile made ${n:-no} checks, want at least $min: $(tail -n 1 "$WORK/hostile.out")"
 ok "slim-hostile: all $n attempts got the expected answer (EPERM for each door)"
 
 # While slim-hostile still holds every socket: h1 has no new listener, and
