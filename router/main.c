@@ -523,9 +523,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s: %s\n", r.cg.dir, err);
 		goto out;
 	}
-	if (!slim_bpf_guards_lsm(r.bpf))
-		rlog("this kernel does not load BPF LSM programs: listen() and socket ioctls on "
-		     "the host sockets apps hold are not guarded (boot with lsm=...,bpf)");
 	if (o.redirect) {
 		redirect = slim_redirect_start(r.cg.fd, r.self.port, err, sizeof(err));
 		if (!redirect) {
@@ -617,6 +614,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
+	if (!slim_bpf_guards_lsm(r.bpf))
+		rlog("this kernel does not load BPF LSM programs: listen() and socket ioctls on "
+		     "the host sockets apps hold are not guarded (boot with lsm=...,bpf)");
 	rlog("serving %s: underlay %s:%u, subnet %s/%u, %zu hosts (%s), cgroup %s, maps %s",
 	     r.socket_path, ip_str(r.self.underlay_ip), r.self.port, ip_str(r.self.subnet),
 	     r.self.prefix_len, membership_live(&r.ms), r.etcd ? "etcd" : "cluster file", r.cg.dir,
