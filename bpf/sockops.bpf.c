@@ -17,6 +17,7 @@
 /* Not in vmlinux.h (they are macros in the uapi headers). */
 #define TCPHDR_SYN 0x02
 #define TCPHDR_ACK 0x10
+#define SO_BINDTODEVICE 25
 
 /* Fills opt from the socket's owner storage. Returns 0, or -1 if the socket
  * is not a stamped overlay client with a destination. */
@@ -52,10 +53,24 @@ static __always_inline int is_syn(const struct bpf_sock_ops *skops)
  * listen() stay valid. More listeners for the same vip:port (an SO_REUSEPORT
  * group of the app) take the next free slots; past SLIM_LISTENER_SLOTS they
  * are not filed. */
+/* A host socket an app made listen where slim did not put it: possible
+ * only where the kernel loads no BPF LSM programs (guard.bpf.c refuses the
+ * listen() elsewhere). It is bound to lo, so that nothing from the
+ * underlay reaches it; the app cannot undo that (SO_BINDTODEVICE is not
+ * on the allow-list of the setsockopt program). */
+static __always_inline void confine(struct bpf_sock_ops *skops)
+{
+	char lo[] = "lo";
+
+	bpf_setsockopt(skops, SOL_SOCKET, SO_BINDTODEVICE, lo, sizeof(lo));
+}
+
 static __always_inline void on_listen(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
+	struct slim_route_key rk = {.prefixlen = 32};
 	struct slim_vaddr key = {};
+	struct slim_route_val *rv;
 	struct slim_owner *o;
 	int one = 1;
 
@@ -63,7 +78,20 @@ static __always_inline void on_listen(struct bpf_sock_ops *skops)
 	if (!sk)
 		return;
 	o = bpf_sk_storage_get(&owner, sk, 0, 0);
-	if (!o || !(o->flags & SLIM_OWNER_LISTENER))
+	if (!o) {
+		/* An accepted socket, disconnected, on the reserved port. */
+		if (bpf_sk_storage_get(&peer, sk, 0, 0))
+			confine(skops);
+		return;
+	}
+	/* Slim's own listeners are bound to this host's reserved port. */
+	rk.subnet = o->vip;
+	rv = bpf_map_lookup_elem(&routes, &rk);
+	if (!rv || skops->local_port != bpf_ntohs(rv->port)) {
+		confine(skops);
+		return;
+	}
+	if (!(o->flags & SLIM_OWNER_LISTENER))
 		return;
 	key.ip = o->vip;
 	key.port = o->dst_port;
