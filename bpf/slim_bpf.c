@@ -290,14 +290,35 @@ static int map_compatible(struct bpf_map *map, int fd, char *why, size_t whylen)
 	return 1;
 }
 
-/* Opens, optionally points the maps at the pins under reuse_dir, loads. */
+/* Opens, optionally points the maps at the pins under reuse_dir, loads:
+ * with the BPF LSM guards if the kernel has BPF LSM programs, and if the
+ * load itself then fails, once more without them (the router says so:
+ * slim_bpf_guards_lsm), rather than no router at all. */
+static struct slim_bpf *load_once(const char *reuse_dir, bool lsm, bool *at_load, char *err,
+				  size_t errlen);
+
 static struct slim_bpf *load(const char *reuse_dir, char *err, size_t errlen)
+{
+	bool lsm, at_load = false;
+	struct slim_bpf *b;
+
+	libbpf_set_print(print_cb);
+	lsm = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) == 1;
+	b = load_once(reuse_dir, lsm, &at_load, err, errlen);
+	if (!b && lsm && at_load) {
+		fprintf(stderr, "slim-router: %s; loading without the BPF LSM guards\n", err);
+		b = load_once(reuse_dir, false, &at_load, err, errlen);
+	}
+	return b;
+}
+
+static struct slim_bpf *load_once(const char *reuse_dir, bool lsm, bool *at_load, char *err,
+				  size_t errlen)
 {
 	char path[PATH_MAX], why[256];
 	struct slim_bpf *b;
 	int ret;
 
-	libbpf_set_print(print_cb);
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		snprintf(err, errlen, "cannot load BPF programs: %s", strerror(errno));
@@ -314,7 +335,7 @@ static struct slim_bpf *load(const char *reuse_dir, char *err, size_t errlen)
 	/* A kernel without BPF LSM programs (not built in, bpf not in its
 	 * lsm= list, or one that refuses trampoline programs) still runs
 	 * everything else: the guards that need them are left out. */
-	b->guards_lsm = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) == 1;
+	b->guards_lsm = lsm;
 	for (int g = 0; !b->guards_lsm && g < GUARD_COUNT; g++)
 		bpf_program__set_autoload(guard_prog_of(b, (enum guard_prog)g), false);
 	for (int m = 0; reuse_dir && m < SLIM_MAP_COUNT; m++) {
@@ -368,6 +389,7 @@ static struct slim_bpf *load(const char *reuse_dir, char *err, size_t errlen)
 		snprintf(b->reuse_dir, sizeof(b->reuse_dir), "%s", reuse_dir);
 	ret = slim_skel__load(b->skel);
 	if (ret) {
+		*at_load = true;
 		int e = ret < 0 ? -ret : EINVAL;
 		if (reuse_dir)
 			snprintf(err, errlen,
