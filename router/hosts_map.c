@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "map_prune.h"
 #include "slim_maps.h"
 
 static int cmp_u32(const void *a, const void *b)
@@ -20,9 +21,22 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+struct sorted_ips {
+	const uint32_t *ip;
+	size_t n;
+};
+
+/* map_prune's keep: the key is one of the addresses (struct sorted_ips). */
+static bool is_kept_ip(const void *key, const void *ctx)
+{
+	const struct sorted_ips *s = ctx;
+
+	return s->n && bsearch(key, s->ip, s->n, sizeof(*s->ip), cmp_u32) != NULL;
+}
+
 int hosts_map_sync(int fd, const struct slim_route *routes, size_t n, char *err, size_t errlen)
 {
-	uint32_t *ips, k, next, *prev = NULL, one = 1;
+	uint32_t *ips, one = 1;
 	size_t nips = 0;
 	int rc = -1;
 
@@ -45,18 +59,11 @@ int hosts_map_sync(int fd, const struct slim_route *routes, size_t n, char *err,
 		}
 	}
 	/* Hosts that left, or a previous router's entries (the maps are
-	 * reused): after deleting one, iteration restarts from the start. */
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (nips && bsearch(&next, ips, nips, sizeof(*ips), cmp_u32)) {
-			k = next;
-			prev = &k;
-			continue;
-		}
-		if (bpf_map_delete_elem(fd, &next) != 0) {
-			snprintf(err, errlen, "cannot clean the hosts map: %s", strerror(errno));
-			goto out;
-		}
-		prev = NULL;
+	 * reused). */
+	struct sorted_ips keep = {ips, nips};
+	if (map_prune(fd, sizeof(uint32_t), is_kept_ip, &keep) != 0) {
+		snprintf(err, errlen, "cannot clean the hosts map: %s", strerror(errno));
+		goto out;
 	}
 	rc = 0;
 out:

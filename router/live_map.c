@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "map_prune.h"
 #include "slim_maps.h"
 
 _Static_assert(REG_MAX <= SLIM_MAX_CONTAINERS, "the live map holds every registered container");
@@ -33,21 +34,23 @@ int live_map_del(int fd, uint32_t vip, char *err, size_t errlen)
 	return -1;
 }
 
+/* map_prune's keep: the key (a vip, network order) is a container of the
+ * registry ctx. */
+static bool is_live(const void *key, const void *ctx)
+{
+	uint32_t vip;
+
+	memcpy(&vip, key, sizeof(vip));
+	return reg_by_vip(ctx, ntohl(vip)) != NULL;
+}
+
 int live_map_sync(int fd, const struct registry *reg, char *err, size_t errlen)
 {
-	uint32_t k, next, *prev = NULL;
-
-	/* Stale entries first: deleting the key just read would restart the
-	 * walk, so each is deleted once the next key is known. */
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (prev && !reg_by_vip(reg, ntohl(*prev)) &&
-		    live_map_del(fd, ntohl(*prev), err, errlen))
-			return -1;
-		k = next;
-		prev = &k;
-	}
-	if (prev && !reg_by_vip(reg, ntohl(*prev)) && live_map_del(fd, ntohl(*prev), err, errlen))
+	/* Stale entries: a previous router's, when the maps are reused. */
+	if (map_prune(fd, sizeof(uint32_t), is_live, reg) != 0) {
+		snprintf(err, errlen, "cannot clean the live map: %s", strerror(errno));
 		return -1;
+	}
 	for (size_t i = 0; i < reg->n; i++)
 		if (live_map_add(fd, reg->c[i].vip, err, errlen))
 			return -1;

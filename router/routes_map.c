@@ -1,6 +1,7 @@
 /* Writer of the routes trie. One writer (the router's thread); readers are
  * the BPF programs, which see every single update atomically. */
 #include "routes_map.h"
+#include "map_prune.h"
 #include "membership.h"
 
 #include <arpa/inet.h>
@@ -49,9 +50,21 @@ static bool is_route(const struct slim_route_key *k, const struct slim_route *ro
 	       bsearch(&want, routes, n, sizeof(*routes), membership_route_cmp) != NULL;
 }
 
+struct sorted_routes {
+	const struct slim_route *r;
+	size_t n;
+};
+
+/* map_prune's keep: the key is one of the routes (struct sorted_routes). */
+static bool is_kept_route(const void *key, const void *ctx)
+{
+	const struct sorted_routes *s = ctx;
+
+	return is_route(key, s->r, s->n);
+}
+
 int routes_map_sync(int fd, const struct slim_route *routes, size_t n, char *err, size_t errlen)
 {
-	struct slim_route_key k, next, *prev = NULL;
 	struct slim_route *sorted = NULL;
 	int rc = -1;
 
@@ -72,19 +85,11 @@ int routes_map_sync(int fd, const struct slim_route *routes, size_t n, char *err
 	for (size_t i = 0; i < n; i++)
 		if (put(fd, &sorted[i], err, errlen) != 0)
 			goto out;
-	/* Entries a previous router of this host left (the maps are reused):
-	 * after deleting one, iteration restarts from the beginning. */
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (is_route(&next, sorted, n)) {
-			k = next;
-			prev = &k;
-			continue;
-		}
-		if (bpf_map_delete_elem(fd, &next) != 0) {
-			snprintf(err, errlen, "cannot clean the routes map: %s", strerror(errno));
-			goto out;
-		}
-		prev = NULL;
+	/* Entries a previous router of this host left (the maps are reused). */
+	struct sorted_routes keep = {sorted, n};
+	if (map_prune(fd, sizeof(struct slim_route_key), is_kept_route, &keep) != 0) {
+		snprintf(err, errlen, "cannot clean the routes map: %s", strerror(errno));
+		goto out;
 	}
 	rc = 0;
 out:
