@@ -38,6 +38,12 @@ struct router {
 	uint32_t epoch; /* the view's epoch: the owner map's id */
 	struct view *view;
 	uint64_t connect_requests, pool_requests, pool_sockets; /* for status */
+	/* For --metrics (router/metrics.h): requests refused as malformed or
+	 * invalid, valid requests answered with an error, host sockets that
+	 * could not be made, clients turned away at the client cap or out of
+	 * fds; and the clients connected now. */
+	uint64_t bad_requests, failed_requests, socket_failures, clients_refused;
+	uint64_t clients;
 	const char *socket_path;
 	const char *pin_dir;
 	const char *state_path; /* the container registry on disk (state.h) */

@@ -146,6 +146,7 @@ static void do_connect(struct router *r, const struct peer_id *p, const Slim__Co
 	}
 	e = hostsock_client(r->owner_fd, c->vip, c->id, &fd, &what);
 	if (e) {
+		r->socket_failures++;
 		reply_error(rc, e, "connect: %s: %s", what, strerror(e));
 		return;
 	}
@@ -183,6 +184,7 @@ static void do_listen(struct router *r, const struct peer_id *p, const Slim__Lis
 			      c->id, q->has_bound_ip ? q->bound_ip : 0, (uint16_t)q->port, &fd,
 			      &what);
 	if (e) {
+		r->socket_failures++;
 		reply_error(rc, e, "listen: %s: %s", what, strerror(e));
 		return;
 	}
@@ -233,8 +235,10 @@ static void do_pool(struct router *r, const struct peer_id *p, const Slim__PoolR
 		sched_idle(true);
 	while (rc->nfds < q->count) {
 		e = hostsock_client(r->owner_fd, c->vip, c->id, &fd, &what);
-		if (e)
+		if (e) {
+			r->socket_failures++;
 			break;
+		}
 		reply_fd(rc, fd);
 	}
 	if (!q->urgent)
@@ -350,7 +354,7 @@ static void do_container_del(struct router *r, const Slim__ContainerDelRequest *
 	}
 }
 
-static void do_status(struct router *r, struct reply_ctx *rc)
+void router_status(struct router *r, struct reply_ctx *rc)
 {
 	struct slim_vaddr *keys;
 	size_t nkeys = lmap_snapshot(&r->listeners, &keys);
@@ -443,7 +447,7 @@ static void dispatch(struct router *r, const struct peer_id *caller, const Slim_
 		do_container_del(r, req->container_del, rc);
 		break;
 	case SLIM__REQUEST__BODY_STATUS:
-		do_status(r, rc);
+		router_status(r, rc);
 		break;
 	default: /* slim_validate_request refused every other body */
 		reply_error(rc, EPROTO, "request has no known body");
@@ -461,6 +465,7 @@ int handle_packet(struct router *r, const struct peer_id *caller, const uint8_t 
 	reply_init(rc);
 	req = slim__request__unpack(NULL, len, buf);
 	if (!req) {
+		r->bad_requests++;
 		reply_error(rc, EINVAL, "malformed request");
 		if (log_bad)
 			rlog("pid %d: malformed request (%zu bytes)", (int)caller->pid, len);
@@ -475,11 +480,14 @@ int handle_packet(struct router *r, const struct peer_id *caller, const uint8_t 
 		e = slim_validate_request(req, why, sizeof(why));
 	}
 	if (e) {
+		r->bad_requests++;
 		reply_error(rc, e, "%s", why);
 		if (log_bad)
 			rlog("pid %d: invalid request: %s", (int)caller->pid, why);
 	} else {
 		dispatch(r, caller, req, rc);
+		if (rc->rep.error)
+			r->failed_requests++;
 	}
 	slim__request__free_unpacked(req, NULL);
 	return e ? 1 : 0;

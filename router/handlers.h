@@ -53,9 +53,16 @@ void reply_done(struct reply_ctx *rc);
 int router_add_container(struct router *r, const char *name, uint32_t vip, const char *netns,
 			 char *why, size_t whylen);
 
+/* Fills rc with the status reply of `slimctl status` (rc->status, and
+ * rc->rep pointing at it); every pointer in it refers to r or to rc, so it
+ * is valid until either changes. Also the source of --metrics. */
+void router_status(struct router *r, struct reply_ctx *rc);
+
 /* Decodes, validates and answers one packet from caller into rc. Returns 1
  * when the packet was malformed or invalid (logged only if log_bad, so a
- * hostile client cannot flood the log), else 0. */
+ * hostile client cannot flood the log), else 0. Counts the outcome in r
+ * (bad_requests, or failed_requests for a valid request answered with an
+ * error). */
 int handle_packet(struct router *r, const struct peer_id *caller, const uint8_t *buf, size_t len,
 		  struct reply_ctx *rc, bool log_bad);
 

@@ -12,6 +12,7 @@
 #include "listeners.h"
 #include "live_map.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "nat.h"
 #include "daemon.h"
 #include "etcd_member.h"
@@ -55,7 +56,8 @@ struct opts {
 	const char *cgroup;
 	const char *pin_dir;
 	const char *state;
-	int redirect; /* --redirect: same-host sockmap redirect */
+	const char *metrics; /* --metrics ADDR:PORT, or NULL */
+	int redirect;	     /* --redirect: same-host sockmap redirect */
 };
 
 static void usage(FILE *f)
@@ -67,6 +69,7 @@ static void usage(FILE *f)
 		"[options]\n"
 		"options: [--socket PATH] [--cgroup DIR] [--pin-dir DIR] [--state FILE] "
 		"[--redirect]\n"
+		"         [--metrics ADDR:PORT]\n"
 		"  --cluster FILE  lines: host NAME UNDERLAY_IP VIRTUAL_SUBNET [RESERVED_PORT];\n"
 		"                  SIGHUP reloads it (hosts join and leave live)\n"
 		"  --etcd URLS     take the cluster from etcd (v3 JSON gateway, http://ADDR:PORT)\n"
@@ -82,7 +85,9 @@ static void usage(FILE *f)
 		"  --state FILE    the container registry, kept across restarts\n"
 		"                  (default /run/slim/NAME.containers)\n"
 		"  --redirect      same-host pairs: hand data from one end's send straight to\n"
-		"                  the other end's receive queue (sockmap), skipping TCP/IP\n");
+		"                  the other end's receive queue (sockmap), skipping TCP/IP\n"
+		"  --metrics ADDR:PORT  serve GET /metrics (Prometheus text format) on this\n"
+		"                  IPv4 address, e.g. 127.0.0.1:9771 (default: off)\n");
 }
 
 /* Returns 0, or -1 after printing one line; *help set for --help. */
@@ -102,6 +107,7 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 	    {"pin-dir", required_argument, NULL, 'p'},
 	    {"state", required_argument, NULL, 'S'},
 	    {"redirect", no_argument, NULL, 'R'},
+	    {"metrics", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -150,6 +156,9 @@ static int parse_args(int argc, char **argv, struct opts *o, int *help)
 			break;
 		case 'R':
 			o->redirect = 1;
+			break;
+		case 'M':
+			o->metrics = optarg;
 			break;
 		case 'h':
 			*help = 1;
@@ -372,6 +381,8 @@ int main(int argc, char **argv)
 	bool retire = false;
 	char err[512], cg_default[4200], pin_default[256], state_default[256];
 	struct server *srv = NULL;
+	struct metrics_http *mh = NULL;
+	struct sockaddr_in metrics_addr;
 	struct slim_redirect *redirect = NULL;
 	struct ev_loop *loop = NULL;
 	ev_signal sig_int, sig_term, sig_hup;
@@ -393,6 +404,10 @@ int main(int argc, char **argv)
 	if (!slim_name_ok(o.host)) {
 		fprintf(stderr, PROG ": bad --host '%s' (1..63 characters of [A-Za-z0-9_.-])\n",
 			o.host);
+		return 1;
+	}
+	if (o.metrics && metrics_addr_parse(o.metrics, &metrics_addr, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
 	rlog_set_host(o.host);
@@ -475,6 +490,15 @@ int main(int argc, char **argv)
 	if (!srv) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
+	}
+	/* The metrics listener too: an address in use stops the router before
+	 * it touches the cgroup, the maps or the reserved port. */
+	if (o.metrics) {
+		mh = metrics_http_open(&metrics_addr, err, sizeof(err));
+		if (!mh) {
+			fprintf(stderr, PROG ": %s\n", err);
+			goto out;
+		}
 	}
 
 	/* The registry of the previous router, only now that the socket path
@@ -609,6 +633,8 @@ int main(int argc, char **argv)
 	ev_signal_start(loop, &sig_term);
 	ev_signal_start(loop, &sig_hup);
 	server_start(srv, loop, &r);
+	if (mh)
+		metrics_http_start(mh, loop, &r);
 	/* Everything that needs privileges beyond serving is done. */
 	if (sandbox_enter(r.etcd != NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -617,6 +643,8 @@ int main(int argc, char **argv)
 	if (!slim_bpf_guards_lsm(r.bpf))
 		rlog("this kernel does not load BPF LSM programs: listen() and socket ioctls on "
 		     "the host sockets apps hold are not guarded (boot with lsm=...,bpf)");
+	if (mh)
+		rlog("metrics on http://%s/metrics", o.metrics);
 	rlog("serving %s: underlay %s:%u, subnet %s/%u, %zu hosts (%s), cgroup %s, maps %s",
 	     r.socket_path, ip_str(r.self.underlay_ip), r.self.port, ip_str(r.self.subnet),
 	     r.self.prefix_len, membership_live(&r.ms), r.etcd ? "etcd" : "cluster file", r.cg.dir,
@@ -632,6 +660,7 @@ out:
 	r.etcd = NULL;
 	cluster_free(&file_hosts);
 	cluster_free(&r.pending);
+	metrics_http_close(mh);
 	server_close(srv);
 	if (anchor >= 0)
 		close(anchor);

@@ -206,6 +206,7 @@ static void client_close(struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nclients--;
+	s->r->clients = s->nclients;
 	free(c);
 }
 
@@ -261,6 +262,8 @@ static void on_client(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	reply_init(rc);
 	bool log_bad = c->bad < LOG_BAD_MAX;
+	if (got != CLIENT_REQUEST)
+		s->r->bad_requests++;
 	if (got == CLIENT_OVERSIZED) {
 		reply_error(rc, EMSGSIZE, "request larger than %d bytes or with too many fds",
 			    SLIM_WIRE_MAX);
@@ -305,12 +308,14 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
+				s->r->clients_refused++;
 				log_refusing(s, "out of file descriptors");
 				refuse_one(s);
 			}
 			return; /* EAGAIN, ECONNABORTED, ...: wait for the next wakeup */
 		}
 		if (s->nclients >= MAX_CLIENTS) {
+			s->r->clients_refused++;
 			log_refusing(s, "too many clients (" STR(MAX_CLIENTS) ")");
 			close(fd);
 			continue;
@@ -328,6 +333,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			c->next->prev = c;
 		s->clients = c;
 		s->nclients++;
+		s->r->clients = s->nclients;
 		ev_io_init(&c->w, on_client, fd, EV_READ);
 		ev_io_start(loop, &c->w);
 	}

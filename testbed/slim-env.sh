@@ -24,6 +24,8 @@
 # Programs: SLIM_ROUTER / SLIMCTL, or found through SLIM_BIN_DIR (see lib.sh).
 # SLIM_ETCD=http://ADDR:PORT[,...]: routers take the hosts from etcd rather
 # than the cluster file (SLIM_ETCD_TTL: the lease of their records).
+# SLIM_ROUTER_ARGS: more options for both routers, split at blanks (e.g.
+# "--metrics 127.0.0.1:9771": each host namespace has its own lo).
 set -euo pipefail
 TB_PROG=slim-env.sh
 # shellcheck source=lib.sh
@@ -54,7 +56,7 @@ router_pid() {
 # start_router N: starts router hN in its host netns; records its pid. The log
 # is appended to, so a restart keeps the previous router's lines.
 start_router() {
-	local n=$1 hns sock cg pin log pid i ip subnet src
+	local n=$1 hns sock cg pin log pid i ip subnet src extra
 	hns=TB_H$n sock=TB_SOCK$n cg=TB_CG$n pin=TB_PIN$n ip=TB_H${n}_IP subnet=TB_H${n}_SUBNET
 	log=$TB_STATE_DIR/router-h$n.log
 	[[ -z $(router_pid "$n") ]] || die "router h$n of $TB_PREFIX already running"
@@ -67,10 +69,11 @@ start_router() {
 	else
 		src=(--cluster "$TB_CLUSTER")
 	fi
+	read -ra extra <<<"${SLIM_ROUTER_ARGS:-}"
 	# nsenter execs the router (no fork for a net namespace), so $! is its pid.
 	nsenter --net="/run/netns/${!hns}" -- "$SLIM_ROUTER" "${src[@]}" --host "h$n" \
 		--socket "${!sock}" --cgroup "${!cg}" --pin-dir "${!pin}" \
-		--state "$TB_STATE_DIR/router-h$n.containers" </dev/null >>"$log" 2>&1 &
+		--state "$TB_STATE_DIR/router-h$n.containers" "${extra[@]}" </dev/null >>"$log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$TB_STATE_DIR/router-h$n.pid"
 	for ((i = 0; i < WAIT_SECS * 10; i++)); do
