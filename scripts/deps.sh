@@ -19,6 +19,9 @@ pkgs=(
 	# start their own etcd-server.
 	libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client
 	iproute2 util-linux procps python3 curl
+	# promtool, which checks slim-router's --metrics output
+	# (tests/integration/test_metrics.sh).
+	prometheus
 	# Real programs the integration tests run unmodified (tests/integration/
 	# test_app_*.sh, docs/real-programs.md). The static client is built
 	# with libc6-dev's libc.a, which build-essential brings.
@@ -27,7 +30,7 @@ pkgs=(
 # Packages whose install would start (and enable) a system service. The
 # tests start their own instances inside the testbed's namespaces; a system
 # instance is of no use to them and only holds ports and memory.
-services=(nginx redis-server memcached postgresql etcd)
+services=(nginx redis-server memcached postgresql etcd prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
