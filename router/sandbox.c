@@ -1,4 +1,5 @@
-/* After start-up the router only serves its socket: accept, read and answer
+/* After start-up the router only serves its socket (and the --metrics
+ * endpoint, whose listener is opened before): accept, read and answer
  * requests, make TCP sockets, update its own maps, log, rewrite its state
  * file, and at the end remove its pins, socket and cgroup. Everything else
  * (exec, ptrace, mount, loading new BPF programs is still bpf(2) but module
@@ -79,7 +80,7 @@ static const int allowed[] = {
 
 /* libcurl's calls on its TCP connections to etcd (multi interface: the
  * sockets are polled by our event loop, but curl checks them with a
- * zero-timeout poll itself). */
+ * zero-timeout poll itself; shutdown is in the list above). */
 static const int etcd_allowed[] = {
     SCMP_SYS(connect), SCMP_SYS(sendto),      SCMP_SYS(recvfrom),    SCMP_SYS(poll),
     SCMP_SYS(ppoll),   SCMP_SYS(getsockname), SCMP_SYS(getpeername),
