@@ -18,7 +18,16 @@ URL=http://$MADDR:$MPORT
 export SLIM_ROUTER_ARGS="--metrics $MADDR:$MPORT"
 it_start mt
 CX=$TB_PREFIX-cx
-trap 'ip netns del "$CX" 2>/dev/null; it_cleanup' EXIT
+# mt_cleanup: removes the extra netns, then it_cleanup, which judges the
+# exit status it finds in $?: the test's.
+mt_cleanup() {
+	local rc=$?
+	set +e
+	ip netns del "$CX" 2>/dev/null
+	(exit "$rc")
+	it_cleanup
+}
+trap mt_cleanup EXIT
 
 # scrape NAME [CURL ARGS...] [PATH]: curl in h1's namespace; the body in
 # $WORK/NAME.out, the headers in $WORK/NAME.hdr; sets CODE (000: no answer).
@@ -91,6 +100,7 @@ ctl add container add cx --ip 10.244.1.9 --netns "/run/netns/$CX"
 metrics m1
 expect_eq "slim_containers after add" "$(value m1 slim_containers)" 3
 ctl del container del cx
+ip netns del "$CX" || fail "cannot remove netns $CX"
 metrics m2
 expect_eq "slim_containers after del" "$(value m2 slim_containers)" 2
 
