@@ -232,8 +232,6 @@ static bool head_complete(const struct mh_client *c)
 	return strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n");
 }
 
-static void on_client(struct ev_loop *loop, ev_io *w, int revents);
-
 /* After the answer: stop sending, wait (briefly) for the client's close. */
 static void start_drain(struct mh_client *c)
 {
