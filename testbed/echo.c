@@ -32,13 +32,29 @@
 
 #define PROG "slim-echo"
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr,
-		"usage: " PROG " server [--wait accept|epoll|epoll-before|poll|select] [--bind IP] "
-		"[--count N] PORT\n"
-		"       " PROG " client [--nonblock] [--nodelay] [--hold MS] [--timeout S] IP PORT "
-		"MESSAGE\n");
+	fputs("usage: " PROG " server [--wait accept|epoll|epoll-before|poll|select] [--bind IP] "
+	      "[--count N] PORT\n"
+	      "       " PROG " client [--nonblock] [--nodelay] [--hold MS] [--timeout S] IP PORT "
+	      "MESSAGE\n"
+	      "TCP echo that prints the addresses the socket API reports, one fact a line.\n"
+	      "server (serves one connection at a time, echoing until EOF):\n"
+	      "  --wait HOW      how to wait for a connection (must come first): accept\n"
+	      "                  (blocking, the default), epoll, epoll-before (registered\n"
+	      "                  before listen), poll, select (non-blocking listener)\n"
+	      "  --bind IP       listen on IP only (default 0.0.0.0)\n"
+	      "  --count N       exit after N connections (default: never)\n"
+	      "  prints: listen IP:PORT, then per connection accept, peer, local,\n"
+	      "  got DATA..., closed bytes=N\n"
+	      "client (sends MESSAGE, reads it back):\n"
+	      "  --nonblock      connect a non-blocking socket and poll for completion\n"
+	      "  --nodelay       set TCP_NODELAY before connecting, report it after\n"
+	      "  --hold MS       keep the connection MS milliseconds after the echo\n"
+	      "  --timeout S     give up after S seconds, 1..3600 (default 10)\n"
+	      "  prints: local IP:PORT, peer IP:PORT, echo MESSAGE\n"
+	      "Client exit: 0 ok, 2 ECONNREFUSED, 1 any other failure.\n",
+	      f);
 }
 
 /* Formats an address as "IP:PORT" into buf; never fails (odd families are
@@ -341,13 +357,13 @@ static int run_client(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage();
+			usage(stderr);
 			return 1;
 		}
 	}
 	if (argc - optind != 3 || nu_parse_ipv4(argv[optind], &sin.sin_addr) < 0 ||
 	    (port = nu_parse_port(argv[optind + 1], 0)) < 0) {
-		usage();
+		usage(stderr);
 		return 1;
 	}
 	sin.sin_port = htons((unsigned short)port);

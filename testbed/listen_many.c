@@ -23,9 +23,17 @@
 
 #define PROG "slim-listen-many"
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: " PROG " [--bind IP] --base PORT --count N\n");
+	fputs(
+	    "usage: " PROG " [--bind IP] --base PORT --count N\n"
+	    "Holds N listening TCP sockets on ports BASE..BASE+N-1 until SIGTERM or SIGINT.\n"
+	    "  --bind IP       listen on IP only (default 0.0.0.0)\n"
+	    "  --base PORT     the first port, 1..65535\n"
+	    "  --count N       how many, 0..65535 (raises the soft RLIMIT_NOFILE to the hard one)\n"
+	    "Prints \"listening N ports BASE-LAST in MS ms\" once all listen; exit 0 on\n"
+	    "SIGTERM/SIGINT, 1 if a socket cannot listen (one line naming the port).\n",
+	    f);
 }
 
 static void on_signal(int sig)
@@ -40,6 +48,7 @@ int main(int argc, char **argv)
 	    {"bind", required_argument, NULL, 'b'},
 	    {"base", required_argument, NULL, 'p'},
 	    {"count", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct sockaddr_in sin = {.sin_family = AF_INET};
@@ -51,8 +60,11 @@ int main(int argc, char **argv)
 	nu_prog = PROG;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sin.sin_addr.s_addr = htonl(INADDR_ANY);
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+			usage(stdout);
+			return 0;
 		case 'b':
 			if (nu_parse_ipv4(optarg, &sin.sin_addr) < 0) {
 				fprintf(stderr, PROG ": bad --bind address '%s'\n", optarg);
@@ -68,12 +80,12 @@ int main(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage();
+			usage(stderr);
 			return 1;
 		}
 	}
 	if (optind != argc || base < 0 || count < 0) {
-		usage();
+		usage(stderr);
 		return 1;
 	}
 	if (base + count - 1 > 65535) {

@@ -48,7 +48,7 @@ int nu_parse_ipv4(const char *s, struct in_addr *out)
 }
 
 int nu_server_args(int argc, char **argv, const char *name, long min, long max, long *val,
-		   int min_port, struct sockaddr_in *sin, void (*usage)(void))
+		   int min_port, struct sockaddr_in *sin, void (*usage)(FILE *))
 {
 	const struct option opts[] = {
 	    {"bind", required_argument, NULL, 'b'},
@@ -75,12 +75,12 @@ int nu_server_args(int argc, char **argv, const char *name, long min, long max, 
 				return -1;
 			break;
 		default:
-			usage();
+			usage(stderr);
 			return -1;
 		}
 	}
 	if (argc - optind != 1 || (port = nu_parse_port(argv[optind], min_port)) < 0) {
-		usage();
+		usage(stderr);
 		return -1;
 	}
 	sin->sin_port = htons((unsigned short)port);
@@ -162,7 +162,7 @@ uint64_t nu_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int nu_main(const char *prog, int argc, char **argv, void (*usage)(void),
+int nu_main(const char *prog, int argc, char **argv, void (*usage)(FILE *),
 	    int (*server)(int, char **), int (*client)(int, char **))
 {
 	nu_prog = prog;
@@ -172,7 +172,11 @@ int nu_main(const char *prog, int argc, char **argv, void (*usage)(void),
 		return server(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "client") == 0)
 		return client(argc - 1, argv + 1);
-	usage();
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
 	return 1;
 }
 

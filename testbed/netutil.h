@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* The program name for messages (set by nu_main). */
 extern const char *nu_prog;
@@ -29,9 +30,10 @@ int nu_parse_ipv4(const char *s, struct in_addr *out);
 /* The example servers' command line, "[--bind IP] [--NAME N] PORT" (argv[0]
  * is the "server" word): *sin gets the address (INADDR_ANY unless --bind) and
  * the port (min_port..65535), *val the option's value in min..max (left as is
- * if absent). Returns 0, or -1 after printing why (usage() if malformed). */
+ * if absent). Returns 0, or -1 after printing why (usage(stderr) if
+ * malformed). */
 int nu_server_args(int argc, char **argv, const char *name, long min, long max, long *val,
-		   int min_port, struct sockaddr_in *sin, void (*usage)(void));
+		   int min_port, struct sockaddr_in *sin, void (*usage)(FILE *));
 
 /* socket + SO_REUSEADDR + bind + listen. Returns the fd, or -1 after
  * printing which step failed and why. */
@@ -48,8 +50,9 @@ uint64_t nu_now_ns(void);
 
 /* main() of a "PROG server ...|client ..." program: sets nu_prog, makes
  * stdout line buffered, ignores SIGPIPE and runs server or client with
- * argv[1] as their argv[0]; usage() and 1 for anything else. */
-int nu_main(const char *prog, int argc, char **argv, void (*usage)(void),
+ * argv[1] as their argv[0]; --help (or -h) prints usage(stdout) and returns
+ * 0; anything else usage(stderr) and 1. */
+int nu_main(const char *prog, int argc, char **argv, void (*usage)(FILE *),
 	    int (*server)(int, char **), int (*client)(int, char **));
 
 #endif

@@ -42,11 +42,24 @@
 /* Upper bound of the rr samples kept (30 s at 3 us per round trip). */
 #define MAX_SAMPLES (10u << 20)
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: " PROG " server [--bind IP] [--backlog N] PORT\n"
-			"       " PROG " client IP PORT --mode rr|stream|hold [--seconds S] "
-			"[--size B]\n");
+	fputs("usage: " PROG " server [--bind IP] [--backlog N] PORT\n"
+	      "       " PROG " client IP PORT --mode rr|stream|hold [--seconds S] [--size B]\n"
+	      "One long-lived TCP connection: request/response latency or throughput.\n"
+	      "server (a thread per connection):\n"
+	      "  --bind IP       listen on IP only (default 0.0.0.0)\n"
+	      "  --backlog N     listen backlog, 1..65535 (default 128)\n"
+	      "client:\n"
+	      "  --mode rr       1-byte ping-pong, TCP_NODELAY:\n"
+	      "                  RESULT mode=rr count=N seconds=T p50_ns=X p99_ns=Y mean_ns=M\n"
+	      "  --mode stream   B-byte writes, then the server's byte count:\n"
+	      "                  RESULT mode=stream bytes=N seconds=T mbit_s=R\n"
+	      "  --mode hold     one round trip, print \"held\", sleep until SIGTERM/SIGINT\n"
+	      "  --seconds S     how long rr and stream run, 0..3600 (default 2)\n"
+	      "  --size B        stream write size, 1..4194304 (default 131072)\n"
+	      "Exit 0 done; 1 usage, set-up or transfer error (one line naming the step).\n",
+	      f);
 }
 
 /* ---- server ---- */
@@ -237,14 +250,14 @@ static int run_client(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			usage();
+			usage(stderr);
 			return 1;
 		}
 	}
 	if (!mode || (strcmp(mode, "rr") && strcmp(mode, "stream") && strcmp(mode, "hold")) ||
 	    argc - optind != 2 || nu_parse_ipv4(argv[optind], &dst.sin_addr) < 0 ||
 	    (port = nu_parse_port(argv[optind + 1], 1)) < 0) {
-		usage();
+		usage(stderr);
 		return 1;
 	}
 	dst.sin_port = htons((unsigned short)port);
