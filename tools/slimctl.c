@@ -29,7 +29,12 @@ static void usage(FILE *f)
 		   "  container add NAME --ip VIP --netns NETNS_PATH\n"
 		   "  container del NAME\n"
 		   "  status\n"
-		   "The socket defaults to $SLIM_SOCKET, else " DEFAULT_SOCKET ".\n");
+		   "options:\n"
+		   "  --socket PATH  the router's socket (default $SLIM_SOCKET, else\n"
+		   "                 " DEFAULT_SOCKET ")\n"
+		   "  --json         print the reply as one JSON object\n"
+		   "Run as root in the host's network namespace. Exit 0 ok, 1 failure (one\n"
+		   "line on stderr), 2 usage error.\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
