@@ -1,7 +1,7 @@
 # Install-time part of dist/CMakeLists.txt: runs inside the install script,
 # where CMAKE_INSTALL_PREFIX is the prefix really installed to (--prefix,
 # cpack's CPACK_PACKAGING_INSTALL_PREFIX) and DESTDIR, if set, the staging
-# root. Expects SLIM_SYSCONFDIR, SLIM_BINDIR, SLIM_DIST_SRC and SLIM_DIST_BIN
+# root (file(INSTALL) puts it in front of the destinations itself). Expects SLIM_SYSCONFDIR, SLIM_BINDIR, SLIM_DIST_SRC and SLIM_DIST_BIN
 # (set by an install(CODE) just before).
 if(IS_ABSOLUTE "${SLIM_SYSCONFDIR}")
   set(_etc "${SLIM_SYSCONFDIR}")
@@ -20,10 +20,10 @@ set(SLIM_ROUTER_PATH "${_bindir}/slim-router")
 configure_file("${SLIM_DIST_SRC}/slim-router.service.in"
                "${SLIM_DIST_BIN}/slim-router.service" @ONLY)
 file(INSTALL "${SLIM_DIST_BIN}/slim-router.service"
-     DESTINATION "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
+     DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
      FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 configure_file("${SLIM_DIST_SRC}/slim-router.env.in" "${SLIM_DIST_BIN}/slim-router.env" @ONLY)
 configure_file("${SLIM_DIST_SRC}/cluster.in" "${SLIM_DIST_BIN}/cluster" @ONLY)
 file(INSTALL "${SLIM_DIST_BIN}/slim-router.env" "${SLIM_DIST_BIN}/cluster"
-     DESTINATION "$ENV{DESTDIR}${SLIM_CONF_DIR}"
+     DESTINATION "${SLIM_CONF_DIR}"
      FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
