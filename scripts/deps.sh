@@ -26,6 +26,10 @@ pkgs=(
 	# test_app_*.sh, docs/real-programs.md). The static client is built
 	# with libc6-dev's libc.a, which build-essential brings.
 	nginx wrk redis-server redis-tools memcached postgresql postgresql-client iperf3
+	# The install test (tests/install/): the .deb (dpkg-shlibdeps, file),
+	# lintian on it, the man pages (groff, lexgrog) and the unit
+	# (systemd-analyze; systemd need not run as PID 1).
+	dpkg-dev file lintian groff-base man-db systemd
 )
 # Packages whose install would start (and enable) a system service. The
 # tests start their own instances inside the testbed's namespaces; a system
