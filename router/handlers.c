@@ -332,25 +332,61 @@ static int revoke_sockets(struct router *r, const struct container *c, char *why
 	return 0;
 }
 
+/* Deletes registered container name (its vIP leaves the live map, its
+ * listeners their map, its sockets are destroyed) and saves the state.
+ * Returns 0; ENOENT if there is none; or another errno with one line in why
+ * when the deletion stands but its sockets could not all be revoked. */
+static int del_container(struct router *r, const char *name, const char *cause, char *why,
+			 size_t whylen)
+{
+	struct container c;
+	size_t gone;
+	int e;
+
+	if (reg_del(&r->reg, name, &c) != 0)
+		return slim_fail(ENOENT, why, whylen, "no container named %s", name);
+	nat_container_deleted(r, &c);
+	gone = lmap_del_vip(&r->listeners, c.vip);
+	e = revoke_sockets(r, &c, why, whylen);
+	rlog("container %s %s deleted%s (%zu listener%s removed)", c.name, ip_str(c.vip), cause,
+	     gone, gone == 1 ? "" : "s");
+	save_state(r);
+	if (e)
+		rlog("container %s %s: %s", c.name, ip_str(c.vip), why);
+	return e;
+}
+
 static void do_container_del(struct router *r, const Slim__ContainerDelRequest *q,
 			     struct reply_ctx *rc)
 {
-	struct container c;
 	char why[256];
+	int e = del_container(r, q->name, "", why, sizeof(why));
 
-	if (reg_del(&r->reg, q->name, &c) != 0) {
-		reply_error(rc, ENOENT, "no container named %s", q->name);
-		return;
-	}
-	nat_container_deleted(r, &c);
-	size_t gone = lmap_del_vip(&r->listeners, c.vip);
-	int e = revoke_sockets(r, &c, why, sizeof(why));
-	rlog("container %s %s deleted (%zu listener%s removed)", c.name, ip_str(c.vip), gone,
-	     gone == 1 ? "" : "s");
-	save_state(r);
-	if (e) {
-		rlog("container %s %s: %s", c.name, ip_str(c.vip), why);
-		reply_error(rc, e, "container %s deleted, but %s", c.name, why);
+	if (e == ENOENT)
+		reply_error(rc, e, "%s", why);
+	else if (e)
+		reply_error(rc, e, "container %s deleted, but %s", q->name, why);
+}
+
+void router_prune_gone(struct router *r)
+{
+	char why[256], cause[sizeof(((struct container *)0)->netns) + 64];
+	char name[sizeof(((struct container *)0)->name)];
+	dev_t dev;
+	ino_t ino;
+
+	for (size_t i = 0; i < r->reg.n;) {
+		const struct container *c = &r->reg.c[i];
+
+		if (netns_identify(c->netns, &dev, &ino, why, sizeof(why)) == 0 &&
+		    dev == c->ns_dev && ino == c->ns_ino) {
+			i++;
+			continue;
+		}
+		/* The deletion moves the next entries down into slot i. */
+		snprintf(name, sizeof(name), "%s", c->name);
+		snprintf(cause, sizeof(cause), ": its network namespace %s is gone", c->netns);
+		del_container(r, name, cause, why, sizeof(why));
 	}
 }
 

@@ -53,6 +53,11 @@ void reply_done(struct reply_ctx *rc);
 int router_add_container(struct router *r, const char *name, uint32_t vip, const char *netns,
 			 char *why, size_t whylen);
 
+/* Deletes, as `container del` does, every container whose registered
+ * netns path no longer names the namespace it was registered with (gone,
+ * or something else there). Logs each. */
+void router_prune_gone(struct router *r);
+
 /* Fills rc with the status reply of `slimctl status` (rc->status, and
  * rc->rep pointing at it); every pointer in it refers to r or to rc, so it
  * is valid until either changes. Also the source of --metrics. */

@@ -13,6 +13,7 @@
 #include "live_map.h"
 #include "log.h"
 #include "metrics_http.h"
+#include "netns_watch.h"
 #include "nat.h"
 #include "daemon.h"
 #include "etcd_member.h"
@@ -382,6 +383,7 @@ int main(int argc, char **argv)
 	char err[512], cg_default[4200], pin_default[256], state_default[256];
 	struct server *srv = NULL;
 	struct metrics_http *mh = NULL;
+	struct netns_watch *nw = NULL;
 	struct sockaddr_in metrics_addr;
 	struct slim_redirect *redirect = NULL;
 	struct ev_loop *loop = NULL;
@@ -499,6 +501,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, PROG ": %s\n", err);
 			goto out;
 		}
+	}
+
+	nw = netns_watch_open(err, sizeof(err));
+	if (!nw) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
 	}
 
 	/* The registry of the previous router, only now that the socket path
@@ -635,6 +643,9 @@ int main(int argc, char **argv)
 	server_start(srv, loop, &r);
 	if (mh)
 		metrics_http_start(mh, loop, &r);
+	/* Containers whose namespace went while no router ran go now. */
+	router_prune_gone(&r);
+	netns_watch_start(nw, loop, &r);
 	/* Everything that needs privileges beyond serving is done. */
 	if (sandbox_enter(r.etcd != NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -661,6 +672,7 @@ out:
 	cluster_free(&file_hosts);
 	cluster_free(&r.pending);
 	metrics_http_close(mh);
+	netns_watch_close(nw);
 	server_close(srv);
 	if (anchor >= 0)
 		close(anchor);
