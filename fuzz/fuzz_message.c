@@ -33,9 +33,11 @@ static void check_valid_request(const Slim__Request *req)
 		break;
 	case SLIM__REQUEST__BODY_CONTAINER_ADD: {
 		const Slim__ContainerAddRequest *a = req->container_add;
-		/* reg_add copies the name into a 64-byte field; the path goes
-		 * through state_netns_ok before it is used. */
-		FUZZ_CHECK(a->name && strlen(a->name) <= 63 && slim_name_ok(a->name));
+		/* reg_add copies the name into a field of
+		 * SLIM_CONTAINER_NAME_MAX + 1 bytes; the path goes through
+		 * state_netns_ok before it is used. */
+		FUZZ_CHECK(a->name && strlen(a->name) <= SLIM_CONTAINER_NAME_MAX &&
+			   slim_container_name_ok(a->name));
 		FUZZ_CHECK(a->vip != 0);
 		FUZZ_CHECK(a->netns_path && a->netns_path[0] == '/' &&
 			   strlen(a->netns_path) < PATH_MAX);
@@ -44,7 +46,8 @@ static void check_valid_request(const Slim__Request *req)
 		break;
 	}
 	case SLIM__REQUEST__BODY_CONTAINER_DEL:
-		FUZZ_CHECK(req->container_del->name && strlen(req->container_del->name) <= 63);
+		FUZZ_CHECK(req->container_del->name &&
+			   strlen(req->container_del->name) <= SLIM_CONTAINER_NAME_MAX);
 		break;
 	case SLIM__REQUEST__BODY_STATUS:
 		break;
@@ -116,7 +119,7 @@ static void check_valid_reply(const Slim__Reply *rep)
 		return;
 	switch (rep->body_case) {
 	case SLIM__REPLY__BODY_HELLO:
-		FUZZ_CHECK(slim_name_ok(rep->hello->container) && rep->hello->vip != 0);
+		FUZZ_CHECK(slim_container_name_ok(rep->hello->container) && rep->hello->vip != 0);
 		break;
 	case SLIM__REPLY__BODY_POOL:
 		/* libslim takes up to SLIM_POOL_MAX sockets per reply. */

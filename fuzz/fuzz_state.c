@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * be read as not there. Such a file must be refused. */
 		FUZZ_CHECK(memchr(data, '\0', size) == NULL);
 		for (size_t i = 0; i < n; i++) {
-			FUZZ_CHECK(slim_name_ok(e[i].name));
+			FUZZ_CHECK(slim_container_name_ok(e[i].name));
 			FUZZ_CHECK(e[i].vip != 0);
 			FUZZ_CHECK(state_netns_ok(e[i].netns));
 			FUZZ_CHECK(i == 0 || e[i].line > e[i - 1].line);

@@ -26,11 +26,11 @@ static int valid_port(uint32_t port)
 	return port >= 1 && port <= 65535;
 }
 
-bool slim_name_ok(const char *name)
+static bool name_ok(const char *name, size_t max)
 {
 	size_t n = name ? strlen(name) : 0;
 
-	if (n == 0 || n > 63)
+	if (n == 0 || n > max)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
@@ -40,6 +40,16 @@ bool slim_name_ok(const char *name)
 			return false;
 	}
 	return true;
+}
+
+bool slim_name_ok(const char *name)
+{
+	return name_ok(name, 63);
+}
+
+bool slim_container_name_ok(const char *name)
+{
+	return name_ok(name, SLIM_CONTAINER_NAME_MAX);
 }
 
 static int valid_route(const Slim__Route *r)
@@ -80,10 +90,11 @@ int slim_validate_request(const Slim__Request *req, char *why, size_t whylen)
 		return 0;
 	case SLIM__REQUEST__BODY_CONTAINER_ADD: {
 		const Slim__ContainerAddRequest *a = req->container_add;
-		if (!slim_name_ok(a->name))
-			return slim_fail(
-			    EINVAL, why, whylen,
-			    "container add: name must be 1..63 characters of [A-Za-z0-9_.-]");
+		if (!slim_container_name_ok(a->name))
+			return slim_fail(EINVAL, why, whylen,
+					 "container add: name must be 1..%d characters of "
+					 "[A-Za-z0-9_.-]",
+					 SLIM_CONTAINER_NAME_MAX);
 		if (a->vip == 0)
 			return slim_fail(EINVAL, why, whylen, "container add: address 0.0.0.0");
 		size_t n = a->netns_path ? strlen(a->netns_path) : 0;
@@ -93,10 +104,11 @@ int slim_validate_request(const Slim__Request *req, char *why, size_t whylen)
 		return 0;
 	}
 	case SLIM__REQUEST__BODY_CONTAINER_DEL:
-		if (!slim_name_ok(req->container_del->name))
-			return slim_fail(
-			    EINVAL, why, whylen,
-			    "container del: name must be 1..63 characters of [A-Za-z0-9_.-]");
+		if (!slim_container_name_ok(req->container_del->name))
+			return slim_fail(EINVAL, why, whylen,
+					 "container del: name must be 1..%d characters of "
+					 "[A-Za-z0-9_.-]",
+					 SLIM_CONTAINER_NAME_MAX);
 		return 0;
 	case SLIM__REQUEST__BODY_STATUS:
 		return 0;
@@ -137,7 +149,7 @@ int slim_validate_reply(const Slim__Reply *rep, Slim__Request__BodyCase expected
 				 (int)rep->body_case, (int)expected);
 	switch (rep->body_case) {
 	case SLIM__REPLY__BODY_HELLO:
-		if (!slim_name_ok(rep->hello->container))
+		if (!slim_container_name_ok(rep->hello->container))
 			return slim_fail(EPROTO, why, whylen, "hello reply: bad container name");
 		if (rep->hello->vip == 0)
 			return slim_fail(EPROTO, why, whylen, "hello reply: no virtual address");

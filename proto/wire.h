@@ -60,8 +60,17 @@ int slim_wire_send_request(int sock, const Slim__Request *req, const int *fds, s
 int slim_wire_send_reply(int sock, const Slim__Reply *rep, const int *fds, size_t nfds);
 
 /* True when name is 1..63 characters of [A-Za-z0-9_.-]: the rule for host
- * and container names, which end up in log lines, paths and JSON. */
+ * names, which end up in log lines, paths, etcd keys and JSON. */
 bool slim_name_ok(const char *name);
+
+/* Longest container name: room for a container runtime's 64-hex-digit id
+ * (the CNI plugin registers containers under CNI_CONTAINERID) with a prefix. */
+#define SLIM_CONTAINER_NAME_MAX 127
+
+/* True when name is 1..SLIM_CONTAINER_NAME_MAX characters of
+ * [A-Za-z0-9_.-]: the rule for container names (log lines, the state file,
+ * JSON). */
+bool slim_container_name_ok(const char *name);
 
 /* Writes the printf-style reason into why (if whylen > 0) and returns err,
  * so that a failed check reads as one line: return slim_fail(EINVAL, ...). */

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "routes.h"
-#include "wire.h" /* slim_name_ok: hosts and containers share the rule */
+#include "wire.h" /* slim_name_ok: the rule for host names */
 
 #define CLUSTER_NAME_MAX 63
 #define CLUSTER_DEFAULT_PORT 7771

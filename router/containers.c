@@ -24,9 +24,10 @@ int reg_add(struct registry *r, const char *name, uint32_t vip, const char *netn
 	uint32_t mask = slim_prefix_mask(r->prefix_len);
 	const struct container *o;
 
-	if (!slim_name_ok(name))
+	if (!slim_container_name_ok(name))
 		return slim_fail(EINVAL, why, whylen,
-				 "bad container name (1..63 characters of [A-Za-z0-9_.-])");
+				 "bad container name (1..%d characters of [A-Za-z0-9_.-])",
+				 SLIM_CONTAINER_NAME_MAX);
 	if ((vip & mask) != r->subnet)
 		return slim_fail(EINVAL, why, whylen, "%s is outside this host's subnet %s/%u",
 				 ip_str(vip), ip_str(r->subnet), r->prefix_len);

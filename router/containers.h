@@ -8,11 +8,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "wire.h" /* SLIM_CONTAINER_NAME_MAX */
+
 #define REG_MAX 1024
 #define REG_NETNS_MAX 255
 
 struct container {
-	char name[64];
+	char name[SLIM_CONTAINER_NAME_MAX + 1];
 	uint32_t vip; /* host byte order */
 	char netns[REG_NETNS_MAX + 1];
 	dev_t ns_dev;

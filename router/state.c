@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LINE_MAX_LEN (REG_NETNS_MAX + 128)
+#define LINE_MAX_LEN (REG_NETNS_MAX + SLIM_CONTAINER_NAME_MAX + 64)
 #define USAGE "expected: container NAME VIP NETNS_PATH"
 
 bool state_netns_ok(const char *path)
@@ -43,10 +43,10 @@ static int parse_line(char **f, int nf, struct state_entry *e, const char *path,
 		return lf_bad(err, errlen, path, line, "missing fields (" USAGE ")");
 	if (nf > 4)
 		return lf_bad(err, errlen, path, line, "too many fields (" USAGE ")");
-	if (!slim_name_ok(f[1]))
+	if (!slim_container_name_ok(f[1]))
 		return lf_bad(err, errlen, path, line,
-			      "bad container name '%s' (1..63 characters of [A-Za-z0-9_.-])",
-			      lf_shown(f[1], s, sizeof(s)));
+			      "bad container name '%s' (1..%d characters of [A-Za-z0-9_.-])",
+			      lf_shown(f[1], s, sizeof(s)), SLIM_CONTAINER_NAME_MAX);
 	if (inet_pton(AF_INET, f[2], &a) != 1 || a.s_addr == 0)
 		return lf_bad(err, errlen, path, line, "bad virtual address '%s'",
 			      lf_shown(f[2], s, sizeof(s)));

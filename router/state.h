@@ -14,7 +14,7 @@
 #include "containers.h"
 
 struct state_entry {
-	char name[64];
+	char name[SLIM_CONTAINER_NAME_MAX + 1];
 	uint32_t vip; /* host byte order */
 	char netns[REG_NETNS_MAX + 1];
 	unsigned line; /* where it was read, for messages */

@@ -22,6 +22,30 @@ static int add(struct registry *r, const char *name, const char *vip, ino_t ino)
 	return reg_add(r, name, ip(vip), "/run/netns/x", 7, ino, why, sizeof(why));
 }
 
+/* Names: up to SLIM_CONTAINER_NAME_MAX characters, so that a runtime's
+ * 64-hex-digit container id fits. */
+static void long_names(void)
+{
+	static struct registry r;
+
+	reg_init(&r, ip("10.244.1.0"), 24);
+	char name[SLIM_CONTAINER_NAME_MAX + 2];
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	CHECK_INT(add(&r, name, "10.244.1.50", 150), EINVAL);
+	CHECK_STR(why, "bad container name (1..127 characters of [A-Za-z0-9_.-])");
+	name[SLIM_CONTAINER_NAME_MAX] = '\0';
+	CHECK_INT(add(&r, name, "10.244.1.50", 150), 0);
+	CHECK_STR(reg_by_vip(&r, ip("10.244.1.50"))->name, name);
+	CHECK_INT(reg_del(&r, name, NULL), 0);
+	CHECK_INT(add(&r, "4f3a9c0b1d2e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5061728394a5b6c7d8e",
+		      "10.244.1.51", 151),
+		  0);
+	CHECK_INT(
+	    reg_del(&r, "4f3a9c0b1d2e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5061728394a5b6c7d8e", NULL),
+	    0);
+}
+
 static void rules(void)
 {
 	static struct registry r;
@@ -194,6 +218,7 @@ int main(void)
 {
 	peers();
 	rules();
+	long_names();
 	small_subnets();
 	full();
 	netns();

@@ -69,7 +69,7 @@ static void bad_lines(void)
 	BAD("container c1 10.244.1.2\n", "reg.containers:1: missing fields " USAGE);
 	BAD("container c1 10.244.1.2 /a /b\n", "reg.containers:1: too many fields " USAGE);
 	BAD("container c/1 10.244.1.2 /a\n",
-	    "reg.containers:1: bad container name 'c/1' (1..63 characters of [A-Za-z0-9_.-])");
+	    "reg.containers:1: bad container name 'c/1' (1..127 characters of [A-Za-z0-9_.-])");
 	BAD("container c1 10.244.1 /a\n", "reg.containers:1: bad virtual address '10.244.1'");
 	BAD("container c1 0.0.0.0 /a\n", "reg.containers:1: bad virtual address '0.0.0.0'");
 	BAD("\n\ncontainer c1 10.244.1.2 run/netns/c1\n",
@@ -119,6 +119,24 @@ static void round_trip(void)
 	CHECK_STR(e[1].name, "web.2");
 	CHECK_INT(e[1].vip, ip("10.244.1.30"));
 	CHECK_STR(e[1].netns, "/proc/42/ns/net");
+
+	/* The longest line: a name of SLIM_CONTAINER_NAME_MAX characters and a
+	 * netns path of REG_NETNS_MAX. */
+	char longname[SLIM_CONTAINER_NAME_MAX + 1], longpath[REG_NETNS_MAX + 1];
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	memset(longpath, 'p', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	REQUIRE(reg_add(&reg, longname, ip("10.244.1.255") - 1, longpath, 1, 13, why,
+			sizeof(why)) == 0);
+	CHECK_INT(state_save("saved.containers", &reg, err, sizeof(err)), 0);
+	CHECK_INT(state_load("saved.containers", e, 8, &n, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	CHECK_INT(n, 3);
+	CHECK_STR(e[2].name, longname);
+	CHECK_STR(e[2].netns, longpath);
+	REQUIRE(reg_del(&reg, longname, NULL) == 0);
 
 	/* Rewritten in place after a delete; an empty registry still writes. */
 	REQUIRE(reg_del(&reg, "c1", NULL) == 0);

@@ -90,12 +90,9 @@ static void requests(void)
 	add.netns_path = "/run/netns/c1";
 	CHECK_INT(vreq(&q), 0);
 	const char *bad_names[] = {
-	    "",
-	    "a b",
-	    "a/b",
-	    "c1\n",
-	    "x;rm",
-	    "\xc3\xa9",
+	    "", "a b", "a/b", "c1\n", "x;rm", "\xc3\xa9",
+	    /* 128 characters: one more than SLIM_CONTAINER_NAME_MAX */
+	    "0123456789012345678901234567890123456789012345678901234567890123"
 	    "0123456789012345678901234567890123456789012345678901234567890123"};
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
 		add.name = (char *)bad_names[i];
@@ -105,6 +102,12 @@ static void requests(void)
 		}
 	}
 	add.name = "012345678901234567890123456789012345678901234567890123456789012"; /* 63 */
+	CHECK_INT(vreq(&q), 0);
+	/* A container runtime's id (CNI_CONTAINERID): 64 hex digits. */
+	add.name = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	CHECK_INT(vreq(&q), 0);
+	add.name = "0123456789012345678901234567890123456789012345678901234567890123"
+		   "012345678901234567890123456789012345678901234567890123456789012"; /* 127 */
 	CHECK_INT(vreq(&q), 0);
 	add.name = "c1";
 	add.vip = 0;
