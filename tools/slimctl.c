@@ -4,7 +4,7 @@
  *   slimctl [--socket PATH] [--json] status
  * Exit 0 on success; otherwise one line "slimctl: reason" on stderr, exit 1
  * (2 for usage errors). */
-#include "wire.h"
+#include "ctl_client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,14 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #define PROG "slimctl"
-#define DEFAULT_SOCKET "/run/slim/slim.sock"
-#define REPLY_TIMEOUT_S 10
+#define DEFAULT_SOCKET CTL_DEFAULT_SOCKET
 
 static void usage(FILE *f)
 {
@@ -89,89 +84,6 @@ static void json_str(const char *s)
 		}
 	}
 	putchar('"');
-}
-
-/* Connects, sends req, waits for the reply. Returns the decoded reply
- * (caller frees with slim__reply__free_unpacked) or NULL after printing one
- * line. */
-static Slim__Reply *round_trip(const char *path, const Slim__Request *req)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_S};
-	static uint8_t buf[SLIM_WIRE_MAX_REPLY];
-	int fds[SLIM_WIRE_MAX_FDS];
-	size_t nfds = 0;
-	Slim__Reply *rep = NULL;
-	ssize_t n;
-	int fd;
-
-	if (strlen(path) >= sizeof(a.sun_path)) {
-		fprintf(stderr, PROG ": socket path %s is too long\n", path);
-		return NULL;
-	}
-	strcpy(a.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, PROG ": cannot create a unix socket: %s\n", strerror(errno));
-		return NULL;
-	}
-	/* Bound every step: a Unix connect() waits while the router's backlog
-	 * is full (SO_SNDTIMEO), and a stuck router never answers. */
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
-		fprintf(stderr, PROG ": cannot set a timeout on the socket: %s\n", strerror(errno));
-		goto out;
-	}
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		if (errno == EAGAIN)
-			fprintf(stderr,
-				PROG ": %s accepted no connection within %d s (is the router "
-				     "stuck?)\n",
-				path, REPLY_TIMEOUT_S);
-		else
-			fprintf(stderr,
-				PROG ": cannot connect to %s: %s (is slim-router running?)\n", path,
-				strerror(errno));
-		goto out;
-	}
-	if (slim_wire_send_request(fd, req, NULL, 0) != 0) {
-		fprintf(stderr, PROG ": cannot send to %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	n = slim_wire_recv(fd, buf, sizeof(buf), fds, &nfds, SLIM_WIRE_MAX_FDS);
-	for (size_t i = 0; i < nfds; i++)
-		close(fds[i]); /* admin replies carry none; never keep strays */
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		fprintf(stderr, PROG ": no reply from %s within %d s (is the router stuck?)\n",
-			path, REPLY_TIMEOUT_S);
-	else if (n < 0)
-		fprintf(stderr, PROG ": cannot read the reply from %s: %s\n", path,
-			strerror(errno));
-	else if (n == 0)
-		fprintf(stderr, PROG ": %s closed the connection without a reply\n", path);
-	else if (!(rep = slim__reply__unpack(NULL, (size_t)n, buf)))
-		fprintf(stderr, PROG ": malformed reply from %s\n", path);
-out:
-	close(fd);
-	return rep;
-}
-
-/* Checks rep against the request; prints the router's error if any.
- * Returns 0 when rep is a valid success reply. */
-static int reply_ok(const Slim__Reply *rep, Slim__Request__BodyCase expected)
-{
-	char why[256];
-
-	if (slim_validate_reply(rep, expected, why, sizeof(why)) != 0) {
-		fprintf(stderr, PROG ": bad reply from the router: %s\n", why);
-		return -1;
-	}
-	if (rep->error != 0) {
-		const char *m = rep->message && *rep->message ? rep->message : strerror(rep->error);
-		fprintf(stderr, PROG ": %s\n", m);
-		return -1;
-	}
-	return 0;
 }
 
 static void print_status_text(const Slim__StatusReply *s)
@@ -348,13 +260,12 @@ int main(int argc, char **argv)
 		if (inet_pton(AF_INET, ip, &vip) != 1)
 			return usage_error("bad --ip '%s' (expected A.B.C.D)", ip);
 		/* The router resolves the path itself: make it absolute here. */
-		if (netns[0] != '/') {
-			if (!realpath(netns, netns_abs)) {
-				fprintf(stderr, PROG ": --netns %s: %s\n", netns, strerror(errno));
-				return 1;
-			}
-			netns = netns_abs;
+		const char *abs = ctl_abs_path(netns, netns_abs);
+		if (!abs) {
+			fprintf(stderr, PROG ": --netns %s: %s\n", netns, strerror(errno));
+			return 1;
 		}
+		netns = abs;
 		add.name = (char *)name;
 		add.vip = ntohl(vip.s_addr);
 		add.netns_path = (char *)netns;
@@ -374,19 +285,20 @@ int main(int argc, char **argv)
 		return usage_error("unknown command '%s'", argv[i]);
 	}
 
-	Slim__Reply *rep = round_trip(sock, &req);
-	if (!rep)
+	struct ctl_error err;
+	Slim__Reply *rep = ctl_request(sock, &req, &err);
+	if (!rep) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
 		return 1;
-	if (reply_ok(rep, req.body_case) == 0) {
-		rc = 0;
-		if (req.body_case == SLIM__REQUEST__BODY_STATUS) {
-			if (json)
-				print_status_json(rep->status);
-			else
-				print_status_text(rep->status);
-		} else if (json) {
-			printf("{\"ok\":true}\n");
-		}
+	}
+	rc = 0;
+	if (req.body_case == SLIM__REQUEST__BODY_STATUS) {
+		if (json)
+			print_status_json(rep->status);
+		else
+			print_status_text(rep->status);
+	} else if (json) {
+		printf("{\"ok\":true}\n");
 	}
 	slim__reply__free_unpacked(rep, NULL);
 	if (fflush(stdout) != 0) {
