@@ -45,13 +45,14 @@ int cni_router_add(const char *sock, const char *id, uint32_t vip, const char *n
 		return transport_error(&ce, sock, e);
 	if (ce.err == EEXIST)
 		return cni_fail(e, SLIM_CNI_ERR_DUPLICATE, ce.msg,
-				"slim-router already has this container, its address %s or its "
-				"netns (%s): DEL the old registration first",
-				ip_s(vip, a), ce.msg);
+				"slim-router has this already: %s: DEL the registration that holds "
+				"it first (or slimctl container del)",
+				ce.msg);
 	if (ce.err == EINVAL || ce.err == ENOENT || ce.err == ENAMETOOLONG || ce.err == ENOSPC)
 		return cni_fail(e, SLIM_CNI_ERR_REFUSED, ce.msg,
-				"slim-router refused container %s (%s): give it an address in this "
-				"host's slim subnet (slimctl status) and a valid netns",
+				"slim-router refused container address %s: %s: give the container "
+				"an address in this host's slim subnet (slimctl status) and a "
+				"network namespace",
 				ip_s(vip, a), ce.msg);
 	return cni_fail(e, SLIM_CNI_ERR_ROUTER, ce.msg,
 			"slim-router could not register the container: %s", ce.msg);
