@@ -49,6 +49,9 @@ static void check_valid_request(const Slim__Request *req)
 		FUZZ_CHECK(req->container_del->name &&
 			   strlen(req->container_del->name) <= SLIM_CONTAINER_NAME_MAX);
 		break;
+	case SLIM__REQUEST__BODY_CONTAINER_GET:
+		FUZZ_CHECK(slim_container_name_ok(req->container_get->name));
+		break;
 	case SLIM__REQUEST__BODY_STATUS:
 		break;
 	default:
@@ -129,6 +132,10 @@ static void check_valid_reply(const Slim__Reply *rep)
 		for (size_t i = 0; i < rep->status->n_routes; i++)
 			FUZZ_CHECK(rep->status->routes[i]->prefix_len <= 32);
 		break;
+	case SLIM__REPLY__BODY_CONTAINER:
+		FUZZ_CHECK(slim_container_name_ok(rep->container->name) &&
+			   rep->container->netns_path && rep->container->netns_path[0] == '/');
+		break;
 	default:
 		break;
 	}
@@ -141,7 +148,7 @@ static void as_reply(const uint8_t *data, size_t size)
 	    SLIM__REQUEST__BODY_HELLO,	       SLIM__REQUEST__BODY_CONNECT,
 	    SLIM__REQUEST__BODY_LISTEN,	       SLIM__REQUEST__BODY_CONTAINER_ADD,
 	    SLIM__REQUEST__BODY_CONTAINER_DEL, SLIM__REQUEST__BODY_STATUS,
-	    SLIM__REQUEST__BODY_POOL,
+	    SLIM__REQUEST__BODY_POOL,	       SLIM__REQUEST__BODY_CONTAINER_GET,
 	};
 	Slim__Reply *rep = slim__reply__unpack(NULL, size, data);
 	char why[256];

@@ -110,6 +110,13 @@ int slim_validate_request(const Slim__Request *req, char *why, size_t whylen)
 					 "[A-Za-z0-9_.-]",
 					 SLIM_CONTAINER_NAME_MAX);
 		return 0;
+	case SLIM__REQUEST__BODY_CONTAINER_GET:
+		if (!slim_container_name_ok(req->container_get->name))
+			return slim_fail(EINVAL, why, whylen,
+					 "container get: name must be 1..%d characters of "
+					 "[A-Za-z0-9_.-]",
+					 SLIM_CONTAINER_NAME_MAX);
+		return 0;
 	case SLIM__REQUEST__BODY_STATUS:
 		return 0;
 	default:
@@ -131,6 +138,8 @@ static Slim__Reply__BodyCase answer_to(Slim__Request__BodyCase req)
 		return SLIM__REPLY__BODY_STATUS;
 	case SLIM__REQUEST__BODY_POOL:
 		return SLIM__REPLY__BODY_POOL;
+	case SLIM__REQUEST__BODY_CONTAINER_GET:
+		return SLIM__REPLY__BODY_CONTAINER;
 	default:
 		return SLIM__REPLY__BODY__NOT_SET;
 	}
@@ -167,6 +176,11 @@ int slim_validate_reply(const Slim__Reply *rep, Slim__Request__BodyCase expected
 		if (rep->pool->count < 1 || rep->pool->count > SLIM_POOL_MAX)
 			return slim_fail(EPROTO, why, whylen, "pool reply: count %u out of range",
 					 rep->pool->count);
+		return 0;
+	case SLIM__REPLY__BODY_CONTAINER:
+		if (!slim_container_name_ok(rep->container->name) || rep->container->vip == 0 ||
+		    !rep->container->netns_path || rep->container->netns_path[0] != '/')
+			return slim_fail(EPROTO, why, whylen, "container reply: bad container");
 		return 0;
 	case SLIM__REPLY__BODY_STATUS:
 		for (size_t i = 0; i < rep->status->n_routes; i++)

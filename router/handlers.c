@@ -390,6 +390,38 @@ void router_prune_gone(struct router *r)
 	}
 }
 
+/* x describes c; its listeners are the keys (of the listeners map) under
+ * c's vIP. x points into c. */
+static void fill_container_status(Slim__ContainerStatus *x, const struct container *c,
+				  const struct slim_vaddr *keys, size_t nkeys)
+{
+	slim__container_status__init(x);
+	x->name = (char *)c->name;
+	x->vip = c->vip;
+	x->netns_path = (char *)c->netns;
+	for (size_t k = 0; k < nkeys; k++)
+		if (keys[k].ip == htonl(c->vip))
+			x->listeners++;
+}
+
+static void do_container_get(struct router *r, const Slim__ContainerGetRequest *q,
+			     struct reply_ctx *rc)
+{
+	const struct container *c = reg_by_name(&r->reg, q->name);
+	struct slim_vaddr *keys;
+	size_t nkeys;
+
+	if (!c) {
+		reply_error(rc, ENOENT, "no container named %s", q->name);
+		return;
+	}
+	nkeys = lmap_snapshot(&r->listeners, &keys);
+	fill_container_status(&rc->cs[0], c, keys, nkeys);
+	free(keys);
+	rc->rep.body_case = SLIM__REPLY__BODY_CONTAINER;
+	rc->rep.container = &rc->cs[0];
+}
+
 void router_status(struct router *r, struct reply_ctx *rc)
 {
 	struct slim_vaddr *keys;
@@ -406,16 +438,8 @@ void router_status(struct router *r, struct reply_ctx *rc)
 	s->cgroup = r->cg.dir;
 	s->pin_dir = (char *)r->pin_dir;
 	for (size_t i = 0; i < r->reg.n; i++) {
-		const struct container *c = &r->reg.c[i];
-		Slim__ContainerStatus *x = &rc->cs[i];
-		slim__container_status__init(x);
-		x->name = (char *)c->name;
-		x->vip = c->vip;
-		x->netns_path = (char *)c->netns;
-		for (size_t k = 0; k < nkeys; k++)
-			if (keys[k].ip == htonl(c->vip))
-				x->listeners++;
-		rc->cs_ptrs[i] = x;
+		fill_container_status(&rc->cs[i], &r->reg.c[i], keys, nkeys);
+		rc->cs_ptrs[i] = &rc->cs[i];
 	}
 	free(keys);
 	s->n_containers = r->reg.n;
@@ -481,6 +505,9 @@ static void dispatch(struct router *r, const struct peer_id *caller, const Slim_
 		break;
 	case SLIM__REQUEST__BODY_CONTAINER_DEL:
 		do_container_del(r, req->container_del, rc);
+		break;
+	case SLIM__REQUEST__BODY_CONTAINER_GET:
+		do_container_get(r, req->container_get, rc);
 		break;
 	case SLIM__REQUEST__BODY_STATUS:
 		router_status(r, rc);

@@ -150,6 +150,17 @@ int ctl_container_del(const char *path, const char *name, struct ctl_error *e)
 	return bare_request(path, &req, e);
 }
 
+Slim__Reply *ctl_container_get(const char *path, const char *name, struct ctl_error *e)
+{
+	Slim__Request req = SLIM__REQUEST__INIT;
+	Slim__ContainerGetRequest get = SLIM__CONTAINER_GET_REQUEST__INIT;
+
+	get.name = (char *)name;
+	req.body_case = SLIM__REQUEST__BODY_CONTAINER_GET;
+	req.container_get = &get;
+	return ctl_request(path, &req, e);
+}
+
 Slim__Reply *ctl_status(const char *path, struct ctl_error *e)
 {
 	Slim__Request req = SLIM__REQUEST__INIT;

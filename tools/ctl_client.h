@@ -41,6 +41,11 @@ int ctl_container_add(const char *sock_path, const char *name, uint32_t vip, con
 		      struct ctl_error *e);
 int ctl_container_del(const char *sock_path, const char *name, struct ctl_error *e);
 
+/* container get: the router's record of one container. Returns the reply
+ * (rep->container is set; free as for ctl_request) or NULL with *e filled in
+ * (CTL_REFUSED with ENOENT: no container of that name). */
+Slim__Reply *ctl_container_get(const char *sock_path, const char *name, struct ctl_error *e);
+
 /* status. Returns the reply (rep->status is set; free as for ctl_request)
  * or NULL with *e filled in. */
 Slim__Reply *ctl_status(const char *sock_path, struct ctl_error *e);

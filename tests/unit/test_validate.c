@@ -38,6 +38,7 @@ static void requests(void)
 	Slim__ListenRequest lis = SLIM__LISTEN_REQUEST__INIT;
 	Slim__ContainerAddRequest add = SLIM__CONTAINER_ADD_REQUEST__INIT;
 	Slim__ContainerDelRequest del = SLIM__CONTAINER_DEL_REQUEST__INIT;
+	Slim__ContainerGetRequest get = SLIM__CONTAINER_GET_REQUEST__INIT;
 	Slim__StatusRequest st = SLIM__STATUS_REQUEST__INIT;
 
 	/* No body. */
@@ -125,6 +126,15 @@ static void requests(void)
 	del.name = "";
 	CHECK_INT(vreq(&q), EINVAL);
 	del.name = "../c1";
+	CHECK_INT(vreq(&q), EINVAL);
+
+	q.body_case = SLIM__REQUEST__BODY_CONTAINER_GET;
+	q.container_get = &get;
+	get.name = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	CHECK_INT(vreq(&q), 0);
+	get.name = "";
+	CHECK_INT(vreq(&q), EINVAL);
+	get.name = "a/b";
 	CHECK_INT(vreq(&q), EINVAL);
 
 	q.body_case = SLIM__REQUEST__BODY_STATUS;
@@ -225,6 +235,26 @@ static void replies(void)
 
 	route.prefix_len = 40;
 	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_STATUS), EPROTO);
+
+	/* container_get: one container. */
+	Slim__ContainerStatus cs = SLIM__CONTAINER_STATUS__INIT;
+	r.body_case = SLIM__REPLY__BODY_CONTAINER;
+	r.container = &cs;
+	cs.name = "c1";
+	cs.vip = 0x0af40102;
+	cs.netns_path = "/run/netns/c1";
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_CONTAINER_GET), 0);
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_STATUS), EPROTO); /* wrong body */
+	cs.name = "c/1";
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_CONTAINER_GET), EPROTO);
+	cs.name = "c1";
+	cs.vip = 0;
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_CONTAINER_GET), EPROTO);
+	cs.vip = 0x0af40102;
+	cs.netns_path = "run/netns/c1";
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_CONTAINER_GET), EPROTO);
+	r.body_case = SLIM__REPLY__BODY__NOT_SET;
+	CHECK_INT(vrep(&r, SLIM__REQUEST__BODY_CONTAINER_GET), EPROTO); /* bare ok */
 }
 
 /* xorshift: a fixed sequence, so a failure reproduces. */
