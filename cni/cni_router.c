@@ -88,27 +88,24 @@ int cni_router_check(const char *sock, const char *id, uint32_t vip, const char 
 		     struct cni_error *e)
 {
 	struct ctl_error ce;
-	Slim__Reply *rep = ctl_status(sock, &ce);
-	const Slim__ContainerStatus *c = NULL;
+	Slim__Reply *rep = ctl_container_get(sock, id, &ce);
+	const Slim__ContainerStatus *c;
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	int rc = 0;
 
 	if (!rep) {
 		if (ce.kind != CTL_REFUSED)
 			return transport_error(&ce, sock, e);
+		if (ce.err == ENOENT)
+			return cni_fail(e, SLIM_CNI_ERR_NOT_REGISTERED, ce.msg,
+					"container %.*s is not registered with slim-router at %s: "
+					"DEL and ADD it again",
+					SLIM_CONTAINER_NAME_MAX, id, sock);
 		return cni_fail(e, SLIM_CNI_ERR_ROUTER, ce.msg,
-				"slim-router did not report its containers: %s", ce.msg);
+				"slim-router did not report the container: %s", ce.msg);
 	}
-	for (size_t i = 0; i < rep->status->n_containers && !c; i++)
-		if (strcmp(rep->status->containers[i]->name, id) == 0)
-			c = rep->status->containers[i];
-	if (!c)
-		rc =
-		    cni_fail(e, SLIM_CNI_ERR_NOT_REGISTERED, NULL,
-			     "container %.*s is not registered with slim-router at %s: DEL and ADD "
-			     "it again",
-			     SLIM_CONTAINER_NAME_MAX, id, sock);
-	else if (c->vip != vip)
+	c = rep->container;
+	if (c->vip != vip)
 		rc = cni_fail(e, SLIM_CNI_ERR_MISMATCH, NULL,
 			      "container %.*s is registered with %s, not %s: DEL and ADD it again",
 			      SLIM_CONTAINER_NAME_MAX, id, ip_s(c->vip, a), ip_s(vip, b));

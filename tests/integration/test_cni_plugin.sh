@@ -35,6 +35,8 @@ trap cni_cleanup EXIT
 # make_container NETNS IP HOSTVETH: a netns with eth0 on h1's bridge.
 make_container() {
 	ip netns add "$1" || fail "cannot create netns $1"
+	# No IPv6: its router solicitations would move the eth0 counters.
+	in_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 	ip -n "$1" link set lo up
 	ip -n "$TB_H1" link add "$3" type veth peer name eth0 netns "$1"
 	ip -n "$TB_H1" link set "$3" master br0 up
