@@ -47,6 +47,12 @@ void slim_config_parse(struct slim_config *c, char *const envp[], const char *li
 			c->path_too_long = true;
 		}
 		keep_var(c->sock_var, sizeof(c->sock_var), "SLIM_SOCKET", sock);
+	} else {
+		/* No SLIM_SOCKET in sock_var: an exec'd program finds the
+		 * default the same way, and must not be handed it as if set. */
+		memcpy(c->sock_path, SLIM_DEFAULT_SOCKET, sizeof(SLIM_DEFAULT_SOCKET));
+		snprintf(c->path_shown, sizeof(c->path_shown), "%s", SLIM_DEFAULT_SOCKET);
+		c->path_set = c->path_default = true;
 	}
 	keep_var(c->fast_var, sizeof(c->fast_var), "SLIM_FASTPATH", fast);
 	if (keep_asan)

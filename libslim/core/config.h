@@ -7,11 +7,16 @@
 #include <stdbool.h>
 #include <sys/un.h>
 
+#define SLIM_DEFAULT_SOCKET "/run/slim/slim.sock"
+
 struct slim_config {
 	/* SLIM_SOCKET: the router's socket. path_set: it fits a sockaddr_un
-	 * (path_too_long: it was given but does not). */
+	 * (path_too_long: it was given but does not). Unset, the router's
+	 * default socket SLIM_DEFAULT_SOCKET is used (path_default), which is
+	 * where a container started by a runtime with slim's OCI hook finds
+	 * it: /etc/ld.so.preload loads the library with no environment. */
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	bool path_set, path_too_long;
+	bool path_set, path_too_long, path_default;
 	char path_shown[256]; /* for messages, possibly truncated */
 	/* SLIM_FASTPATH=0: every connect asks the router (the per-connect
 	 * request path, for comparison and as an escape hatch). */

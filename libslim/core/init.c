@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 
 #include "channel.h"
 #include "common.h"
@@ -39,6 +40,13 @@ static void fork_child(void)
 	channel_fork_child();
 }
 
+static bool is_socket(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
 static void read_config(void)
 {
 	Dl_info di;
@@ -49,6 +57,12 @@ static void read_config(void)
 #else
 	slim_config_parse(&cfg, environ, lib, false);
 #endif
+	/* A default socket that is not there means no router for this
+	 * process, as an unset SLIM_SOCKET always did: no warm-up, no pool,
+	 * and one message at the first socket. Checked once, here, so that a
+	 * program that never opens a socket costs one stat. */
+	if (cfg.path_default && !is_socket(cfg.sock_path))
+		cfg.path_set = false;
 	pthread_atfork(channel_fork_prepare, channel_fork_parent, fork_child);
 }
 

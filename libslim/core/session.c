@@ -33,8 +33,11 @@ static const struct {
 	enum session_state state;
 	const char *fmt;
 } faults[] = {
-    [FAULT_NO_SOCKET] = {ST_DISABLED, "libslim: SLIM_SOCKET is not set%.0s (using the "
-				      "container network; start the program with slim-run)"},
+    [FAULT_NO_SOCKET] =
+	{ST_DISABLED,
+	 "libslim: SLIM_SOCKET is not set and no router socket is at " SLIM_DEFAULT_SOCKET
+	 "%.0s (using the container network; start "
+	 "the program with slim-run)"},
     [FAULT_PATH_TOO_LONG] = {ST_DISABLED, "libslim: router socket path too long: %s (using "
 					  "the container network)"},
     [FAULT_BAD_REPLY] =
