@@ -18,6 +18,9 @@
 
 #define SLIM_DIR_IN_CONTAINER "/run/slim"
 #define PRELOAD_MAX (64 * 1024)
+#define WRONG_NS                                                                                   \
+	"not in the container's mount namespace (no /proc mounted in its root filesystem): the "   \
+	"hook belongs to the createContainer stage (fix \"stages\" in its hooks.d file)"
 
 static int fail(char *why, size_t whylen, const char *fmt, ...)
 {
@@ -76,32 +79,37 @@ static bool covers(const char *mp, const char *path)
 
 int slim_mounts_check_namespace(const char *rootfs, char *why, size_t whylen)
 {
-	char *line = NULL, best[4096] = "", best_opt[512] = "";
+	char *line = NULL, best[4096] = "", best_opt[512] = "", proc[4096];
+	bool proc_seen = false;
 	size_t cap = 0;
 	FILE *f;
 
 	if (same_file("/proc/self/ns/mnt", "/proc/1/ns/mnt"))
-		return fail(why, whylen,
-			    "running in the host's mount namespace: the hook belongs to the "
-			    "createContainer stage (fix \"stages\" in its hooks.d file)");
+		return fail(why, whylen, "%s", WRONG_NS);
+	snprintf(proc, sizeof(proc), "%s/proc", strcmp(rootfs, "/") == 0 ? "" : rootfs);
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return fail(why, whylen, "cannot read /proc/self/mountinfo: %s", strerror(errno));
 	while (getline(&line, &cap, f) > 0) {
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - ... */
-		char mp[4096], opt[512] = "";
-		char *p = line, *sep;
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE ... */
+		char mp[4096], opt[512] = "", fstype[32] = "";
+		char *p, *sep;
 		int skip = 0;
 
 		if (sscanf(line, "%*s %*s %*s %*s %4095s %*s%n", mp, &skip) != 1 || skip <= 0)
 			continue;
 		p = line + skip;
 		sep = strstr(p, " - ");
-		if (sep && sep - p < (long)sizeof(opt)) {
+		if (!sep)
+			continue;
+		if (sep - p < (long)sizeof(opt)) {
 			memcpy(opt, p, (size_t)(sep - p));
 			opt[sep - p] = 0;
 		}
+		sscanf(sep + 3, "%31s", fstype);
 		unescape(mp);
+		if (strcmp(mp, proc) == 0 && strcmp(fstype, "proc") == 0)
+			proc_seen = true;
 		if (covers(mp, rootfs) && strlen(mp) >= strlen(best)) {
 			snprintf(best, sizeof(best), "%s", mp);
 			snprintf(best_opt, sizeof(best_opt), "%s", opt);
@@ -117,6 +125,11 @@ int slim_mounts_check_namespace(const char *rootfs, char *why, size_t whylen)
 			    "mounts made in it would reach the host (set rootfsPropagation to "
 			    "private or slave)",
 			    best);
+	/* The runtime mounts the container's /proc before createContainer,
+	 * in the container's mount namespace only: without it this is not
+	 * that namespace, and mounts made here would stay on the host. */
+	if (!proc_seen)
+		return fail(why, whylen, "%s", WRONG_NS);
 	return 0;
 }
 

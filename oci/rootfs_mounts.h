@@ -25,9 +25,10 @@ struct slim_mounts {
 	const char *sockname;
 };
 
-/* Checks that this process runs in a mount namespace of its own (not the
- * host's: a hook configured at the wrong stage would mount onto the host)
- * and that the root filesystem's mount does not propagate to the host.
+/* Checks that this process runs in the container's mount namespace before
+ * the pivot (the runtime's /proc is mounted inside rootfs: a hook configured
+ * at another stage would mount onto the host) and that the root
+ * filesystem's mount does not propagate to other namespaces.
  * Returns 0, or -1 with a one-line reason in why. */
 int slim_mounts_check_namespace(const char *rootfs, char *why, size_t whylen);
 

@@ -54,8 +54,8 @@ expect() { # WHAT RC REGEX
 	ok "$1: exit $RC${OUT:+, $OUT}"
 }
 
-mkdir -p "$W/rootfs/etc" "$W/rootfs/run"
-bundle b rootfs
+mkdir -p "$W/rootfs/etc" "$W/rootfs/run" "$W/rootfs/proc"
+bundle b ../rootfs # relative to the bundle, as runtimes allow
 
 RC=0
 OUT=$("$SLIM_OCI_HOOK" --help 2>&1) || RC=$?
@@ -80,7 +80,7 @@ expect "no library" 1 "no libslim.so at /nonexistent.so"
 hook "$(state c1 "$W/b" true)" --socket "$W/sock/none.sock"
 expect "no router socket" 1 "no slim router socket at .*/none.sock \\(start slim-router"
 hook "$(state c1 "$W/b" true)"
-expect "host mount namespace" 1 "running in the host's mount namespace"
+expect "this mount namespace (no /proc in the rootfs)" 1 "not in the container's mount namespace"
 [[ ! -e $W/rootfs/run/slim ]] || fail "the refused hook made $W/rootfs/run/slim"
 ok "nothing made in the root filesystem"
 
@@ -94,37 +94,45 @@ expect "shared root filesystem mount" 1 "is shared with other mount namespaces"
 # In a private mount namespace: the mounts, inspected from inside it.
 printf '/usr/lib/other.so\n' >"$W/rootfs/etc/ld.so.preload"
 # shellcheck disable=SC2016 # expanded by the inner shell
-inner='"$1" --socket "$2/sock/r.sock" --lib "$3" <"$2/state" || exit 9
+inner='mount -t proc proc "$2/rootfs/proc" || exit 8
+"$1" --socket "$2/sock/r.sock" --lib "$3" <"$2/state" || exit 9
 r=$2/rootfs
 cat "$r/etc/ld.so.preload"; echo "--"
 readlink "$r/run/slim/slim.sock"
 test -S "$r/run/slim/router/r.sock" && echo socket-visible
 cmp -s "$r/run/slim/libslim.so" "$3" && echo lib-same
 touch "$r/run/slim/x" 2>/dev/null || echo slim-dir-ro
-echo x >>"$r/etc/ld.so.preload" 2>/dev/null || echo preload-ro
+{ echo x >>"$r/etc/ld.so.preload"; } 2>/dev/null || echo preload-ro
 grep -c " $r/run/slim" /proc/self/mountinfo'
+# The shell run by unshare is pid 1 of a new pid namespace: its /proc mount
+# shows only it.
 state c1 "$W/b" true >"$W/state"
 RC=0
-OUT=$(unshare -m --propagation private bash -c "$inner" _ "$SLIM_OCI_HOOK" "$W" "$SLIM_LIB" 2>&1) || RC=$?
+OUT=$(unshare -m -p -f --propagation private bash -c "$inner" _ "$SLIM_OCI_HOOK" "$W" "$SLIM_LIB" 2>&1) || RC=$?
 want=$'/run/slim/libslim.so\n/usr/lib/other.so\n--\nrouter/r.sock\nsocket-visible\nlib-same\nslim-dir-ro\npreload-ro\n3'
 [[ $RC == 0 && $OUT == "$want" ]] || fail "mounts in a private namespace: exit $RC, got '$OUT', want '$want'"
 ok "mounts: preload list (image's entry kept), socket symlink and directory, library, read-only"
 [[ ! -e $W/rootfs/run/slim/libslim.so ]] || fail "the mounts leaked out of the namespace"
 ok "nothing mounted outside the namespace"
 
+# with_proc CMD...: CMD in a private mount namespace with proc mounted in
+# the root filesystem, as a runtime leaves it for createContainer.
+with_proc() {
+	unshare -m -p -f --propagation private bash -c 'mount -t proc proc "$1" && shift && exec "$@"' \
+		_ "$W/rootfs/proc" "$@"
+}
+
 # Symlinks planted in the image: not followed.
 rm "$W/rootfs/etc/ld.so.preload"
 ln -s /etc/hostname "$W/rootfs/etc/ld.so.preload"
 RC=0
-OUT=$(unshare -m --propagation private "$SLIM_OCI_HOOK" --socket "$W/sock/r.sock" --lib "$SLIM_LIB" \
-	<"$W/state" 2>&1) || RC=$?
+OUT=$(with_proc "$SLIM_OCI_HOOK" --socket "$W/sock/r.sock" --lib "$SLIM_LIB" <"$W/state" 2>&1) || RC=$?
 expect "/etc/ld.so.preload a symlink" 1 "cannot make /etc/ld.so.preload in the root filesystem: Invalid argument"
 rm "$W/rootfs/etc/ld.so.preload" && rmdir "$W/rootfs/run/slim" && rmdir "$W/rootfs/run"
 mkdir -p "$W/elsewhere"
 ln -s "$W/elsewhere" "$W/rootfs/run"
 RC=0
-OUT=$(unshare -m --propagation private "$SLIM_OCI_HOOK" --socket "$W/sock/r.sock" --lib "$SLIM_LIB" \
-	<"$W/state" 2>&1) || RC=$?
+OUT=$(with_proc "$SLIM_OCI_HOOK" --socket "$W/sock/r.sock" --lib "$SLIM_LIB" <"$W/state" 2>&1) || RC=$?
 expect "/run a symlink" 1 "cannot make /run/slim in the root filesystem: Not a directory"
 [[ -z $(ls -A "$W/elsewhere") ]] || fail "the hook wrote through the /run symlink"
 ok "nothing written through the symlink"
