@@ -30,6 +30,10 @@ pkgs=(
 	# lintian on it, the man pages (groff, lexgrog) and the unit
 	# (systemd-analyze; systemd need not run as PID 1).
 	dpkg-dev file lintian groff-base man-db systemd
+	# Containers started the podman way (tests/integration/test_podman.sh):
+	# podman with its CNI backend and the reference CNI plugins; runc, since
+	# crun refuses hosts that mount cgroup v1 and v2 side by side.
+	podman containernetworking-plugins runc
 )
 # Packages whose install would start (and enable) a system service. The
 # tests start their own instances inside the testbed's namespaces; a system
