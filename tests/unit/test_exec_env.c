@@ -58,6 +58,7 @@ int main(void)
 	CHECK_STR(fixed(&c, false, other_preload),
 		  "HOME=/root LD_PRELOAD=" LIB ":/lib/other.so SLIM_SOCKET=/run/slim/h1.sock "
 		  "SLIM_FASTPATH=0");
+	CHECK(!c.path_default);
 	/* Nothing missing: the app's own values win, the array is its own. */
 	CHECK_STR(fixed(&c, false, complete),
 		  "LD_PRELOAD=/lib/a.so:" LIB " SLIM_SOCKET=/x SLIM_FASTPATH=1");
@@ -67,9 +68,13 @@ int main(void)
 	CHECK_STR(fixed(&c, false, NULL),
 		  "LD_PRELOAD=" LIB " SLIM_SOCKET=/run/slim/h1.sock SLIM_FASTPATH=0");
 
-	/* Not started for slim: nothing is added, the fast path is on. */
+	/* Not started by slim-run: the router's default socket (whether it is
+	 * there is the constructor's business), never passed on as if set:
+	 * nothing is added, the fast path is on. */
 	slim_config_parse(&c, cleared, LIB, false);
-	CHECK(!c.path_set);
+	CHECK(c.path_set && c.path_default);
+	CHECK_STR(c.sock_path, "/run/slim/slim.sock");
+	CHECK_STR(c.sock_var, "");
 	CHECK(c.fastpath);
 	CHECK_STR(fixed(&c, false, cleared), "PATH=/bin");
 	/* A relative library path (no dladdr answer) is not trusted. */
