@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "oci_state.h"
 #include "rootfs_mounts.h"
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 		   "  stdin and, if annotation NAME is \"true\", mounts libslim and the router's\n"
 		   "  socket into the container and lists libslim in its /etc/ld.so.preload.\n"
 		   "  --socket PATH      the slim router's socket (default " SLIM_HOOK_SOCKET ")\n"
-		   "  --lib PATH         libslim.so (default " SLIM_HOOK_LIB ")\n"
+		   "  --lib PATH         libslim.so (default: " SLIM_HOOK_LIB_REL " from this\n"
+		   "                     program's directory, where the install puts it)\n"
 		   "  --annotation NAME  the selecting annotation (default " SLIM_HOOK_ANNOTATION
 		   ")\n");
 }
@@ -50,7 +52,7 @@ static int parse_args(int argc, char **argv, struct hook_opts *o)
 						 {NULL, 0, NULL, 0}};
 	int c;
 
-	*o = (struct hook_opts){SLIM_HOOK_SOCKET, SLIM_HOOK_LIB, SLIM_HOOK_ANNOTATION};
+	*o = (struct hook_opts){SLIM_HOOK_SOCKET, NULL, SLIM_HOOK_ANNOTATION};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -75,6 +77,26 @@ static int parse_args(int argc, char **argv, struct hook_opts *o)
 	/* Runtimes pass the stage name or nothing; other arguments are ignored
 	 * so that a hooks.d file may name the stage for the reader. */
 	return 0;
+}
+
+/* The installed libslim.so: SLIM_HOOK_LIB_REL from this program's own
+ * directory, so the hook works under whatever prefix it was installed to.
+ * Returns a malloc'ed path (the caller frees it), or NULL. */
+static char *default_lib(void)
+{
+	char self[PATH_MAX], cand[PATH_MAX * 2];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	snprintf(cand, sizeof(cand), "%s/%s", self, SLIM_HOOK_LIB_REL);
+	return realpath(cand, NULL);
 }
 
 /* Checks the host-side paths. Returns 0, or -1 after printing one line. */
@@ -106,7 +128,7 @@ int main(int argc, char **argv)
 	struct oci_container c;
 	struct hook_opts o;
 	struct slim_mounts m;
-	char why[512], dir[PATH_MAX], base[PATH_MAX];
+	char why[512], dir[PATH_MAX], base[PATH_MAX], *lib_found = NULL;
 	int r = parse_args(argc, argv, &o);
 
 	if (r != 0)
@@ -117,8 +139,16 @@ int main(int argc, char **argv)
 	}
 	if (!c.enabled)
 		return 0;
-	if (check_paths(&o, c.id) != 0)
+	if (!o.lib) {
+		o.lib = lib_found = default_lib();
+		if (!o.lib)
+			o.lib = SLIM_HOOK_LIB_REL;
+	}
+	r = check_paths(&o, c.id);
+	if (r != 0) {
+		free(lib_found);
 		return 1;
+	}
 	snprintf(dir, sizeof(dir), "%s", o.socket);
 	snprintf(base, sizeof(base), "%s", o.socket);
 	m = (struct slim_mounts){
@@ -126,7 +156,8 @@ int main(int argc, char **argv)
 	if (slim_mounts_check_namespace(c.rootfs, why, sizeof(why)) != 0 ||
 	    slim_mounts_make(&m, why, sizeof(why)) != 0) {
 		fprintf(stderr, PROG ": container %.12s: %s\n", c.id, why);
-		return 1;
+		r = 1;
 	}
-	return 0;
+	free(lib_found);
+	return r;
 }

@@ -37,6 +37,7 @@ expected=(
 	bin/slim-router bin/slimctl bin/slim-run
 	bin/slim-echo bin/slim-setup-bench bin/slim-rr-bench bin/slim-listen-many
 	lib/libslim.so
+	lib/cni/slim libexec/slim/slim-oci-hook share/containers/oci/hooks.d/slim.json
 	lib/systemd/system/slim-router.service
 	etc/slim/slim-router.env etc/slim/cluster
 	share/slim/testbed/testbed.sh share/slim/testbed/slim-env.sh
@@ -49,6 +50,22 @@ done
 for f in bin/slim-router bin/slimctl bin/slim-run bin/slim-setup-bench bin/slim-rr-bench; do
 	[[ -x $prefix/$f ]] || die "$f is not executable"
 done
+
+# The hooks.d file names the installed hook, which finds the installed
+# library by itself (its --help shows the default).
+grep -qF "\"path\": \"$prefix/libexec/slim/slim-oci-hook\"" "$prefix/share/containers/oci/hooks.d/slim.json" ||
+	die "the hooks.d file does not name $prefix/libexec/slim/slim-oci-hook: $(cat "$prefix/share/containers/oci/hooks.d/slim.json")"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$prefix/share/containers/oci/hooks.d/slim.json" ||
+	die "the hooks.d file is not JSON"
+# A selected container whose bundle is fine: the hook gets as far as the
+# router's socket (none here), so it found the installed libslim.so itself.
+mkdir -p "$tmp/bundle/rootfs"
+printf '{"root":{"path":"rootfs"}}' >"$tmp/bundle/config.json"
+hook_out=$(printf '{"id":"x","bundle":"%s","annotations":{"io.slim.enable":"true"}}' "$tmp/bundle" |
+	"$prefix/libexec/slim/slim-oci-hook" --socket "$tmp/no.sock" 2>&1) &&
+	die "the installed hook accepted a missing router socket"
+[[ $hook_out == *"no slim router socket at $tmp/no.sock"* ]] ||
+	die "the installed hook did not find its libslim.so: $hook_out"
 
 # Every program has a page named after it, in section 1 or 8.
 programs=()
@@ -103,6 +120,8 @@ DESTDIR=$dest cmake --install "$build" --prefix /usr >"$tmp/install-usr.log" 2>&
 [[ -f $dest/etc/slim/slim-router.env && -f $dest/etc/slim/cluster ]] ||
 	die "with the prefix /usr the configuration is not in DESTDIR/etc/slim"
 [[ ! -e $dest/usr/etc ]] || die "with the prefix /usr something went to /usr/etc"
+grep -qF '"path": "/usr/libexec/slim/slim-oci-hook"' "$dest/usr/share/containers/oci/hooks.d/slim.json" ||
+	die "with the prefix /usr the hooks.d file does not name /usr/libexec/slim/slim-oci-hook"
 grep -qx "$usr_exec" "$dest/usr/lib/systemd/system/slim-router.service" ||
 	die "with the prefix /usr the unit does not run /usr/bin/slim-router"
 
