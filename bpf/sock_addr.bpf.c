@@ -40,6 +40,16 @@ static __always_inline int accepted_connect(struct bpf_sock *sk)
 	return 0;
 }
 
+/* Whether o's container still exists: its vip is live under the id the
+ * socket was stamped with (0 there: a container restored without an id,
+ * whose stamps are unknown). */
+static __always_inline bool owner_live(const struct slim_owner *o)
+{
+	__u32 *id = bpf_map_lookup_elem(&live, &o->vip);
+
+	return id && (!*id || *id == o->container_id);
+}
+
 /* Runs before tcp_v4_connect. Returns 1 to let the connect go on (to the
  * rewritten address), 0 to refuse it with EPERM: a host socket the router
  * stamped for a container that still exists (live) may only reach overlay
@@ -63,7 +73,7 @@ int slim_connect4(struct bpf_sock_addr *ctx)
 	if (!o)
 		return accepted_connect(sk);
 	/* Its container was deleted: nothing at all. */
-	if (!bpf_map_lookup_elem(&live, &o->vip))
+	if (!owner_live(o))
 		return 0;
 	/* Bound to the reserved port for listening: never a client. */
 	if (o->flags & SLIM_OWNER_LISTENER)
@@ -115,7 +125,7 @@ int slim_connect4(struct bpf_sock_addr *ctx)
  * lock so that a socket unbound meanwhile lets nothing through). So is a
  * listener's bind while the container's own host has no route (the router
  * is being reconfigured), and any bind of a socket whose container was
- * deleted (its vip is not in live). The options set here read back as the app set them
+ * deleted (not live: owner_live). The options set here read back as the app set them
  * (sockopt.bpf.c). Returns 1 (go on) or 0 (refused). */
 SEC("cgroup/bind4")
 int slim_bind4(struct bpf_sock_addr *ctx)
@@ -139,7 +149,7 @@ int slim_bind4(struct bpf_sock_addr *ctx)
 		bpf_set_retval(-EINVAL);
 		return 0;
 	}
-	if (!bpf_map_lookup_elem(&live, &o->vip))
+	if (!owner_live(o))
 		return 0;
 	if (ctx->user_family != AF_INET) {
 		if (ctx->user_family != AF_UNSPEC)

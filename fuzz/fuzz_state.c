@@ -54,7 +54,7 @@ static void round_trip(const struct state_entry *e, size_t n)
 
 	reg_init(&reg, 0, 0);
 	for (size_t i = 0; i < n; i++)
-		(void)reg_add(&reg, e[i].name, e[i].vip, e[i].netns, 1, (ino_t)i + 1, why,
+		(void)reg_add(&reg, e[i].name, e[i].vip, e[i].netns, 1, (ino_t)i + 1, e[i].id, why,
 			      sizeof(why));
 	FUZZ_CHECK(state_save(save_path(), &reg, err, sizeof(err)) == 0);
 	FUZZ_CHECK(state_load(save_path(), back, REG_MAX, &nb, err, sizeof(err)) == 0);
@@ -63,6 +63,7 @@ static void round_trip(const struct state_entry *e, size_t n)
 		FUZZ_CHECK(strcmp(back[i].name, reg.c[i].name) == 0);
 		FUZZ_CHECK(back[i].vip == reg.c[i].vip);
 		FUZZ_CHECK(strcmp(back[i].netns, reg.c[i].netns) == 0);
+		FUZZ_CHECK(back[i].id == reg.c[i].id && back[i].id != 0);
 	}
 }
 

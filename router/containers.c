@@ -7,19 +7,39 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <string.h>
 
 void reg_init(struct registry *r, uint32_t subnet, uint8_t prefix_len)
 {
 	memset(r, 0, sizeof(*r));
-	r->next_id = 1;
 	r->subnet = subnet;
 	r->prefix_len = prefix_len;
 }
 
+static const struct container *reg_by_id(const struct registry *r, uint32_t id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->c[i].id == id)
+			return &r->c[i];
+	return NULL;
+}
+
+/* A new id: random, not 0, not one a registered container has. Returns 0,
+ * or an errno with why filled. */
+static int draw_id(const struct registry *r, uint32_t *id, char *why, size_t whylen)
+{
+	do {
+		if (getrandom(id, sizeof(*id), 0) != sizeof(*id))
+			return slim_fail(errno ? errno : EIO, why, whylen,
+					 "cannot draw a container id: %s", strerror(errno));
+	} while (*id == 0 || reg_by_id(r, *id));
+	return 0;
+}
+
 int reg_add(struct registry *r, const char *name, uint32_t vip, const char *netns, dev_t ns_dev,
-	    ino_t ns_ino, char *why, size_t whylen)
+	    ino_t ns_ino, uint32_t id, char *why, size_t whylen)
 {
 	uint32_t mask = slim_prefix_mask(r->prefix_len);
 	const struct container *o;
@@ -49,8 +69,16 @@ int reg_add(struct registry *r, const char *name, uint32_t vip, const char *netn
 	if ((o = reg_by_netns(r, ns_dev, ns_ino)))
 		return slim_fail(EEXIST, why, whylen, "netns %s is already container %s's", netns,
 				 o->name);
+	if (id && (o = reg_by_id(r, id)))
+		return slim_fail(EEXIST, why, whylen, "id %u is already container %s's", id,
+				 o->name);
 	if (r->n >= REG_MAX)
 		return slim_fail(ENOSPC, why, whylen, "too many containers (at most %d)", REG_MAX);
+	if (!id) {
+		int e = draw_id(r, &id, why, whylen);
+		if (e)
+			return e;
+	}
 
 	struct container *c = &r->c[r->n++];
 	memset(c, 0, sizeof(*c));
@@ -59,7 +87,7 @@ int reg_add(struct registry *r, const char *name, uint32_t vip, const char *netn
 	c->vip = vip;
 	c->ns_dev = ns_dev;
 	c->ns_ino = ns_ino;
-	c->id = r->next_id++;
+	c->id = id;
 	return 0;
 }
 

@@ -256,7 +256,7 @@ static void do_pool(struct router *r, const struct peer_id *p, const Slim__PoolR
 }
 
 int router_add_container(struct router *r, const char *name, uint32_t vip, const char *netns,
-			 char *why, size_t whylen)
+			 uint32_t id, char *why, size_t whylen)
 {
 	dev_t dev;
 	ino_t ino;
@@ -274,12 +274,13 @@ int router_add_container(struct router *r, const char *name, uint32_t vip, const
 	if (dev == r->ns_dev && ino == r->ns_ino)
 		return slim_fail(EINVAL, why, whylen, "%s is the router's own network namespace",
 				 netns);
-	e = reg_add(&r->reg, name, vip, netns, dev, ino, why, whylen);
+	e = reg_add(&r->reg, name, vip, netns, dev, ino, id, why, whylen);
 	if (e)
 		return e;
 	/* Before bpf is loaded (the state file at start-up), the whole
 	 * registry goes into the live map at once (live_map_sync). */
-	if (r->live_fd >= 0 && live_map_add(r->live_fd, vip, why, whylen) != 0) {
+	if (r->live_fd >= 0 &&
+	    live_map_add(r->live_fd, &r->reg.c[r->reg.n - 1], why, whylen) != 0) {
 		e = errno ? errno : EIO;
 		reg_del(&r->reg, name, NULL);
 		return e;
@@ -304,7 +305,7 @@ static void do_container_add(struct router *r, const Slim__ContainerAddRequest *
 	char why[256];
 	int e;
 
-	e = router_add_container(r, q->name, q->vip, q->netns_path, why, sizeof(why));
+	e = router_add_container(r, q->name, q->vip, q->netns_path, 0, why, sizeof(why));
 	if (e) {
 		reply_error(rc, e, "%s", why);
 		return;

@@ -47,11 +47,12 @@ void reply_done(struct reply_ctx *rc);
 
 /* Registers a container after every check of `container add`: the netns
  * path can be saved in the state file, exists and is a network namespace
- * other than the router's, then the registry rules (reg_add). Used for
+ * other than the router's, then the registry rules (reg_add; id 0 draws a
+ * new id). Used for
  * admin requests and for the state file at start-up. Returns 0, or a
  * positive errno with one line in why. Does not write the state file. */
 int router_add_container(struct router *r, const char *name, uint32_t vip, const char *netns,
-			 char *why, size_t whylen);
+			 uint32_t id, char *why, size_t whylen);
 
 /* Deletes, as `container del` does, every container whose registered
  * netns path no longer names the namespace it was registered with (gone,

@@ -12,11 +12,12 @@
 
 _Static_assert(REG_MAX <= SLIM_MAX_CONTAINERS, "the live map holds every registered container");
 
-int live_map_add(int fd, uint32_t vip, char *err, size_t errlen)
+int live_map_add(int fd, const struct container *c, char *err, size_t errlen)
 {
-	uint32_t k = htonl(vip), one = 1;
+	/* Both in network order, as the owner storage holds them. */
+	uint32_t k = htonl(c->vip), id = c->any_stamp ? 0 : htonl(c->id);
 
-	if (bpf_map_update_elem(fd, &k, &one, BPF_ANY) == 0)
+	if (bpf_map_update_elem(fd, &k, &id, BPF_ANY) == 0)
 		return 0;
 	snprintf(err, errlen, "cannot add %s to the live map: %s", inet_ntoa((struct in_addr){k}),
 		 strerror(errno));
@@ -52,7 +53,7 @@ int live_map_sync(int fd, const struct registry *reg, char *err, size_t errlen)
 		return -1;
 	}
 	for (size_t i = 0; i < reg->n; i++)
-		if (live_map_add(fd, reg->c[i].vip, err, errlen))
+		if (live_map_add(fd, &reg->c[i], err, errlen))
 			return -1;
 	return 0;
 }

@@ -315,9 +315,20 @@ static int load_state(struct router *r)
 	}
 	for (size_t i = 0; i < n; i++) {
 		char why[256];
-		if (router_add_container(r, e[i].name, e[i].vip, e[i].netns, why, sizeof(why)))
+		if (router_add_container(r, e[i].name, e[i].vip, e[i].netns, e[i].id, why,
+					 sizeof(why))) {
 			rlog("dropping container %s %s from %s:%u: %s", e[i].name, ip_str(e[i].vip),
 			     r->state_path, e[i].line, why);
+			continue;
+		}
+		/* No id on its line: the id its sockets carry is unknown, so its
+		 * live entry accepts any (until it is deleted and added again). */
+		if (!e[i].id) {
+			r->reg.c[r->reg.n - 1].any_stamp = true;
+			rlog("container %s %s: no id in %s:%u; its sockets are accepted whatever "
+			     "id they carry until it is added again",
+			     e[i].name, ip_str(e[i].vip), r->state_path, e[i].line);
+		}
 	}
 	if (n > 0)
 		rlog("%zu container%s restored from %s", r->reg.n, r->reg.n == 1 ? "" : "s",

@@ -10,13 +10,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define LINE_MAX_LEN (REG_NETNS_MAX + SLIM_CONTAINER_NAME_MAX + 64)
-#define USAGE "expected: container NAME VIP NETNS_PATH"
+#define USAGE "expected: container NAME VIP NETNS_PATH [ID]"
 
 bool state_netns_ok(const char *path)
 {
@@ -30,6 +31,24 @@ bool state_netns_ok(const char *path)
 	return true;
 }
 
+/* A decimal id, 1..UINT32_MAX, digits only. Returns 0 or -1. */
+static int parse_id(const char *t, uint32_t *id)
+{
+	unsigned long long v = 0;
+
+	if (!*t || strlen(t) > 10)
+		return -1;
+	for (const char *p = t; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v == 0 || v > UINT32_MAX)
+		return -1;
+	*id = (uint32_t)v;
+	return 0;
+}
+
 static int parse_line(char **f, int nf, struct state_entry *e, const char *path, unsigned line,
 		      char *err, size_t errlen)
 {
@@ -41,7 +60,7 @@ static int parse_line(char **f, int nf, struct state_entry *e, const char *path,
 			      lf_shown(f[0], s, sizeof(s)));
 	if (nf < 4)
 		return lf_bad(err, errlen, path, line, "missing fields (" USAGE ")");
-	if (nf > 4)
+	if (nf > 5)
 		return lf_bad(err, errlen, path, line, "too many fields (" USAGE ")");
 	if (!slim_container_name_ok(f[1]))
 		return lf_bad(err, errlen, path, line,
@@ -55,6 +74,9 @@ static int parse_line(char **f, int nf, struct state_entry *e, const char *path,
 			      "bad netns path '%s' (absolute, at most %d characters)",
 			      lf_shown(f[3], s, sizeof(s)), REG_NETNS_MAX);
 	memset(e, 0, sizeof(*e));
+	if (nf == 5 && parse_id(f[4], &e->id) != 0)
+		return lf_bad(err, errlen, path, line, "bad container id '%s' (1..4294967295)",
+			      lf_shown(f[4], s, sizeof(s)));
 	strcpy(e->name, f[1]);
 	e->vip = ntohl(a.s_addr);
 	strcpy(e->netns, f[3]);
@@ -111,7 +133,7 @@ static int write_all(int fd, const char *p, size_t len)
 int state_save(const char *path, const struct registry *reg, char *err, size_t errlen)
 {
 	static const char head[] = "# slim-router container registry, rewritten on every change\n"
-				   "# container NAME VIP NETNS_PATH\n";
+				   "# container NAME VIP NETNS_PATH ID\n";
 	char tmp[4096], line[LINE_MAX_LEN + 2];
 	int fd, e;
 
@@ -129,8 +151,13 @@ int state_save(const char *path, const struct registry *reg, char *err, size_t e
 		goto fail;
 	for (size_t i = 0; i < reg->n; i++) {
 		const struct container *c = &reg->c[i];
-		int len = snprintf(line, sizeof(line), "container %s %s %s\n", c->name,
-				   ip_str(c->vip), c->netns);
+		char id[16] = "";
+		/* A container restored without an id stays without one, so
+		 * its sockets keep working across further restarts too. */
+		if (!c->any_stamp)
+			snprintf(id, sizeof(id), " %u", c->id);
+		int len = snprintf(line, sizeof(line), "container %s %s %s%s\n", c->name,
+				   ip_str(c->vip), c->netns, id);
 		if (len < 0 || len >= (int)sizeof(line)) {
 			errno = ENAMETOOLONG;
 			goto fail;

@@ -1,7 +1,8 @@
 /* The state file: the container registry on disk, so that a restarted
  * router (systemctl restart, or a crash) serves the same containers again.
- *   container NAME VIP NETNS_PATH
- * one line per container, '#' comments and blank lines allowed. The router
+ *   container NAME VIP NETNS_PATH ID
+ * one line per container (ID: the container's id, decimal; a line without
+ * one is read as a container with no known id), '#' comments and blank lines allowed. The router
  * rewrites it after every successful container add/del and loads it at
  * start-up, where every entry goes through the checks of `container add`. */
 #ifndef SLIM_ROUTER_STATE_H
@@ -17,6 +18,7 @@ struct state_entry {
 	char name[SLIM_CONTAINER_NAME_MAX + 1];
 	uint32_t vip; /* host byte order */
 	char netns[REG_NETNS_MAX + 1];
+	uint32_t id;   /* 0: the line had none */
 	unsigned line; /* where it was read, for messages */
 };
 

@@ -91,11 +91,14 @@ struct slim_app_opts {
 
 #define SLIM_MAX_LISTENERS 65536
 
-/* live hash: the vips (network byte order) of the containers this host's
- * router has now; the value is unused (1). Written by the router at
- * container add and delete (and made to match its registry at start-up);
- * connect4 and bind4 refuse a stamped socket whose vip is not in it, so a
- * socket a deleted container's process still holds reaches nothing. Sized
+/* live hash: the vip (network byte order) of each container this host's
+ * router has now -> that container's id (network byte order, as
+ * owner.container_id of its sockets), or 0 for a container whose id is unknown (restored from a state
+ * line without one: any stamp passes). Written by the router at container
+ * add and delete (and made to match its registry at start-up); connect4 and
+ * bind4 refuse a stamped socket whose vip is not in it or maps to another
+ * id, so a socket a deleted container's process still holds reaches
+ * nothing, even after a new container got the same vip. Sized
  * SLIM_MAX_CONTAINERS (below). */
 
 /* routes LPM trie: virtual subnet -> the host that owns it. Written by the

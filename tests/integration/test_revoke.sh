@@ -8,7 +8,9 @@
 # peer in c1 reads ECONNRESET, the pool socket's connect to a slim server
 # that listens in c1 is refused (EPERM),
 # the listener's accept fails (EINVAL); and no host socket of the server
-# is left in h2's namespace (ss).
+# is left in h2's namespace (ss). The held pool socket is tried only after
+# c2 is registered again with the same vIP: a new container, whose id the
+# old socket does not carry.
 . "$(dirname "$0")/common.sh"
 it_start rv
 
@@ -38,6 +40,11 @@ ok "container del c2"
 after=$(server_sockets)
 [[ -z $after ]] || fail "h2: the deleted container's sockets are still there: $(oneline "$after")"
 ok "h2: no socket of the server left"
+# The same vIP (and namespace) registered again is another container: the
+# old one's held pool socket must stay dead.
+in_ns "$TB_H2" "$SLIMCTL" --socket "$TB_SOCK2" container add c2 --ip "$TB_C2_IP" \
+	--netns "/run/netns/$TB_C2" >"$WORK/add.out" 2>&1 || fail "container add c2 again: $(cat "$WORK/add.out")"
+ok "c2 added again with the same vIP"
 touch "$GO"
 
 wait_line "$WORK/srv.out" '^accept ' 15 || fail "the server did not finish: $(cat "$WORK/srv.err")"

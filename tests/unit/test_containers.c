@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <string.h>
 #include <unistd.h>
 
 static char why[256];
@@ -19,7 +20,7 @@ static char why[256];
 static int add(struct registry *r, const char *name, const char *vip, ino_t ino)
 {
 	why[0] = '\0';
-	return reg_add(r, name, ip(vip), "/run/netns/x", 7, ino, why, sizeof(why));
+	return reg_add(r, name, ip(vip), "/run/netns/x", 7, ino, 0, why, sizeof(why));
 }
 
 /* Names: up to SLIM_CONTAINER_NAME_MAX characters, so that a runtime's
@@ -57,7 +58,8 @@ static void rules(void)
 	REQUIRE(c);
 	CHECK_INT(c->vip, ip("10.244.1.2"));
 	CHECK_STR(c->netns, "/run/netns/x");
-	CHECK_INT(c->id, 1);
+	CHECK(c->id != 0);
+	uint32_t c1_id = c->id;
 	CHECK(reg_by_vip(&r, ip("10.244.1.2")) == c);
 	CHECK(reg_by_netns(&r, 7, 100) == c);
 	CHECK(reg_by_netns(&r, 8, 100) == NULL);
@@ -81,16 +83,16 @@ static void rules(void)
 	memset(longpath, 'p', sizeof(longpath) - 1);
 	longpath[0] = '/';
 	longpath[sizeof(longpath) - 1] = '\0';
-	CHECK_INT(reg_add(&r, "c2", ip("10.244.1.3"), longpath, 7, 101, why, sizeof(why)),
+	CHECK_INT(reg_add(&r, "c2", ip("10.244.1.3"), longpath, 7, 101, 0, why, sizeof(why)),
 		  ENAMETOOLONG);
 	CHECK_INT(r.n, 1);
 
 	CHECK_INT(add(&r, "c2", "10.244.1.254", 101), 0);
 	CHECK_INT(add(&r, "c3", "10.244.1.1", 102), 0);
 	CHECK_INT(r.n, 3);
-	CHECK_INT(reg_by_name(&r, "c3")->id, 3);
+	CHECK(reg_by_name(&r, "c3")->id != 0 && reg_by_name(&r, "c3")->id != c1_id);
 
-	/* Delete: gone from every index; ids are never reused. */
+	/* Delete: gone from every index; the name added again is a new id. */
 	struct container gone;
 	CHECK_INT(reg_del(&r, "c1", &gone), 0);
 	CHECK_STR(gone.name, "c1");
@@ -102,7 +104,7 @@ static void rules(void)
 	CHECK(reg_by_netns(&r, 7, 100) == NULL);
 	CHECK(reg_by_name(&r, "c2") && reg_by_name(&r, "c3"));
 	CHECK_INT(add(&r, "c1", "10.244.1.2", 100), 0);
-	CHECK_INT(reg_by_name(&r, "c1")->id, 4);
+	CHECK(reg_by_name(&r, "c1")->id != c1_id);
 }
 
 static void small_subnets(void)
@@ -133,11 +135,12 @@ static void full(void)
 	reg_init(&r, ip("10.0.0.0"), 8);
 	for (unsigned i = 0; i < REG_MAX && e == 0; i++) {
 		snprintf(name, sizeof(name), "c%u", i);
-		e = reg_add(&r, name, ip("10.0.0.0") + 1 + i, "/n", 1, 1000 + i, why, sizeof(why));
+		e = reg_add(&r, name, ip("10.0.0.0") + 1 + i, "/n", 1, 1000 + i, 0, why,
+			    sizeof(why));
 	}
 	CHECK_INT(e, 0);
 	CHECK_INT(r.n, REG_MAX);
-	CHECK_INT(reg_add(&r, "more", ip("10.1.0.0"), "/n", 1, 1, why, sizeof(why)), ENOSPC);
+	CHECK_INT(reg_add(&r, "more", ip("10.1.0.0"), "/n", 1, 1, 0, why, sizeof(why)), ENOSPC);
 }
 
 static void netns(void)
@@ -214,8 +217,38 @@ static void peers(void)
 	close(l);
 }
 
+/* Ids: drawn non-zero and distinct when none is given, kept when one is,
+ * refused when another container has it. */
+static void ids(void)
+{
+	static struct registry r;
+	uint32_t first;
+
+	reg_init(&r, ip("10.244.1.0"), 24);
+	for (int i = 0; i < 50; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "c%d", i);
+		REQUIRE(reg_add(&r, name, ip("10.244.1.10") + (uint32_t)i, "/n", 1, 500 + (ino_t)i,
+				0, why, sizeof(why)) == 0);
+		CHECK(r.c[i].id != 0);
+		for (int k = 0; k < i; k++)
+			CHECK(r.c[k].id != r.c[i].id);
+	}
+	first = r.c[0].id;
+	CHECK_INT(reg_add(&r, "given", ip("10.244.1.100"), "/n", 1, 600, 77, why, sizeof(why)), 0);
+	CHECK_INT(reg_by_name(&r, "given")->id, 77);
+	CHECK_INT(reg_add(&r, "twin", ip("10.244.1.101"), "/n", 1, 601, first, why, sizeof(why)),
+		  EEXIST);
+	CHECK(strstr(why, "is already container c0's") != NULL);
+	/* A container added again after its deletion gets a new id. */
+	REQUIRE(reg_del(&r, "c0", NULL) == 0);
+	REQUIRE(reg_add(&r, "c0", ip("10.244.1.10"), "/n", 1, 500, 0, why, sizeof(why)) == 0);
+	CHECK(reg_by_name(&r, "c0")->id != first);
+}
+
 int main(void)
 {
+	ids();
 	peers();
 	rules();
 	long_names();

@@ -27,14 +27,14 @@ static int load(const char *text)
 		CHECK_STR(err, want);                                                              \
 	} while (0)
 
-#define USAGE "(expected: container NAME VIP NETNS_PATH)"
+#define USAGE "(expected: container NAME VIP NETNS_PATH [ID])"
 
 static void parse(void)
 {
 	CHECK_INT(load("# saved\n"
 		       "container c1 10.244.1.2 /run/netns/c1\n"
 		       "\n"
-		       "\tcontainer  c3\t10.244.1.3 /proc/1/ns/net # a comment\r\n"),
+		       "\tcontainer  c3\t10.244.1.3 /proc/1/ns/net 4294967295 # a comment\r\n"),
 		  0);
 	CHECK_STR(err, "");
 	CHECK_INT(n, 2);
@@ -45,6 +45,9 @@ static void parse(void)
 	CHECK_STR(e[1].name, "c3");
 	CHECK_STR(e[1].netns, "/proc/1/ns/net");
 	CHECK_INT(e[1].line, 4);
+	/* The id is optional: 0 when the line has none. */
+	CHECK_INT(e[0].id, 0);
+	CHECK(e[1].id == 4294967295u);
 
 	/* Empty, comments only, no final newline. */
 	CHECK_INT(load(""), 0);
@@ -67,7 +70,15 @@ static void bad_lines(void)
 	BAD("container c1 10.244.1.2 /run/netns/c1\nhost h1 1.2.3.4 10.0.0.0/8\n",
 	    "reg.containers:2: unknown keyword 'host' " USAGE);
 	BAD("container c1 10.244.1.2\n", "reg.containers:1: missing fields " USAGE);
-	BAD("container c1 10.244.1.2 /a /b\n", "reg.containers:1: too many fields " USAGE);
+	BAD("container c1 10.244.1.2 /a 7 8\n", "reg.containers:1: too many fields " USAGE);
+	BAD("container c1 10.244.1.2 /a /b\n",
+	    "reg.containers:1: bad container id '/b' (1..4294967295)");
+	BAD("container c1 10.244.1.2 /a 0\n",
+	    "reg.containers:1: bad container id '0' (1..4294967295)");
+	BAD("container c1 10.244.1.2 /a 4294967296\n",
+	    "reg.containers:1: bad container id '4294967296' (1..4294967295)");
+	BAD("container c1 10.244.1.2 /a -1\n",
+	    "reg.containers:1: bad container id '-1' (1..4294967295)");
 	BAD("container c/1 10.244.1.2 /a\n",
 	    "reg.containers:1: bad container name 'c/1' (1..127 characters of [A-Za-z0-9_.-])");
 	BAD("container c1 10.244.1 /a\n", "reg.containers:1: bad virtual address '10.244.1'");
@@ -104,9 +115,9 @@ static void round_trip(void)
 	struct stat st;
 
 	reg_init(&reg, ip("10.244.1.0"), 24);
-	REQUIRE(reg_add(&reg, "c1", ip("10.244.1.2"), "/run/netns/c1", 1, 11, why, sizeof(why)) ==
-		0);
-	REQUIRE(reg_add(&reg, "web.2", ip("10.244.1.30"), "/proc/42/ns/net", 1, 12, why,
+	REQUIRE(reg_add(&reg, "c1", ip("10.244.1.2"), "/run/netns/c1", 1, 11, 0, why,
+			sizeof(why)) == 0);
+	REQUIRE(reg_add(&reg, "web.2", ip("10.244.1.30"), "/proc/42/ns/net", 1, 12, 0, why,
 			sizeof(why)) == 0);
 	CHECK_INT(state_save("saved.containers", &reg, err, sizeof(err)), 0);
 	CHECK(stat("saved.containers.tmp", &st) != 0 && errno == ENOENT);
@@ -119,6 +130,10 @@ static void round_trip(void)
 	CHECK_STR(e[1].name, "web.2");
 	CHECK_INT(e[1].vip, ip("10.244.1.30"));
 	CHECK_STR(e[1].netns, "/proc/42/ns/net");
+	/* The ids go with them: drawn at add (non-zero, distinct), kept. */
+	CHECK(reg.c[0].id != 0 && reg.c[1].id != 0 && reg.c[0].id != reg.c[1].id);
+	CHECK_INT(e[0].id, reg.c[0].id);
+	CHECK_INT(e[1].id, reg.c[1].id);
 
 	/* The longest line: a name of SLIM_CONTAINER_NAME_MAX characters and a
 	 * netns path of REG_NETNS_MAX. */
@@ -128,7 +143,7 @@ static void round_trip(void)
 	memset(longpath, 'p', sizeof(longpath) - 1);
 	longpath[0] = '/';
 	longpath[sizeof(longpath) - 1] = '\0';
-	REQUIRE(reg_add(&reg, longname, ip("10.244.1.255") - 1, longpath, 1, 13, why,
+	REQUIRE(reg_add(&reg, longname, ip("10.244.1.255") - 1, longpath, 1, 13, 0, why,
 			sizeof(why)) == 0);
 	CHECK_INT(state_save("saved.containers", &reg, err, sizeof(err)), 0);
 	CHECK_INT(state_load("saved.containers", e, 8, &n, err, sizeof(err)), 0);
