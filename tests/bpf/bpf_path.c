@@ -417,12 +417,12 @@ static void check_duplicate_insert(void)
 }
 
 /* Stamps fd with owner o as the router does, its container being one the
- * router has (o->vip in the live map). Returns 0, or -1 with errno. */
+ * router has (o->vip in the live map, under o's container id). Returns 0,
+ * or -1 with errno. */
 static int stamp(int fd, const struct slim_owner *o)
 {
-	__u32 one = 1;
-
-	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_LIVE), &o->vip, &one, BPF_ANY))
+	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_LIVE), &o->vip, &o->container_id,
+				BPF_ANY))
 		return -1;
 	return bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER), &fd, o, BPF_ANY);
 }
@@ -1090,36 +1090,72 @@ static void check_bind_no_route(void)
 	close(fd);
 }
 
-/* A deleted container (its vip out of the live map): its stamped sockets
- * neither connect, even to a vip that listens, nor bind its vip. */
-static void check_deleted_container(void)
+/* live_errs: the errnos of a connect of c (if c >= 0) to a listening vip
+ * and of a bind of b to vip (0 for success; -1: not tried), after the live
+ * map entry for vip was set by set: deleted (NULL), or the id *set. */
+static void live_errs(int c, int b, const char *vip, const __u32 *set, int *e1, int *e2)
 {
-	const char *vip = "10.244.1.9";
-	int c = stamped(vip), b = stamped(vip), e1 = -1, e2 = -1;
+	int live = slim_bpf_map_fd(T.bpf, SLIM_MAP_LIVE);
 	struct in_addr k;
 	double secs;
 
+	*e1 = *e2 = -1;
 	inet_pton(AF_INET, vip, &k);
-	if (c >= 0 && b >= 0 &&
-	    bpf_map_delete_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_LIVE), &k.s_addr) == 0) {
-		e1 = do_connect(c, "10.244.1.2", &secs);
-		e2 = bind_to(b, vip, VPORT);
-	}
+	if (b < 0)
+		return;
+	if (set ? bpf_map_update_elem(live, &k.s_addr, set, BPF_ANY)
+		: bpf_map_delete_elem(live, &k.s_addr))
+		return;
+	if (c >= 0)
+		*e1 = do_connect(c, "10.244.1.2", &secs);
+	*e2 = bind_to(b, vip, VPORT);
+}
+
+static const char *err_s(int e)
+{
+	return e > 0 ? strerror(e) : e ? "not tried" : "success";
+}
+
+/* A deleted container (its vip out of the live map), or one whose vip now
+ * belongs to another container (another id there): its stamped sockets
+ * neither connect, even to a vip that listens, nor bind its vip. A
+ * container restored without an id (0 there) lets any stamp through. */
+static void check_deleted_container(void)
+{
+	const char *vip = "10.244.1.9";
+	__u32 other = htonl(SERVER_ID + 1), any = 0;
+	int c = stamped(vip), b = stamped(vip), e1, e2;
+
+	live_errs(c, b, vip, NULL, &e1, &e2);
 	if (e1 != EPERM || e2 != EPERM)
 		fail("deleted container %s: connect to a listening vip gave %s, bind to its vip %s,"
 		     " want EPERM for both",
-		     vip,
-		     e1 > 0 ? strerror(e1)
-		     : e1   ? "not tried"
-			    : "success",
-		     e2 > 0 ? strerror(e2)
-		     : e2   ? "not tried"
-			    : "success");
+		     vip, err_s(e1), err_s(e2));
 	else
 		pass("a deleted container's stamped sockets: connect and bind EPERM");
 	accept_from(-2);
+	live_errs(c, b, vip, &other, &e1, &e2);
+	if (e1 != EPERM || e2 != EPERM)
+		fail("%s under another container's id: connect gave %s, bind %s, want EPERM for "
+		     "both",
+		     vip, err_s(e1), err_s(e2));
+	else
+		pass("a vip reused by another container: the old stamped sockets connect and bind "
+		     "EPERM");
+	accept_from(-2);
 	if (c >= 0)
 		close(c);
+	if (b >= 0)
+		close(b);
+	/* Only a bind: a connection made here would sit in a listener's
+	 * queue, where the checks after this one look. stamped() makes the
+	 * vip live under its id; then it is set to 0. */
+	b = stamped(vip);
+	live_errs(-1, b, vip, &any, &e1, &e2);
+	if (e2 != 0)
+		fail("%s live with id 0 (any stamp): bind gave %s, want success", vip, err_s(e2));
+	else
+		pass("a vip live with id 0: any stamp binds");
 	if (b >= 0)
 		close(b);
 }
