@@ -15,20 +15,24 @@
 #      its socket, so libslim (loaded by /etc/ld.so.preload) serves it as nobody
 #   a1 (h1, annotated): a server too; `podman exec` in it runs a slim client
 #   p1 (h1, no annotation): plain, untouched by the hook
+#   a3 (h2, annotated): slim-echo, for a statically linked client in a1
 #
 # a1 -> a2 is accelerated: one host connection to h2's reserved port, vIPs in
 # every name. p1 -> a2 (cross host) and p1 -> a1 (same host) go the plain
-# way and are answered by the slim servers. `podman rm` runs the plugin's DEL:
+# way and are answered by the slim servers; so does a static binary in a1,
+# which no preload reaches, to a3. `podman rm` runs the plugin's DEL:
 # the container is gone from `slimctl status`. Everything podman made is
 # removed at exit, and the netns files of the containers must be gone.
 . "$(dirname "$0")/common.sh"
 [[ -n ${SLIM_CNI:-} && -x $SLIM_CNI ]] || skip "SLIM_CNI not set to the CNI plugin (run through ctest)"
 [[ -n ${SLIM_OCI_HOOK:-} && -x $SLIM_OCI_HOOK ]] || skip "SLIM_OCI_HOOK not set (run through ctest)"
+[[ -n ${SLIM_STATIC_CLIENT:-} && -x $SLIM_STATIC_CLIENT ]] || skip "SLIM_STATIC_CLIENT not set (run through ctest)"
 for v in podman runc conmon; do command -v "$v" >/dev/null || skip "needs $v (scripts/deps.sh)"; done
 [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local ]] ||
 	skip "needs the CNI plugins in /usr/lib/cni (containernetworking-plugins)"
 
 PORT=8080
+ECHO_PORT=8081
 NETNS_SEEN=()
 
 # pm N ARGS...: podman of host hN (in its network namespace, its own dirs).
@@ -116,7 +120,8 @@ run() {
 	[[ $3 == yes ]] && ann=(--annotation io.slim.enable=true)
 	shift 3
 	pm "$n" run -d --name "$name" --network slimnet "${ann[@]}" -v /usr:/usr:ro \
-		-v "$IT_DIR:/t:ro" -v "$WORK/share:/share" --rootfs "$WORK/h$n/rootfs" "$@" \
+		-v "$IT_DIR:/t:ro" -v "$WORK/share:/share" -v "$SLIM_ECHO:/b/slim-echo:ro" \
+		-v "$SLIM_STATIC_CLIENT:/b/static-client:ro" --rootfs "$WORK/h$n/rootfs" "$@" \
 		>"$WORK/run-$name.out" 2>&1 || fail "podman run $name: $(cat "$WORK/run-$name.out")"
 	NETNS_SEEN+=("$(pm "$n" inspect --format '{{.NetworkSettings.SandboxKey}}' "$name")")
 }
@@ -154,12 +159,13 @@ host_setup 2
 run 2 a2 yes python3 /t/podman_peer.py server "$PORT" --drop 65534
 run 1 a1 yes python3 /t/podman_peer.py server "$PORT"
 run 1 p1 no python3 /t/podman_peer.py server "$PORT"
-A1=$(vip 1 a1) A2=$(vip 2 a2) P1=$(vip 1 p1)
+run 2 a3 yes /b/slim-echo server "$ECHO_PORT"
+A1=$(vip 1 a1) A2=$(vip 2 a2) P1=$(vip 1 p1) A3=$(vip 2 a3)
 # logs_have N NAME REGEX: a line of the container's output matches.
 logs_have() { pm "$1" logs "$2" 2>&1 | grep -Eq -- "$3"; }
-for c in "2 a2" "1 a1" "1 p1"; do
+for c in "2 a2" "1 a1" "1 p1" "2 a3"; do
 	read -r n name <<<"$c"
-	wait_until 15 "$name listening" logs_have "$n" "$name" '^listening' ||
+	wait_until 15 "$name listening" logs_have "$n" "$name" '^listen' ||
 		fail "$name did not listen: $(pm "$n" logs "$name" 2>&1 | tail -n 5)"
 done
 expect_eq "a2 listens as nobody" "$(pm 2 logs a2 2>&1 | grep '^listening')" "listening uid 65534"
@@ -205,6 +211,18 @@ for t in "a2 $A2 $TB_H2" "a1 $A1 $TB_H1"; do
 	(($(path_count "$hns" plain-to-slim) > p2s)) || fail "p1 -> $name: plain-to-slim did not move"
 	ok "p1 -> $name: plain-to-slim moved"
 done
+
+# A static binary in an annotated container: no preload reaches it, so it
+# goes the plain way, and the slim server a3 answers it.
+read -r acc2 _ p2s <<<"$(path_counts "$TB_H2")"
+pm 1 exec a1 /b/static-client --timeout 5000 "$A3" "$ECHO_PORT" static-hi >"$WORK/static.out" 2>&1 ||
+	fail "static client in a1 -> a3: $(cat "$WORK/static.out")"
+expect_match "static client in a1 -> a3" "$(oneline "$(cat "$WORK/static.out")")" \
+	"^local ${A1//./\\.}:[0-9]+ peer ${A3//./\\.}:$ECHO_PORT echo static-hi ?$"
+read -r acc2b _ p2sb <<<"$(path_counts "$TB_H2")"
+((acc2b == acc2 && p2sb > p2s)) ||
+	fail "static client: h2 accelerated +$((acc2b - acc2)), plain-to-slim +$((p2sb - p2s)); want +0 and more"
+ok "static client: the plain path (h2 plain-to-slim +$((p2sb - p2s)), accelerated +0)"
 
 # podman rm: the plugin's DEL unregisters a2.
 pm 2 rm -f -t 0 a2 >"$WORK/rm.out" 2>&1 || fail "podman rm a2: $(cat "$WORK/rm.out")"
