@@ -113,3 +113,81 @@ bl_fallback_pkts() {
 bl_median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # bl_minmax WORDS...: "MIN-MAX" of the numbers.
 bl_minmax() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+
+# CPU placement (--pin of setup-compare.sh and setup-budget.sh):
+#   same   client, server and both routers on CPU 0: every process of a
+#          transaction shares one CPU, so the rate shows the CPU cost directly
+#   split  client on CPU 0, server on CPU 1, the routers where the scheduler
+#          puts them
+#   none   nothing pinned
+BL_PINS="same split none"
+
+# bl_pin_known PIN: true if PIN is one of BL_PINS.
+bl_pin_known() {
+	[[ " $BL_PINS " == *" $1 "* ]]
+}
+
+# bl_pin_cmd PIN client|server: sets PIN_CMD to the prefix (possibly empty)
+# that places that side for PIN. taskset execs, so the pid stays the program's.
+bl_pin_cmd() {
+	PIN_CMD=()
+	case $1:$2 in
+	same:* | split:client) PIN_CMD=(taskset -c 0) ;;
+	split:server) PIN_CMD=(taskset -c 1) ;;
+	esac
+}
+
+# bl_router_pids: the pids of the testbed's two routers (as slim-env.sh
+# recorded them), one a line; dies if one is not running.
+bl_router_pids() {
+	local n f pid
+	for n in 1 2; do
+		f=$TB_STATE_DIR/router-h$n.pid
+		pid=$(cat "$f" 2>/dev/null) || die "no $f: are the routers of $TB_PREFIX up? (slim-env.sh up $TB_PREFIX)"
+		pid_alive "$pid" || die "router h$n of $TB_PREFIX (pid $pid) is not running (slim-env.sh up $TB_PREFIX)"
+		echo "$pid"
+	done
+}
+
+# bl_pin_routers PIN: for PIN "same", moves every thread of both routers to
+# CPU 0, remembering their CPU lists in BL_ROUTER_CPUS (pid -> list) for
+# bl_unpin_routers; other PINs leave the routers alone.
+declare -A BL_ROUTER_CPUS=()
+bl_pin_routers() {
+	local pid
+	[[ $1 == same ]] || return 0
+	for pid in $(bl_router_pids); do
+		[[ -n ${BL_ROUTER_CPUS[$pid]:-} ]] ||
+			BL_ROUTER_CPUS[$pid]=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' "/proc/$pid/status")
+		taskset -a -p -c 0 "$pid" >/dev/null || die "cannot pin router pid $pid to CPU 0"
+	done
+}
+
+# bl_unpin_routers: gives the routers back the CPU lists bl_pin_routers found
+# (a router that has gone is skipped).
+bl_unpin_routers() {
+	local pid
+	for pid in "${!BL_ROUTER_CPUS[@]}"; do
+		pid_alive "$pid" && taskset -a -p -c "${BL_ROUTER_CPUS[$pid]}" "$pid" >/dev/null 2>&1
+		unset "BL_ROUTER_CPUS[$pid]"
+	done
+	return 0
+}
+
+# bl_cpu_ticks [CPU]: busy time (user+nice+system+irq+softirq, USER_HZ
+# ticks) of all CPUs together, or of CPU number CPU, from /proc/stat: the
+# work done anywhere, including kernel work on behalf of nobody in particular.
+bl_cpu_ticks() {
+	awk -v c="cpu${1:-}" '$1 == c { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+}
+
+# bl_proc_ns PID: CPU time of every live thread of PID in ns
+# (/proc/PID/task/*/schedstat); 0 if PID has gone.
+bl_proc_ns() {
+	local f t s=0
+	for f in /proc/"$1"/task/*/schedstat; do
+		read -r t _ <"$f" 2>/dev/null || continue
+		s=$((s + t))
+	done
+	echo "$s"
+}

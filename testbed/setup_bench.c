@@ -3,8 +3,11 @@
  * teardown, not bandwidth.
  *
  *   slim-setup-bench server [--bind IP] [--threads N] PORT
- *   slim-setup-bench client IP PORT --seconds S [--conns N]
+ *   slim-setup-bench client IP PORT --seconds S [--conns N] [--count T]
+ *   slim-setup-bench client IP PORT --count T [--conns N]
  *
+ * --count T stops after T transactions (with --seconds, at whichever comes
+ * first), so that CPU counters read around a run divide by a known number.
  * The client prints human lines and one machine-readable line:
  *   RESULT transactions=T errors=E seconds=S rate=R p50_us=X p99_us=Y conns=N
  * (rate counts successful transactions only). Client exit codes: 0 every
@@ -15,10 +18,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +38,8 @@
 static void usage(FILE *f)
 {
 	fputs("usage: " PROG " server [--bind IP] [--threads N] PORT\n"
-	      "       " PROG " client IP PORT --seconds S [--conns N]\n"
+	      "       " PROG " client IP PORT --seconds S [--conns N] [--count T]\n"
+	      "       " PROG " client IP PORT --count T [--conns N]\n"
 	      "Connection-setup benchmark: each transaction is a new TCP connection\n"
 	      "(connect, 1 byte each way, close).\n"
 	      "server:\n"
@@ -42,6 +48,8 @@ static void usage(FILE *f)
 	      "client:\n"
 	      "  --seconds S     how long to run, 0..3600 (required)\n"
 	      "  --conns N       parallel connections (threads), 1..64 (default 1)\n"
+	      "  --count T       stop after T transactions, 1..1000000000 (without\n"
+	      "                  --seconds: at most 3600 s)\n"
 	      "The client prints the rate, latency percentiles and one line\n"
 	      "  RESULT transactions=T errors=E seconds=S rate=R p50_us=X p99_us=Y conns=N\n"
 	      "(rate: successful transactions per second). Exit 0: all succeeded;\n"
@@ -120,7 +128,8 @@ struct worker {
 	pthread_t tid;
 	struct sockaddr_in dst;
 	uint64_t deadline;
-	uint32_t *lat_us; /* owned: one sample per transaction */
+	atomic_long *left; /* shared: transactions still to start (--count) */
+	uint32_t *lat_us;  /* owned: one sample per transaction */
 	size_t n, cap;
 	unsigned long errors;
 	int first_err;
@@ -167,6 +176,9 @@ static void *client_thread(void *arg)
 
 	while ((t0 = nu_now_ns()) < w->deadline) {
 		const char *what;
+
+		if (atomic_fetch_sub(w->left, 1) <= 0)
+			break;
 
 		if (transaction(&w->dst, &what) < 0) {
 			if (w->errors++ == 0) {
@@ -217,12 +229,15 @@ static int run_client(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"seconds", required_argument, NULL, 's'},
 	    {"conns", required_argument, NULL, 'c'},
+	    {"count", required_argument, NULL, 'n'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct sockaddr_in dst = {.sin_family = AF_INET};
 	struct worker *ws;
 	double seconds = 0, rate;
-	long conns = 1;
+	long conns = 1, count = 0;
+	/* Without --count, more than any run can make. */
+	atomic_long left = LONG_MAX;
 	size_t total = 0, k = 0;
 	unsigned long errors = 0;
 	uint32_t *all;
@@ -239,10 +254,19 @@ static int run_client(int argc, char **argv)
 			if (nu_parse_long("--conns", optarg, 1, MAX_THREADS, &conns) < 0)
 				return 1;
 			break;
+		case 'n':
+			if (nu_parse_long("--count", optarg, 1, 1000000000L, &count) < 0)
+				return 1;
+			break;
 		default:
 			usage(stderr);
 			return 1;
 		}
+	}
+	if (count > 0) {
+		atomic_store(&left, count);
+		if (seconds <= 0)
+			seconds = 3600;
 	}
 	if (argc - optind != 2 || nu_parse_ipv4(argv[optind], &dst.sin_addr) < 0 ||
 	    (port = nu_parse_port(argv[optind + 1], 1)) < 0 || seconds <= 0) {
@@ -259,6 +283,7 @@ static int run_client(int argc, char **argv)
 	start = nu_now_ns();
 	for (long i = 0; i < conns; i++) {
 		ws[i].dst = dst;
+		ws[i].left = &left;
 		ws[i].deadline = start + (uint64_t)(seconds * 1e9);
 		if (pthread_create(&ws[i].tid, NULL, client_thread, &ws[i]) != 0) {
 			fprintf(stderr, PROG ": pthread_create failed\n");
