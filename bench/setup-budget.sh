@@ -216,6 +216,11 @@ measure() {
 		if (runs > 0) printf "BPF %s %s %s %s %s %s %.2f %.0f %.3f\n", m, p, $2, $3, $4, $1,
 			runs / n, ns / runs, ns / 1000 / n
 	}' >>"$WORK/bpf"
+	# A slim connection always runs connect4: no count means the statistics
+	# were off (someone switched them off meanwhile) and the report would lie.
+	if bl_is_slim "$m" && ! grep -q "^BPF $m $pin .* slim_connect4 " "$WORK/bpf"; then
+		die "no run of slim_connect4 counted on path $m ($pin): is kernel.bpf_stats_enabled on?"
+	fi
 }
 
 # result_ok MODE PIN OUT: the transactions of client output OUT; dies if

@@ -4,7 +4,7 @@
 # slim paths, routers started by slim-env.sh).
 #
 #   setup-compare.sh PREFIX [--rounds R] [--seconds S] [--conns N] [--modes LIST]
-#                   [--listeners N] [--report-all]
+#                   [--listeners N] [--report-all] [--pin same|split|none]
 #
 # Paths (LIST is comma separated; "all" = every path below, the routers must
 # answer; default "auto": all if the routers answer, else without the slim ones):
@@ -36,6 +36,13 @@
 # same namespace and, for the slim paths, registered with the same router).
 # --report-all: print the BENCH lines even when the run is not a fair
 # comparison (then valid=0 on the bad paths' lines; the exit status is still 1).
+# --pin: CPU placement (bench-lib.sh): same = client, server and the routers
+# on CPU 0 (the rate then shows the CPU cost of a connection directly),
+# split = client on CPU 0 and server on CPU 1, none = no pinning. With --pin
+# the table gains "cpu us": the busy time of all CPUs (/proc/stat) during
+# the client's runs per transaction (median over the rounds; it includes
+# whatever else the machine ran), and the BENCH lines cpu_us= and pin=.
+# Without --pin nothing is pinned and the output is as before.
 # Exit status: 0; or 1 if a client run failed outright, or (after the table,
 # without BENCH lines unless --report-all) if any path had failed transactions
 # or a slim path fell back: the table is then not a fair comparison.
@@ -50,14 +57,14 @@ TB_PROG=setup-compare.sh
 
 usage() {
 	echo "usage: setup-compare.sh PREFIX [--rounds R] [--seconds S] [--conns N] [--modes LIST]" \
-		"[--listeners N] [--report-all]" >&2
+		"[--listeners N] [--report-all] [--pin same|split|none]" >&2
 	exit 1
 }
 
 [[ $# -ge 1 ]] || usage
 tb_vars "$1"
 shift
-ROUNDS=3 SECONDS_PER_RUN=3 CONNS=1 MODES=auto LISTENERS=1 REPORT_ALL=0
+ROUNDS=3 SECONDS_PER_RUN=3 CONNS=1 MODES=auto LISTENERS=1 REPORT_ALL=0 PIN=""
 while [[ $# -gt 0 ]]; do
 	if [[ $1 == --report-all ]]; then
 		REPORT_ALL=1
@@ -71,6 +78,7 @@ while [[ $# -gt 0 ]]; do
 	--seconds) SECONDS_PER_RUN=$2 ;;
 	--conns) CONNS=$2 ;;
 	--modes) MODES=$2 ;;
+	--pin) PIN=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -80,6 +88,7 @@ done
 if ! [[ $LISTENERS =~ ^[1-9][0-9]*$ ]] || ((LISTENERS > 20000)); then
 	die "--listeners must be an integer in 1..20000"
 fi
+[[ -z $PIN ]] || bl_pin_known "$PIN" || die "--pin must be one of: $BL_PINS"
 need_root "enters network namespaces"
 [[ -e /run/netns/$TB_H1 && -f $TB_CLUSTER ]] ||
 	die "testbed $TB_PREFIX is not up (run: testbed.sh up $TB_PREFIX)"
@@ -113,6 +122,15 @@ for m in "${MODE_LIST[@]}"; do
 	if [[ -n $SRV_SOCK$CLI_SOCK ]]; then need_bins SLIM_RUN=slim-run; fi
 done
 ((LISTENERS == 1)) || need_bins SLIM_LISTEN_MANY=slim-listen-many
+# The routers share CPU 0 with the programs only if a slim path needs them.
+if [[ $PIN == same ]]; then
+	for m in "${MODE_LIST[@]}"; do
+		if bl_is_slim "$m" || [[ $m == plain-slim* ]]; then
+			bl_pin_routers same
+			break
+		fi
+	done
+fi
 
 # The setup benchmark's server port for MODE (after bl_mode): one per path.
 port_of() { echo $((9101 + IDX)); }
@@ -123,6 +141,7 @@ cleanup() {
 	local p
 	for p in "${SERVER_PIDS[@]}"; do kill_tree "$p"; done
 	wait 2>/dev/null || true
+	bl_unpin_routers
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -160,7 +179,9 @@ for m in "${MODE_LIST[@]}"; do
 	args=(server --threads 4)
 	[[ -n $SRV_BIND ]] && args+=(--bind "$SRV_BIND")
 	bl_srv_cmd "$m"
-	"${CMD[@]}" "$SLIM_SETUP_BENCH" "${args[@]}" "$PORT" </dev/null >"$WORK/srv-$m.out" 2>"$WORK/srv-$m.err" &
+	bl_pin_cmd "${PIN:-none}" server
+	"${PIN_CMD[@]}" "${CMD[@]}" "$SLIM_SETUP_BENCH" "${args[@]}" "$PORT" </dev/null >"$WORK/srv-$m.out" \
+		2>"$WORK/srv-$m.err" &
 	SERVER_PIDS+=($!)
 	if ! wait_until 10 "the $m server to listen" grep -q '^listening' "$WORK/srv-$m.out"; then
 		cat "$WORK/srv-$m.err" >&2
@@ -170,7 +191,8 @@ done
 
 echo "bench: testbed $TB_PREFIX, ${ROUNDS} rounds x ${SECONDS_PER_RUN}s, $CONNS connection(s) at a time," \
 	"$LISTENERS listener(s) per server side, paths: ${MODE_LIST[*]}"
-declare -A RATES P50S P99S VX C1 ERRS
+declare -A RATES P50S P99S VX C1 ERRS CPUS
+HZ=$(getconf CLK_TCK)
 # result_field LINE KEY: the number after " KEY=" in a RESULT line (dies if absent).
 result_field() {
 	local v
@@ -182,11 +204,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for m in "${MODE_LIST[@]}"; do
 		read -r vx_before c1_before < <(bl_fallback_pkts)
 		bl_cli_cmd "$m"
+		bl_pin_cmd "${PIN:-none}" client
 		PORT=$(port_of)
 		# Exit 3: some transactions failed; counted and reported below.
 		rc=0
-		out=$(timeout $((SECONDS_PER_RUN + 30)) "${CMD[@]}" "$SLIM_SETUP_BENCH" client \
+		ticks0=$(bl_cpu_ticks "")
+		out=$(timeout $((SECONDS_PER_RUN + 30)) "${PIN_CMD[@]}" "${CMD[@]}" "$SLIM_SETUP_BENCH" client \
 			"$DST" "$PORT" --seconds "$SECONDS_PER_RUN" --conns "$CONNS" 2>"$WORK/cli.err") || rc=$?
+		ticks1=$(bl_cpu_ticks "")
 		if ((rc != 0 && rc != 3)); then
 			cat "$WORK/cli.err" >&2
 			die "client run failed on path $m (round $r, exit $rc)"
@@ -199,11 +224,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		p99=$(result_field "$line" p99_us)
 		errs=$(result_field "$line" errors)
 		RATES[$m]+="$rate " P50S[$m]+="$p50 " P99S[$m]+="$p99 "
+		trans=$(result_field "$line" transactions)
+		cpu=$(awk -v t="$((ticks1 - ticks0))" -v hz="$HZ" -v n="$trans" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }')
+		CPUS[$m]+="$cpu "
 		ERRS[$m]=$((${ERRS[$m]:-0} + errs))
 		VX[$m]=$((${VX[$m]:-0} + vx_after - vx_before))
 		C1[$m]=$((${C1[$m]:-0} + c1_after - c1_before))
-		printf '  round %d %-12s rate %7s/s p50 %5s us p99 %6s us%s\n' "$r" "$m" "$rate" "$p50" "$p99" \
-			"$( ((errs == 0)) || echo " ERRORS $errs")"
+		printf '  round %d %-12s rate %7s/s p50 %5s us p99 %6s us%s%s\n' "$r" "$m" "$rate" "$p50" "$p99" \
+			"$([[ -z $PIN ]] || echo " cpu $cpu us/conn")" "$( ((errs == 0)) || echo " ERRORS $errs")"
 		sleep 0.5
 	done
 done
@@ -212,9 +240,11 @@ median() { bl_median "$@"; }
 minmax() { bl_minmax "$@"; }
 
 echo
-FMT='%-15s %9s %13s %8s %7s %7s %7s %10s %9s\n'
+FMT='%-15s %9s %13s %8s %7s %7s %7s %10s %9s%s\n'
+# cpu_col TEXT: TEXT as the table's last column with --pin, else nothing.
+cpu_col() { [[ -z $PIN ]] || printf ' %9s' "$1"; }
 # shellcheck disable=SC2059 # one format for header and rows
-printf "$FMT" path "rate/s" "min-max" "vs host" "p50 us" "p99 us" errors "vxlan pkts" "c1 pkts"
+printf "$FMT" path "rate/s" "min-max" "vs host" "p50 us" "p99 us" errors "vxlan pkts" "c1 pkts" "$(cpu_col "cpu us")"
 declare -A MED
 for m in "${MODE_LIST[@]}"; do
 	# shellcheck disable=SC2086 # word lists on purpose
@@ -237,16 +267,21 @@ for m in "${MODE_LIST[@]}"; do
 	fi
 	# shellcheck disable=SC2086,SC2059
 	printf "$FMT" "$m" "${MED[$m]}" "$(minmax ${RATES[$m]})" \
-		"$ratio" "$(median ${P50S[$m]})" "$(median ${P99S[$m]})" "${ERRS[$m]}" "${VX[$m]}" "${C1[$m]}"
+		"$ratio" "$(median ${P50S[$m]})" "$(median ${P99S[$m]})" "${ERRS[$m]}" "${VX[$m]}" "${C1[$m]}" \
+		"$(cpu_col "$(median ${CPUS[$m]})")"
+	pinned=""
+	# shellcheck disable=SC2086
+	[[ -z $PIN ]] || pinned=" pin=$PIN cpu_us=$(median ${CPUS[$m]}) cpu_uss=$(tr ' ' , <<<"${CPUS[$m]% }")"
 	# shellcheck disable=SC2086
 	echo "BENCH path=$m median_rate=${MED[$m]} minmax=$(minmax ${RATES[$m]}) ratio=$ratio" \
 		"rates=$(tr ' ' , <<<"${RATES[$m]% }") p50s=$(tr ' ' , <<<"${P50S[$m]% }")" \
 		"p99s=$(tr ' ' , <<<"${P99S[$m]% }")" \
 		"p50_us=$(median ${P50S[$m]}) p99_us=$(median ${P99S[$m]}) errors=${ERRS[$m]}" \
-		"vxlan_pkts=${VX[$m]} c1_pkts=${C1[$m]} listeners=$LISTENERS valid=$valid" >>"$WORK/summary"
+		"vxlan_pkts=${VX[$m]} c1_pkts=${C1[$m]} listeners=$LISTENERS valid=$valid$pinned" >>"$WORK/summary"
 done
 echo "(vs host: ratio of median rates to 'host' for cross-host paths, to 'host-local' for same-host"
 echo " paths; vxlan pkts: sent on vxlan0 by h1 and h2, c1 pkts: sent on c1's eth0, during the path's runs)"
+[[ -z $PIN ]] || echo "(pinned: $PIN; cpu us: busy time of all CPUs per transaction during the client's runs)"
 
 bad=()
 for m in "${MODE_LIST[@]}"; do

@@ -19,6 +19,9 @@ pkgs=(
 	# start their own etcd-server.
 	libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client
 	iproute2 util-linux procps python3 curl
+	# System calls per connection in bench/setup-budget.sh
+	# (tests/integration/test_budget.sh).
+	strace
 	# promtool, which checks slim-router's --metrics output
 	# (tests/integration/test_metrics.sh).
 	prometheus
