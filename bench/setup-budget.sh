@@ -308,23 +308,27 @@ $DATE, kernel $(uname -r), $(nproc) CPUs, load average $LOAD0 before, $LOAD1 aft
 One connection at a time (connect, 1 byte each way, close). Per path and
 placement: a warm-up of 200 connections, a run of $((CONNS / 10)), a run of
 $CONNS; every figure is (second run - first run) / (connections more), so the
-cost of starting a client cancels. Rates are of the second run. Placement **same**: client, server and both routers
-on CPU 0; **split**: client on CPU 0, server on CPU 1, routers unpinned.
-CPU times in microseconds per connection. *all CPUs*: busy time of every CPU
-from /proc/stat (user+nice+system+irq+softirq, ${HZ} Hz ticks: includes
-anything else the machine ran meanwhile); *CPU 0*: the same for CPU 0 alone
-(in the same placement every process of the test is there); client: bash's times
-(children); server, routers: /proc/PID/task/*/schedstat; *outside*: all CPUs
-minus the four processes (softirq on other CPUs, kernel threads, RCU, and
-other load).
+cost of starting a client cancels. Rates are of the second run.
+Placement **same**: client, server and both routers on CPU 0; **split**:
+client on CPU 0, server on CPU 1, routers unpinned. CPU times in
+microseconds per connection. *all CPUs*: busy time of every CPU from
+/proc/stat (user+nice+system+irq+softirq, ${HZ} Hz ticks: includes anything
+else the machine ran meanwhile); *CPU 0*: the same for CPU 0 alone (in the
+same placement every process of the test is there); client: bash's times
+(its children); server, routers: /proc/PID/task/*/schedstat; *processes*:
+their sum; *outside*: all CPUs minus the processes (softirq on other CPUs,
+kernel threads, RCU, and other load). *1/rate*: wall time per connection;
+in the same placement every process of a connection shares CPU 0, so on an
+otherwise idle CPU it is the CPU cost of a connection.
 
 ## CPU per connection
 
-| path | placement | conns | rate/s | all CPUs | CPU 0 | client | server | router h1 | router h2 | outside |
-|---|---|---|---|---|---|---|---|---|---|---|
+| path | placement | conns | rate/s | 1/rate | all CPUs | CPU 0 | client | server | router h1 | router h2 | processes | outside |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 EOF
-awk '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n", $2, $3, $4, $5, $6, $7, $8,
-	$9, $10, $11, $6 - $8 - $9 - $10 - $11 }' "$WORK/runs"
+awk '{ p = $8 + $9 + $10 + $11
+	printf "| %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s | %s | %.2f | %.2f |\n", $2, $3, $4, $5, 1e6 / $5,
+		$6, $7, $8, $9, $10, $11, p, $6 - p }' "$WORK/runs"
 
 cat <<EOF
 
@@ -371,22 +375,24 @@ the client, the server and the routers; the remainder is what the difference
 of all CPUs' busy time holds beyond them (kernel work outside the processes'
 time and noise). Of which: the BPF programs' own time (bpf_stats; it runs
 inside the processes' time or in softirq) and the change in system calls
-per connection of client and server (strace counts).
+per connection of client and server (strace counts). 1/rate: the
+difference in wall time per connection (in the same placement, CPU time
+of CPU 0 when nothing else runs there).
 
-| pair | placement | total (all CPUs) | client | server | routers | remainder | of which BPF | syscalls client | syscalls server |
-|---|---|---|---|---|---|---|---|---|---|
+| pair | placement | 1/rate | total (all CPUs) | client | server | routers | remainder | of which BPF | syscalls client | syscalls server |
+|---|---|---|---|---|---|---|---|---|---|---|
 EOF
 for pin in "${PINS[@]}"; do
 	for pair in "slim host" "slim-local host-local"; do
 		read -r s h <<<"$pair"
 		awk -v s="$s" -v h="$h" -v p="$pin" '
-			FILENAME ~ /runs$/ && $3 == p { tot[$2] = $6; cl[$2] = $8; sv[$2] = $9; rt[$2] = $10 + $11 }
+			FILENAME ~ /runs$/ && $3 == p { w[$2] = 1e6 / $5; tot[$2] = $6; cl[$2] = $8; sv[$2] = $9; rt[$2] = $10 + $11 }
 			FILENAME ~ /bpfsum$/ && $3 == p { bpf[$2] = $5 }
 			FILENAME ~ /sys$/ { n[$2 " " $3] += $5 }
 			END {
 				dt = tot[s] - tot[h]; dc = cl[s] - cl[h]; ds = sv[s] - sv[h]; dr = rt[s] - rt[h]
-				printf "| %s - %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %+.2f | %+.2f |\n",
-					s, h, p, dt, dc, ds, dr, dt - dc - ds - dr, bpf[s] - bpf[h],
+				printf "| %s - %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %+.2f | %+.2f |\n",
+					s, h, p, w[s] - w[h], dt, dc, ds, dr, dt - dc - ds - dr, bpf[s] - bpf[h],
 					n[s " client"] - n[h " client"], n[s " server"] - n[h " server"]
 			}' "$WORK/runs" "$WORK/bpfsum" "$WORK/sys"
 	done

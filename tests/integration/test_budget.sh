@@ -54,7 +54,7 @@ grep -Eq '^SYS slim server [a-z_0-9]+ [0-9.]+ [0-9.]+$' "$WORK/budget.out" ||
 	fail "no system-call counts for the slim server"
 ok "system calls counted for the slim server"
 for pair in "slim - host" "slim-local - host-local"; do
-	n=$(grep -cE "^\| $pair \| (same|split) (\| [-+]?[0-9]+\.[0-9]+ ){8}\|$" "$WORK/budget.out" || true)
+	n=$(grep -cE "^\| $pair \| (same|split) (\| [-+]?[0-9]+\.[0-9]+ ){9}\|$" "$WORK/budget.out" || true)
 	expect_eq "itemised rows of $pair with numbers" "$n" 2
 done
 expect_eq "kernel.bpf_stats_enabled put back" "$(sysctl -n kernel.bpf_stats_enabled)" "$stats_before"
