@@ -5,14 +5,15 @@
 # on stdout. Needs a testbed made by testbed.sh with its routers up
 # (slim-env.sh up PREFIX), as setup-compare.sh.
 #
-#   setup-budget.sh PREFIX [--seconds S] [--conns N]
+#   setup-budget.sh PREFIX [--seconds S] [--conns N] [--rounds R]
 #
 # Paths (see bench-lib.sh): host (h1 -> h2 underlay) vs slim (c1 -> c2), and
 # host-local (h1 -> 127.0.0.1) vs slim-local (c1 -> c3). Each path runs N
 # connections (default 20000; at most S seconds a run, default 30) one at a
 # time with slim-setup-bench in two placements: "same" (client, server and
 # routers on CPU 0) and "split" (client on CPU 0, server on CPU 1, routers
-# unpinned). After a warm-up of 200 connections it runs N/10 and then N
+# unpinned), in R rounds (default 3; the report shows the median of each
+# figure). After a warm-up of 200 connections it runs N/10 and then N
 # connections and takes every count as the difference of the two runs per
 # connection more, so start-up costs cancel. Around each run it reads:
 #   - busy time of every CPU (/proc/stat): all work, wherever it runs;
@@ -36,25 +37,27 @@ TB_PROG=setup-budget.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 
 usage() {
-	echo "usage: setup-budget.sh PREFIX [--seconds S] [--conns N]" >&2
+	echo "usage: setup-budget.sh PREFIX [--seconds S] [--conns N] [--rounds R]" >&2
 	exit 1
 }
 
 [[ $# -ge 1 ]] || usage
 tb_vars "$1"
 shift
-MAX_SECONDS=30 CONNS=20000
+MAX_SECONDS=30 CONNS=20000 ROUNDS=3
 while [[ $# -gt 0 ]]; do
 	[[ $# -ge 2 ]] || usage
 	case $1 in
 	--seconds) MAX_SECONDS=$2 ;;
 	--conns) CONNS=$2 ;;
+	--rounds) ROUNDS=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
 done
 [[ $MAX_SECONDS =~ ^[1-9][0-9]{0,3}$ ]] || die "--seconds must be an integer in 1..9999"
 [[ $CONNS =~ ^[1-9][0-9]{0,8}$ && $CONNS -ge 100 ]] || die "--conns must be an integer >= 100"
+[[ $ROUNDS =~ ^[1-9][0-9]?$ ]] || die "--rounds must be an integer in 1..99"
 need_root "enters network namespaces, reads BPF statistics"
 [[ -e /run/netns/$TB_H1 && -f $TB_CLUSTER ]] ||
 	die "testbed $TB_PREFIX is not up (run: testbed.sh up $TB_PREFIX)"
@@ -176,8 +179,8 @@ snap() {
 	bpf_snap "$WORK/bpf-$1"
 }
 
-# measure MODE PIN: appends "RUN ..." to $WORK/runs and "BPF ..." lines to
-# $WORK/bpf. Two counted runs, of N/10 and N connections; every count is the
+# measure MODE PIN: appends "RUN ..." to $WORK/runs-raw and "BPF ..." lines
+# to $WORK/bpf-raw. Two counted runs, of N/10 and N connections; every count is the
 # difference between them divided by the difference in connections, so what
 # a run costs whatever its length (starting the client, libslim's start-up,
 # the wrapper) cancels.
@@ -209,16 +212,17 @@ measure() {
 		printf "RUN %s %s %d %.0f %.2f %.2f %.2f %.2f %.2f %.2f\n", m, p, n, r / s,
 			d[1] * 1e6 / hz / n, d[2] * 1e6 / hz / n, (cb - ca) / n, d[3] / 1000 / n,
 			d[4] / 1000 / n, d[5] / 1000 / n
-	}' >>"$WORK/runs"
+	}' >>"$WORK/runs-raw"
 	join <(sort "$WORK/bpf-0") <(sort "$WORK/bpf-1") | join - <(sort "$WORK/bpf-2") |
 		awk -v m="$m" -v p="$pin" -v n="$((nb - na))" '{
 		runs = ($15 - $10) - ($10 - $5); ns = ($16 - $11) - ($11 - $6)
 		if (runs > 0) printf "BPF %s %s %s %s %s %s %.2f %.0f %.3f\n", m, p, $2, $3, $4, $1,
 			runs / n, ns / runs, ns / 1000 / n
-	}' >>"$WORK/bpf"
+	}' >"$WORK/bpf-run"
+	cat "$WORK/bpf-run" >>"$WORK/bpf-raw"
 	# A slim connection always runs connect4: no count means the statistics
 	# were off (someone switched them off meanwhile) and the report would lie.
-	if bl_is_slim "$m" && ! grep -q "^BPF $m $pin .* slim_connect4 " "$WORK/bpf"; then
+	if bl_is_slim "$m" && ! grep -q "^BPF $m $pin .* slim_connect4 " "$WORK/bpf-run"; then
 		die "no run of slim_connect4 counted on path $m ($pin): is kernel.bpf_stats_enabled on?"
 	fi
 }
@@ -282,18 +286,40 @@ syscalls() {
 	done
 }
 
+# medians KEYS FILE: FILE's lines grouped by their first KEYS fields, each
+# other field the median (lower middle) of the group's values; first-seen order.
+medians() {
+	python3 -c '
+import sys
+k = int(sys.argv[1])
+groups = {}
+for line in open(sys.argv[2]):
+    f = line.split()
+    groups.setdefault(tuple(f[:k]), []).append([float(x) for x in f[k:]])
+for key, rows in groups.items():
+    cols = [sorted(c)[(len(c) - 1) // 2] for c in zip(*rows)]
+    print(" ".join(key), " ".join(("%.3f" % c).rstrip("0").rstrip(".") for c in cols))
+' "$1" "$2"
+}
+
 LOAD0=$(cut -d ' ' -f 1-3 /proc/loadavg)
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-: >"$WORK/runs"
-: >"$WORK/bpf"
+: >"$WORK/runs-raw"
+: >"$WORK/bpf-raw"
 : >"$WORK/sys"
-for pin in "${PINS[@]}"; do
-	for m in "${PATHS[@]}"; do
-		echo "setup-budget.sh: $m, $pin: $CONNS connections" >&2
-		measure "$m" "$pin"
+# Rounds alternate paths and placements, so that slow drift of the machine
+# hits all alike; the report shows medians over the rounds.
+for ((r = 1; r <= ROUNDS; r++)); do
+	for pin in "${PINS[@]}"; do
+		for m in "${PATHS[@]}"; do
+			echo "setup-budget.sh: round $r, $m, $pin: $CONNS connections" >&2
+			measure "$m" "$pin"
+		done
 	done
 done
 bl_unpin_routers
+medians 3 "$WORK/runs-raw" >"$WORK/runs"
+medians 7 "$WORK/bpf-raw" >"$WORK/bpf"
 for m in "${PATHS[@]}"; do
 	echo "setup-budget.sh: $m: system calls (strace)" >&2
 	syscalls "$m"
@@ -308,7 +334,9 @@ $DATE, kernel $(uname -r), $(nproc) CPUs, load average $LOAD0 before, $LOAD1 aft
 One connection at a time (connect, 1 byte each way, close). Per path and
 placement: a warm-up of 200 connections, a run of $((CONNS / 10)), a run of
 $CONNS; every figure is (second run - first run) / (connections more), so the
-cost of starting a client cancels. Rates are of the second run.
+cost of starting a client cancels. Rates are of the second run. Every
+figure is the median over $ROUNDS round(s), each round going through every
+path and placement in turn.
 Placement **same**: client, server and both routers on CPU 0; **split**:
 client on CPU 0, server on CPU 1, routers unpinned. CPU times in
 microseconds per connection. *all CPUs*: busy time of every CPU from

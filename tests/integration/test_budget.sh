@@ -17,9 +17,9 @@ NUM='^-?[0-9]+(\.[0-9]+)?$'
 stats_before=$(sysctl -n kernel.bpf_stats_enabled)
 cpus_before=$(cat /proc/"$(<"$TB_STATE_DIR/router-h1.pid")"/task/*/status | awk '$1 == "Cpus_allowed_list:"' | sort -u)
 
-echo "-- setup-budget.sh --conns 200"
+echo "-- setup-budget.sh --conns 200 --rounds 1"
 RC=0
-timeout 150 "$BUDGET" "$TB_PREFIX" --conns 200 --seconds 20 >"$WORK/budget.out" 2>"$WORK/budget.err" || RC=$?
+timeout 150 "$BUDGET" "$TB_PREFIX" --conns 200 --rounds 1 --seconds 20 >"$WORK/budget.out" 2>"$WORK/budget.err" || RC=$?
 sed 's/^/  /' "$WORK/budget.out" | grep -E '^  (RUN|\| slim)' || true
 ((RC == 0)) || fail "setup-budget.sh failed (exit $RC): $(tail -n 3 "$WORK/budget.err")"
 ok "setup-budget.sh exit code 0"
