@@ -118,7 +118,7 @@ for p in json.load(sys.stdin):
 # PORT, placed for PIN, under WRAP (e.g. strace); sets SRV_PID (the server,
 # or WRAP's pid) and waits until it listens.
 start_server() {
-	local m=$1 port=$2 pin=$3 out
+	local m=$1 port=$2 pin=$3 out args
 	shift 3
 	bl_mode "$m"
 	args=(server --threads 4)
