@@ -21,7 +21,7 @@ echo "-- setup-budget.sh --conns 200 --rounds 1"
 RC=0
 timeout 150 "$BUDGET" "$TB_PREFIX" --conns 200 --rounds 1 --seconds 20 >"$WORK/budget.out" 2>"$WORK/budget.err" || RC=$?
 sed 's/^/  /' "$WORK/budget.out" | grep -E '^  (RUN|\| slim)' || true
-((RC == 0)) || fail "setup-budget.sh failed (exit $RC): $(tail -n 3 "$WORK/budget.err")"
+((RC == 0)) || fail "setup-budget.sh failed (exit $RC): $(tail -n 3 "$WORK/budget.err" | tr "\n" " ")"
 ok "setup-budget.sh exit code 0"
 
 for pin in same split; do
