@@ -93,13 +93,13 @@ struct slim_app_opts {
 
 /* live hash: the vip (network byte order) of each container this host's
  * router has now -> that container's id (network byte order, as
- * owner.container_id of its sockets), or 0 for a container whose id is unknown (restored from a state
- * line without one: any stamp passes). Written by the router at container
- * add and delete (and made to match its registry at start-up); connect4 and
- * bind4 refuse a stamped socket whose vip is not in it or maps to another
- * id, so a socket a deleted container's process still holds reaches
- * nothing, even after a new container got the same vip. Sized
- * SLIM_MAX_CONTAINERS (below). */
+ * owner.container_id of its sockets), or 0 for a container whose id is
+ * unknown (restored from a state line without one: any stamp passes).
+ * Written by the router at container add and delete (and made to match its
+ * registry at start-up); connect4 and bind4 refuse a stamped socket whose
+ * vip is not in it or maps to another id, so a socket a deleted
+ * container's process still holds reaches nothing, even after a new
+ * container got the same vip. Sized SLIM_MAX_CONTAINERS (below). */
 
 /* routes LPM trie: virtual subnet -> the host that owns it. Written by the
  * router, read by the connect4 program. An entry with underlay_ip 0 is the

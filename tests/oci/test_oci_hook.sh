@@ -118,6 +118,7 @@ ok "nothing mounted outside the namespace"
 # with_proc CMD...: CMD in a private mount namespace with proc mounted in
 # the root filesystem, as a runtime leaves it for createContainer.
 with_proc() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	unshare -m -p -f --propagation private bash -c 'mount -t proc proc "$1" && shift && exec "$@"' \
 		_ "$W/rootfs/proc" "$@"
 }
