@@ -41,15 +41,6 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Whether a and b name the same namespace file. */
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
-
 /* Undoes mountinfo's octal escapes (\040 for a blank...) in place. */
 static void unescape(char *s)
 {
@@ -84,8 +75,6 @@ int slim_mounts_check_namespace(const char *rootfs, char *why, size_t whylen)
 	size_t cap = 0;
 	FILE *f;
 
-	if (same_file("/proc/self/ns/mnt", "/proc/1/ns/mnt"))
-		return fail(why, whylen, "%s", WRONG_NS);
 	snprintf(proc, sizeof(proc), "%s/proc", strcmp(rootfs, "/") == 0 ? "" : rootfs);
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
@@ -271,7 +260,8 @@ bad:
 }
 
 /* Attaches the tmpfs at /run/slim, binds the library and the socket's
- * directory into it and makes it read-only. */
+ * directory into it and makes it read-only. Returns an O_PATH fd of the
+ * attached tmpfs (the caller closes it), or -1. */
 static int attach_slim_dir(const struct slim_mounts *m, int root, int mnt, char *why, size_t whylen)
 {
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
@@ -310,7 +300,8 @@ static int attach_slim_dir(const struct slim_mounts *m, int root, int mnt, char 
 		     strerror(errno));
 		goto out;
 	}
-	ret = 0;
+	ret = dir;
+	dir = -1;
 out:
 	close_fd(&at);
 	close_fd(&dir);
@@ -320,7 +311,7 @@ out:
 
 int slim_mounts_make(const struct slim_mounts *m, char *why, size_t whylen)
 {
-	int root = -1, etc = -1, mnt = -1, target = -1, run = -1, dir = -1, ret = -1;
+	int root = -1, etc = -1, mnt = -1, target = -1, dir = -1, ret = -1;
 
 	root = open(m->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0) {
@@ -334,7 +325,7 @@ int slim_mounts_make(const struct slim_mounts *m, char *why, size_t whylen)
 		goto out;
 	}
 	mnt = make_tmpfs(m, etc, why, whylen);
-	if (mnt < 0 || attach_slim_dir(m, root, mnt, why, whylen) != 0)
+	if (mnt < 0 || (dir = attach_slim_dir(m, root, mnt, why, whylen)) < 0)
 		goto out;
 	target = open_file(etc, "ld.so.preload");
 	if (target < 0) {
@@ -345,16 +336,13 @@ int slim_mounts_make(const struct slim_mounts *m, char *why, size_t whylen)
 				    : "");
 		goto out;
 	}
-	run = openat(root, "run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	dir = run >= 0 ? openat(run, "slim", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-	if (dir < 0 || bind_ro(dir, "ld.so.preload", target, MOUNT_ATTR_NOEXEC) != 0) {
+	if (bind_ro(dir, "ld.so.preload", target, MOUNT_ATTR_NOEXEC) != 0) {
 		fail(why, whylen, "cannot mount /etc/ld.so.preload: %s", strerror(errno));
 		goto out;
 	}
 	ret = 0;
 out:
 	close_fd(&dir);
-	close_fd(&run);
 	close_fd(&target);
 	close_fd(&mnt);
 	close_fd(&etc);
