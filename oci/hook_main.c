@@ -18,10 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <unistd.h>
 
 #include "oci_state.h"
 #include "rootfs_mounts.h"
+#include "self_path.h"
 
 #define PROG "slim-oci-hook"
 
@@ -79,26 +79,6 @@ static int parse_args(int argc, char **argv, struct hook_opts *o)
 	return 0;
 }
 
-/* The installed libslim.so: SLIM_HOOK_LIB_REL from this program's own
- * directory, so the hook works under whatever prefix it was installed to.
- * Returns a malloc'ed path (the caller frees it), or NULL. */
-static char *default_lib(void)
-{
-	char self[PATH_MAX], cand[PATH_MAX * 2];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return NULL;
-	self[n] = 0;
-	slash = strrchr(self, '/');
-	if (!slash)
-		return NULL;
-	*slash = 0;
-	snprintf(cand, sizeof(cand), "%s/%s", self, SLIM_HOOK_LIB_REL);
-	return realpath(cand, NULL);
-}
-
 /* Checks the host-side paths. Returns 0, or -1 after printing one line. */
 static int check_paths(const struct hook_opts *o, const char *id)
 {
@@ -140,7 +120,7 @@ int main(int argc, char **argv)
 	if (!c.enabled)
 		return 0;
 	if (!o.lib) {
-		o.lib = lib_found = default_lib();
+		o.lib = lib_found = self_relative_path(SLIM_HOOK_LIB_REL);
 		if (!o.lib)
 			o.lib = SLIM_HOOK_LIB_REL;
 	}

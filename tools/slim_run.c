@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "self_path.h"
+
 #define DEFAULT_SOCKET "/run/slim/slim.sock"
 
 static void usage(FILE *f)
@@ -42,24 +44,14 @@ static bool is_file(const char *p)
 static char *find_lib(void)
 {
 	const char *env = getenv("SLIM_LIB");
-	char self[PATH_MAX], cand[PATH_MAX * 2];
-	ssize_t n;
+	char *lib;
 
 	if (env && *env)
 		return is_file(env) ? realpath(env, NULL) : NULL;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		char *slash;
-
-		self[n] = 0;
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			snprintf(cand, sizeof(cand), "%s/%s", self, SLIM_LIB_INSTALL_REL);
-			if (is_file(cand))
-				return realpath(cand, NULL);
-		}
-	}
+	lib = self_relative_path(SLIM_LIB_INSTALL_REL);
+	if (lib && is_file(lib))
+		return lib;
+	free(lib);
 	if (is_file(SLIM_LIB_BUILD_PATH))
 		return realpath(SLIM_LIB_BUILD_PATH, NULL);
 	return NULL;
