@@ -654,8 +654,6 @@ int main(int argc, char **argv)
 	server_start(srv, loop, &r);
 	if (mh)
 		metrics_http_start(mh, loop, &r);
-	/* Containers whose namespace went while no router ran go now. */
-	router_prune_gone(&r);
 	netns_watch_start(nw, loop, &r);
 	/* Everything that needs privileges beyond serving is done. */
 	if (sandbox_enter(r.etcd != NULL, err, sizeof(err)) != 0) {
