@@ -148,6 +148,26 @@ static int pool_socket(void)
 	exit(2);
 }
 
+/* One raw setsockopt to try: the option and a value for it. */
+struct opt_case {
+	const char *name;
+	int level, opt;
+	const void *val;
+	socklen_t len;
+};
+
+/* Sets each of the n options on fd with a raw setsockopt; each must give
+ * want (0: success, else the errno). */
+static void try_options(int fd, const struct opt_case *o, size_t n, int want)
+{
+	char what[96];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(what, sizeof(what), "raw setsockopt %s on a pool socket", o[i].name);
+		EXPECT(what, raw_setsockopt(fd, o[i].level, o[i].opt, o[i].val, o[i].len), want);
+	}
+}
+
 /* The options outside the allow-list, each with a value the kernel would
  * take from root on a host socket. */
 static void forbidden_options(int fd)
@@ -156,12 +176,7 @@ static void forbidden_options(int fd)
 	const struct sock_fprog prog = {.len = 1, .filter = (struct sock_filter *)accept_all};
 	struct tcp_md5sig md5 = {.tcpm_keylen = 4};
 	int one = 1, minus1 = -1, ipopt = 0x01010101; /* four NOPs */
-	struct {
-		const char *name;
-		int level, opt;
-		const void *val;
-		socklen_t len;
-	} o[] = {
+	const struct opt_case o[] = {
 	    {"SO_MARK", SOL_SOCKET, SO_MARK, &one, sizeof(one)},
 	    {"IP_TRANSPARENT", IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one)},
 	    {"SO_BINDTODEVICE (underlay)", SOL_SOCKET, SO_BINDTODEVICE, dev,
@@ -188,12 +203,8 @@ static void forbidden_options(int fd)
 	    {"TCP_ULP tls", IPPROTO_TCP, TCP_ULP, "tls", 3},
 	    {"TCP_TX_DELAY", IPPROTO_TCP, TCP_TX_DELAY, &one, sizeof(one)},
 	};
-	char what[96];
 
-	for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
-		snprintf(what, sizeof(what), "raw setsockopt %s on a pool socket", o[i].name);
-		EXPECT(what, raw_setsockopt(fd, o[i].level, o[i].opt, o[i].val, o[i].len), EPERM);
-	}
+	try_options(fd, o, sizeof(o) / sizeof(o[0]), EPERM);
 }
 
 /* Options apps set for their own connections: still allowed. */
@@ -202,12 +213,7 @@ static void allowed_options(int fd)
 	int one = 1, buf = 65536, tos = 0x10, idle = 30, ut = 5000, prio = 3;
 	struct linger lg = {.l_onoff = 1, .l_linger = 5};
 	struct timeval tv = {.tv_sec = 1};
-	struct {
-		const char *name;
-		int level, opt;
-		const void *val;
-		socklen_t len;
-	} o[] = {
+	const struct opt_case o[] = {
 	    {"SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)},
 	    {"TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)},
 	    {"SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf)},
@@ -222,12 +228,8 @@ static void allowed_options(int fd)
 	    {"TCP_CONGESTION reno", IPPROTO_TCP, TCP_CONGESTION, "reno", 4},
 	    {"SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)},
 	};
-	char what[96];
 
-	for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
-		snprintf(what, sizeof(what), "raw setsockopt %s on a pool socket", o[i].name);
-		EXPECT(what, raw_setsockopt(fd, o[i].level, o[i].opt, o[i].val, o[i].len), 0);
-	}
+	try_options(fd, o, sizeof(o) / sizeof(o[0]), 0);
 	/* An unknown option stays the kernel's to refuse, as in a container. */
 	EXPECT("raw setsockopt SOL_SOCKET 12345", raw_setsockopt(fd, SOL_SOCKET, 12345, &one, 4),
 	       ENOPROTOOPT);
