@@ -157,32 +157,30 @@ int main(int argc, char **argv)
 	Slim__ContainerStatus cs, *csp = &cs;
 	Slim__Route r[2], *rp[2] = {&r[0], &r[1]};
 
-	slim__reply__init(&rep);
-	slim__hello_reply__init(&hrep);
+#define REP(body_case_, field, msg, init)                                                          \
+	do {                                                                                       \
+		slim__reply__init(&rep);                                                           \
+		init(&msg);                                                                        \
+		rep.body_case = body_case_;                                                        \
+		rep.field = &msg;                                                                  \
+	} while (0)
+
+	REP(SLIM__REPLY__BODY_HELLO, hello, hrep, slim__hello_reply__init);
 	hrep.container = "web-1";
 	hrep.vip = ip("10.244.1.2");
-	rep.body_case = SLIM__REPLY__BODY_HELLO;
-	rep.hello = &hrep;
 	reply("rep-hello", &rep);
 
-	slim__reply__init(&rep);
-	slim__connect_reply__init(&crep);
+	REP(SLIM__REPLY__BODY_CONNECT, connect, crep, slim__connect_reply__init);
 	crep.underlay_ip = ip("192.168.77.2");
 	crep.port = 7771;
-	rep.body_case = SLIM__REPLY__BODY_CONNECT;
-	rep.connect = &crep;
 	reply("rep-connect", &rep);
 
-	slim__reply__init(&rep);
-	slim__pool_reply__init(&prep);
+	REP(SLIM__REPLY__BODY_POOL, pool, prep, slim__pool_reply__init);
 	prep.count = 16;
 	prep.epoch = 3;
-	rep.body_case = SLIM__REPLY__BODY_POOL;
-	rep.pool = &prep;
 	reply("rep-pool", &rep);
 
-	slim__reply__init(&rep);
-	slim__status_reply__init(&srep);
+	REP(SLIM__REPLY__BODY_STATUS, status, srep, slim__status_reply__init);
 	srep.host = "h1";
 	srep.underlay_ip = ip("192.168.77.1");
 	srep.subnet = ip("10.244.1.0");
@@ -213,8 +211,6 @@ int main(int argc, char **argv)
 	srep.has_n_hosts = srep.has_n_gone = 1;
 	srep.n_hosts = 1;
 	srep.n_gone = 1;
-	rep.body_case = SLIM__REPLY__BODY_STATUS;
-	rep.status = &srep;
 	reply("rep-status", &rep);
 
 	slim__reply__init(&rep);
