@@ -437,12 +437,22 @@ uint64_t fd_inode(int fd)
 	return ino;
 }
 
+bool fd_is_tcp(int fd)
+{
+	int v = 0, saved = errno;
+	socklen_t len = sizeof(v);
+	bool tcp = getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) == 0 && v == IPPROTO_TCP;
+
+	errno = saved;
+	return tcp;
+}
+
 void fdtable_lookup(int fd, struct fd_state *st)
 {
 	fdtable_get(fd, st);
 	if (st->kind == FD_PLAIN)
 		return;
-	if (fd_inode(fd) != st->ino) {
+	if (st->ino ? fd_inode(fd) != st->ino : !fd_is_tcp(fd)) {
 		fdtable_clear(fd);
 		*st = (struct fd_state){.kind = FD_PLAIN};
 	}

@@ -94,7 +94,11 @@ struct fd_state {
 	/* The app created it AF_INET6: once an AF_INET host socket carries it
 	 * (CLIENT, LISTENER, ACCEPTED), its names are shown v4-mapped. */
 	bool v6;
-	uint64_t ino; /* the socket's inode when the state was recorded */
+	/* The socket's inode when the state was recorded, or 0 where finding
+	 * it would cost a system call on every connection (a pool socket from
+	 * the stash, a client made of one, an accepted socket): see
+	 * fdtable_lookup. */
+	uint64_t ino;
 	union {
 		struct fd_container container;
 		struct fd_pooled pooled;
@@ -126,9 +130,15 @@ void fdtable_get(int fd, struct fd_state *st);
 void fdtable_clear(int fd);
 
 /* Like fdtable_get, but verifies that fd is still the socket the record was
- * made for (same inode); a stale record (the fd was closed behind our back,
- * e.g. by close_range or dup2, and the number reused) is cleared and plain is
- * returned. Preserves errno. */
+ * made for; a stale record (the fd was closed behind our back by a raw
+ * system call and the number reused) is cleared and plain is returned.
+ * A record with an inode is verified by it; one without (ino 0) by fd
+ * being a TCP socket still, which tells every reuse but one by another TCP
+ * socket made or received without a hook seeing it. Hooks that only hand
+ * the call to the kernel (a pool socket's connect, an accepted socket's
+ * close) use fdtable_get and trust the record: the kernel's answer is the
+ * one the app would get anyway. Whatever replaces or closes the file under
+ * fd looks up first. Preserves errno. */
 void fdtable_lookup(int fd, struct fd_state *st);
 
 /* Takes fd's reservation out of its record (so that exactly one close
@@ -182,5 +192,9 @@ int fd_tcp_state(int fd);
 
 /* The inode of fd, or 0 if fstat fails. Preserves errno. */
 uint64_t fd_inode(int fd);
+
+/* True if fd is a TCP socket (SO_PROTOCOL). Preserves errno.
+ * Async-signal-safe. */
+bool fd_is_tcp(int fd);
 
 #endif

@@ -25,7 +25,8 @@ struct entry {
 	int slot; /* in the stash, or -1 */
 	uint32_t epoch;
 	uint32_t gen; /* the stash's generation of slot */
-	uint64_t ino;
+	uint64_t ino; /* fd entries: the inode that tells our socket from
+		       * whatever the app put on the number; 0 in the stash */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -34,17 +35,6 @@ static _Atomic size_t count;
 /* Set while this thread is inside the pool: a hook re-entered from a
  * signal handler must not wait for a lock its own thread holds. */
 static __thread bool in_pool __attribute__((tls_model("initial-exec")));
-
-/* True if fd is a TCP socket (what pool replies must carry). Checked once
- * per batch, on its first socket: a router that sends the wrong thing
- * sends it for the whole batch. */
-static bool is_tcp(int fd)
-{
-	int v;
-	socklen_t len = sizeof(v);
-
-	return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) == 0 && v == IPPROTO_TCP;
-}
 
 static bool pop(struct entry *e)
 {
@@ -242,9 +232,11 @@ int pool_take(uint32_t epoch, uint64_t *ino)
 	return fd;
 }
 
-/* Stashes fds[0..n) (their inodes in inos), all of epoch; closes them.
- * Returns false if there is no stash (the fds are untouched). */
-static bool put_stash(const int *fds, const uint64_t *inos, size_t n, uint32_t epoch)
+/* Stashes fds[0..n), all of epoch; closes them. Returns false if there is
+ * no stash (the fds are untouched). A stashed socket needs no inode: the
+ * app cannot reach the stash, so nothing can take its place there, and the
+ * record socket() makes of it trusts it (fdtable_lookup). */
+static bool put_stash(const int *fds, size_t n, uint32_t epoch)
 {
 	int slots[FDSTASH_SLOTS];
 	uint32_t gen;
@@ -253,8 +245,7 @@ static bool put_stash(const int *fds, const uint64_t *inos, size_t n, uint32_t e
 	if (r < 0)
 		return false;
 	for (int i = 0; i < r; i++) {
-		struct entry e = {
-		    .fd = -1, .slot = slots[i], .epoch = epoch, .gen = gen, .ino = inos[i]};
+		struct entry e = {.fd = -1, .slot = slots[i], .epoch = epoch, .gen = gen, .ino = 0};
 
 		if (!push(&e))
 			release(&e, 1);
@@ -266,18 +257,19 @@ static bool put_stash(const int *fds, const uint64_t *inos, size_t n, uint32_t e
  * free numbers, which would push the app's own fds up by as many (wrk,
  * for one, sizes its event loop by its connection count and rejects higher
  * numbers; select() users care too): they move to the POOL_CAP numbers
- * just below libslim's own (highfd.h), 896..959 with the usual limit. */
-static void put_fds(const int *fds, const uint64_t *inos, size_t n, uint32_t epoch)
+ * just below libslim's own (highfd.h), 896..959 with the usual limit. Each
+ * keeps its inode: the app can close such a number behind our back. */
+static void put_fds(const int *fds, size_t n, uint32_t epoch)
 {
 	int base = slim_high_base();
 
 	if (base >= 0)
 		base -= POOL_CAP;
 	for (size_t i = 0; i < n; i++) {
-		struct entry e = {
-		    .fd = slim_move_fd(fds[i], base), .slot = -1, .epoch = epoch, .ino = inos[i]};
+		struct entry e = {.fd = slim_move_fd(fds[i], base), .slot = -1, .epoch = epoch};
 
-		if (!push(&e))
+		e.ino = fd_inode(e.fd);
+		if (!e.ino || !push(&e))
 			real_close(e.fd);
 	}
 }
@@ -285,7 +277,6 @@ static void put_fds(const int *fds, const uint64_t *inos, size_t n, uint32_t epo
 void pool_put(const int *fds, size_t n, uint32_t epoch)
 {
 	int keep[FDSTASH_SLOTS];
-	uint64_t inos[FDSTASH_SLOTS];
 	size_t k = 0, room;
 	bool tcp;
 	int saved = errno;
@@ -298,20 +289,18 @@ void pool_put(const int *fds, size_t n, uint32_t epoch)
 		return;
 	}
 	in_pool = true;
-	tcp = n > 0 && is_tcp(fds[0]);
+	/* Checked once per batch, on its first socket: a router that sends
+	 * the wrong thing sends it for the whole batch. */
+	tcp = n > 0 && fd_is_tcp(fds[0]);
 	room = POOL_CAP - atomic_load_explicit(&count, memory_order_relaxed);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t ino = tcp && k < room ? fd_inode(fds[i]) : 0;
-
-		if (ino) {
-			inos[k] = ino;
+		if (tcp && k < room)
 			keep[k++] = fds[i];
-		} else {
+		else
 			real_close(fds[i]);
-		}
 	}
-	if (k > 0 && !put_stash(keep, inos, k, epoch))
-		put_fds(keep, inos, k, epoch);
+	if (k > 0 && !put_stash(keep, k, epoch))
+		put_fds(keep, k, epoch);
 	in_pool = false;
 	errno = saved;
 }

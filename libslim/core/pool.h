@@ -25,7 +25,8 @@
 /* A socket stamped in `epoch` (the view's current one) for socket(): on
  * the lowest free fd, O_CLOEXEC and O_NONBLOCK as SOCK_CLOEXEC and
  * SOCK_NONBLOCK are in type_flags. Returns the fd (the caller's) with its
- * inode in *ino, or -1 when the pool has none or no fd number is free
+ * inode in *ino (0 for one from the stash: its record needs none,
+ * fdtable_lookup), or -1 when the pool has none or no fd number is free
  * (errno kept: the caller makes the socket itself). Sockets of another
  * epoch are released on the way (their stamps are void). Never blocks on
  * the router. Not async-signal-safe; a call from a signal handler that
@@ -34,7 +35,8 @@ int pool_install(uint32_t epoch, int type_flags, uint64_t *ino);
 
 /* A socket stamped in `epoch`, for internal users that dup3 it over an fd
  * of the app (connect's swap path). Returns the fd (the caller's;
- * O_CLOEXEC, blocking; on any free number) and its inode in *ino, or -1
+ * O_CLOEXEC, blocking; on any free number) and its inode in *ino (0 from
+ * the stash), or -1
  * when the pool has none (errno kept). Otherwise as pool_install. */
 int pool_take(uint32_t epoch, uint64_t *ino);
 

@@ -64,7 +64,9 @@ static uint64_t ep_key(struct slim_ep ep)
 void slim_note_accepted(int nfd, const struct fd_state *l)
 {
 	int saved = errno;
-	struct fd_state st = {.kind = FD_ACCEPTED, .v6 = l->v6, .ino = fd_inode(nfd)};
+	/* No inode: close trusts the record (fdtable_lookup), and the
+	 * TIME_WAIT it may note needs a TCP socket's state anyway. */
+	struct fd_state st = {.kind = FD_ACCEPTED, .v6 = l->v6, .ino = 0};
 
 	st.u.accepted.local = l->u.listener.local;
 	st.u.accepted.reuse = l->u.listener.reuse;

@@ -14,6 +14,7 @@
 SLIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct fd_state l;
+	int nfd;
 
 	fdtable_get(fd, &l);
 	switch (l.kind) {
@@ -22,7 +23,12 @@ SLIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags
 			return merge_accept(fd, &l, addr, len, flags);
 		return slim_host_accept(fd, &l, addr, len, flags);
 	default:
-		return real_accept4(fd, addr, len, flags);
+		nfd = real_accept4(fd, addr, len, flags);
+		/* A record left on the number by a raw close is not this
+		 * socket's. */
+		if (nfd >= 0)
+			fdtable_clear(nfd);
+		return nfd;
 	}
 }
 

@@ -52,6 +52,10 @@ static enum host_bind_verdict host_bind(int fd, struct fd_state *st, const struc
 	*r = 0;
 	if (!slim_active() || (ep.ip != INADDR_ANY && ep.ip != slim_vip()))
 		return HB_NOT_HOST;
+	/* A listener-to-be is known by its inode (its copies, its epoll
+	 * registrations: merge.h); a pool socket's record came without. */
+	if (!st->ino)
+		st->ino = fd_inode(fd);
 	resv = slim_resv_bind(fd, addr, len, hb.opts, &hb.resv, &hb.addr.port);
 	if (resv == RESV_UNAFFORDABLE) {
 		/* No reservation: the host socket takes the port as it is

@@ -27,7 +27,7 @@ static int slim_close(int fd)
 		break;
 	case FD_ACCEPTED:
 		fdtable_get(fd, &st);
-		if (st.kind == FD_ACCEPTED && fd_inode(fd) == st.ino)
+		if (st.kind == FD_ACCEPTED && (st.ino == 0 || fd_inode(fd) == st.ino))
 			slim_tw_closing(fd, &st, (struct slim_resv){.fd = -1, .ino = 0});
 		break;
 	default:

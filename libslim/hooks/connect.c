@@ -139,7 +139,7 @@ static int container_connect(int fd, const struct fd_state *st, const struct soc
 		if (real_bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
 			return -1;
 	}
-	cl.ino = ino ? ino : fd_inode(fd);
+	cl.ino = ino; /* 0 for a socket from the stash: fdtable_lookup */
 	cl.u.client = (struct fd_client){.opts = c->opts, .peer = dst};
 	fdtable_set(fd, &cl);
 	if (!st->v6)
@@ -210,6 +210,8 @@ static int pooled_connect(int fd, struct fd_state *st, const struct sockaddr *ad
 		errno = e; /* an overlay destination the host refused */
 		return r;
 	}
+	/* Only the connect4 program says EPERM here, and it runs for host
+	 * sockets alone: fd is still ours, and may be swapped. */
 	if (slim_unswap(fd, st) < 0)
 		return -1;
 	return plain_connect(fd, addr, len);
@@ -228,11 +230,15 @@ SLIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct fd_state st;
 
+	/* The fast path hands the call to the kernel: the record is trusted
+	 * (fdtable_lookup); every other path may swap the file under fd and
+	 * verifies it first. */
+	fdtable_get(fd, &st);
+	if (st.kind == FD_POOLED && pooled_current(&st))
+		return pooled_connect(fd, &st, addr, len);
 	fdtable_lookup(fd, &st);
 	switch (st.kind) {
 	case FD_POOLED:
-		if (pooled_current(&st))
-			return pooled_connect(fd, &st, addr, len);
 		/* Stamped in an earlier epoch: start over as a container
 		 * socket. */
 		if (slim_unswap(fd, &st) < 0)

@@ -192,6 +192,43 @@ static void check_stale(void)
 	CHECK_INT(fd_inode(fd), 0);
 }
 
+/* A record made without an inode (ino 0) is kept while fd is a TCP socket
+ * and dropped once the number holds anything else. */
+static void check_stale_no_inode(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), p[2];
+	struct fd_state st = {.kind = FD_ACCEPTED, .ino = 0}, got;
+
+	REQUIRE(fd >= 0);
+	REQUIRE(fdtable_set(fd, &st) == 0);
+	errno = 4321;
+	fdtable_lookup(fd, &got);
+	CHECK_INT(got.kind, FD_ACCEPTED);
+	CHECK_INT(errno, 4321);
+
+	/* Closed behind the table's back, a pipe on the number. */
+	close(fd);
+	REQUIRE(pipe(p) == 0);
+	if (p[0] != fd) {
+		REQUIRE(dup2(p[0], fd) == fd);
+		close(p[0]);
+	}
+	fdtable_lookup(fd, &got);
+	CHECK_INT(got.kind, FD_PLAIN);
+	CHECK_INT(errno, 4321);
+	fdtable_get(fd, &got);
+	CHECK_INT(got.kind, FD_PLAIN);
+
+	/* A UDP socket on the number is no record's either. */
+	REQUIRE(fdtable_set(fd, &st) == 0);
+	close(fd);
+	REQUIRE(socket(AF_INET, SOCK_DGRAM, 0) == fd);
+	fdtable_lookup(fd, &got);
+	CHECK_INT(got.kind, FD_PLAIN);
+	close(fd);
+	close(p[1]);
+}
+
 int main(void)
 {
 	struct fd_state got;
@@ -201,6 +238,7 @@ int main(void)
 	check_kinds(5);
 	check_take_resv(6);
 	check_stale();
+	check_stale_no_inode();
 	check_each_and_gate();
 	/* The table has no fixed cap: it is sized for fs.nr_open. */
 	check_kinds(100000);
