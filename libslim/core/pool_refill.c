@@ -48,8 +48,12 @@ void pool_refill(bool block)
 
 	if (!slim_config()->fastpath || channel_held_here() || !session_is_active())
 		return;
-	/* The common case: enough sockets, nothing on its way. */
-	if (!block && !channel_pending_hint() && pool_count() >= POOL_LOW)
+	/* The common case: enough sockets, nothing on its way; or a batch on
+	 * its way and half the low mark still left. A look for the reply
+	 * costs two system calls (the connection's inode check and a
+	 * recvmsg), and the reply has long arrived by the time a busy
+	 * process is down to POOL_LOW / 2: one look then collects it. */
+	if (!block && pool_count() >= (channel_pending_hint() ? POOL_LOW / 2 : POOL_LOW))
 		return;
 	if (block)
 		channel_lock(&cs);
