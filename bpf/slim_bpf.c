@@ -43,6 +43,7 @@ enum cg_prog {
 	CG_BIND4,
 	CG_GETSOCKOPT,
 	CG_SETSOCKOPT,
+	CG_SOCK_CREATE,
 	CG_COUNT
 };
 /* Pin names this router never creates but may find in a pin dir a router of
@@ -58,6 +59,7 @@ static const char *const link_names[CG_COUNT] = {
     [CG_BIND4] = "link-bind4",
     [CG_GETSOCKOPT] = "link-getsockopt",
     [CG_SETSOCKOPT] = "link-setsockopt",
+    [CG_SOCK_CREATE] = "link-sock-create",
 };
 
 /* The BPF LSM programs that guard the host sockets apps hold
@@ -153,6 +155,8 @@ static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
 		return b->skel->progs.slim_getsockopt;
 	case CG_SETSOCKOPT:
 		return b->skel->progs.slim_setsockopt;
+	case CG_SOCK_CREATE:
+		return b->skel->progs.slim_sock_create;
 	default:
 		return b->skel->progs.slim_getpeername4;
 	}
@@ -173,6 +177,8 @@ static struct bpf_link **link_of(const struct slim_bpf *b, enum cg_prog p)
 		return &b->skel->links.slim_getsockopt;
 	case CG_SETSOCKOPT:
 		return &b->skel->links.slim_setsockopt;
+	case CG_SOCK_CREATE:
+		return &b->skel->links.slim_sock_create;
 	default:
 		return &b->skel->links.slim_getpeername4;
 	}
@@ -706,6 +712,15 @@ int slim_bpf_map_fd_rdonly(const struct slim_bpf *b, enum slim_map m)
 		return -1; /* libbpf 1.x sets errno */
 	fd = bpf_map_get_fd_by_id_opts(info.id, &opts);
 	return fd < 0 ? -1 : fd;
+}
+
+int slim_bpf_stamp_arm_fd(const struct slim_bpf *b)
+{
+	if (!b || !b->skel) {
+		errno = EINVAL;
+		return -1;
+	}
+	return bpf_map__fd(b->skel->maps.stamp_arm);
 }
 
 int slim_bpf_reuseport_prog_fd(const struct slim_bpf *b)

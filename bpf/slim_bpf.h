@@ -53,7 +53,7 @@ struct slim_bpf *slim_bpf_load_reusing(const char *dir, enum slim_pins *pins, ch
 				       size_t errlen);
 
 /* Attaches the cgroup programs (sockops, connect4, bind4, getsockname4,
- * getpeername4, getsockopt, setsockopt) to the cgroup, and the BPF LSM
+ * getpeername4, getsockopt, setsockopt, sock_create) to the cgroup, and the BPF LSM
  * guards (socket_listen, socket_setsockopt, file_ioctl: guard.bpf.c, which judge only
  * the sockets stamped in these maps), each by a bpf_link that goes away when the
  * process exits unless pinned (slim_bpf_keep_attached). Links a previous
@@ -95,6 +95,11 @@ int slim_bpf_map_fd(const struct slim_bpf *b, enum slim_map m);
 
 /* A new read-only fd for the map (caller closes), or -1 with errno. */
 int slim_bpf_map_fd_rdonly(const struct slim_bpf *b, enum slim_map m);
+
+/* The sock_create program's arming map (struct slim_stamp_arm, one entry
+ * at key 0), owned by b; -1 with errno if not loaded. It is not pinned:
+ * only this b's program reads it. */
+int slim_bpf_stamp_arm_fd(const struct slim_bpf *b);
 
 /* The sk_reuseport program's fd, owned by b, for SO_ATTACH_REUSEPORT_EBPF. */
 int slim_bpf_reuseport_prog_fd(const struct slim_bpf *b);

@@ -13,6 +13,7 @@
 #include "listeners.h"
 #include "membership.h"
 #include "routes.h"
+#include "stamp_arm.h"
 #include "view_writer.h"
 
 struct slim_bpf;
@@ -35,6 +36,7 @@ struct router {
 	int live_fd;		    /* the live map (live_map.h), owned by bpf; -1 before */
 	struct lmap listeners;
 	int owner_fd;	/* owned by bpf */
+	struct stamp_arm arm; /* pool batches: the sock_create program's arming */
 	uint32_t epoch; /* the view's epoch: the owner map's id */
 	struct view *view;
 	uint64_t connect_requests, pool_requests, pool_sockets; /* for status */

@@ -5,6 +5,7 @@
 #include "handlers.h"
 #include "etcd_member.h"
 #include "hostsock.h"
+#include "stamp_arm.h"
 #include "listeners.h"
 #include "log.h"
 #include "nat.h"
@@ -45,10 +46,34 @@ void reply_error(struct reply_ctx *rc, int err, const char *fmt, ...)
 	rc->rep.message = rc->msg;
 }
 
+static int cmp_fd(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A pool batch's fds come from socket() on the lowest free numbers, so
+ * they are mostly one contiguous run: sorted, each run is closed with one
+ * close_range() instead of a close() per fd. A run only ever spans fds
+ * the reply holds. */
 void reply_done(struct reply_ctx *rc)
 {
-	for (size_t i = 0; i < rc->nfds; i++)
-		close(rc->fds[i]);
+	size_t i = 0;
+
+	qsort(rc->fds, rc->nfds, sizeof(rc->fds[0]), cmp_fd);
+	while (i < rc->nfds) {
+		size_t j = i;
+
+		while (j + 1 < rc->nfds && rc->fds[j + 1] - rc->fds[j] <= 1)
+			j++;
+		/* close() one by one where close_range is refused (a kernel
+		 * before 5.9): never leak the batch. */
+		if (j == i || close_range((unsigned)rc->fds[i], (unsigned)rc->fds[j], 0) != 0)
+			for (size_t k = i; k <= j; k++)
+				close(rc->fds[k]);
+		i = j + 1;
+	}
 	rc->nfds = 0;
 }
 
@@ -223,7 +248,7 @@ static void do_pool(struct router *r, const struct peer_id *p, const Slim__PoolR
 {
 	const struct container *c = caller_container(r, p, rc);
 	const char *what = "";
-	int fd, e = 0;
+	int e;
 
 	if (!c)
 		return;
@@ -233,17 +258,14 @@ static void do_pool(struct router *r, const struct peer_id *p, const Slim__PoolR
 	 * (it showed as a doubled p99 of connection setup). */
 	if (!q->urgent)
 		sched_idle(true);
-	while (rc->nfds < q->count) {
-		e = hostsock_client(r->owner_fd, c->vip, c->id, &fd, &what);
-		if (e) {
-			r->socket_failures++;
-			break;
-		}
-		reply_fd(rc, fd);
-	}
+	/* Stamped by the sock_create program as they are made (one arming
+	 * for the batch, not one map update per socket). */
+	e = hostsock_client_batch(&r->arm, c->vip, c->id, rc->fds, q->count, &rc->nfds, &what);
 	if (!q->urgent)
 		sched_idle(false);
-	if (rc->nfds == 0) {
+	if (e || rc->nfds < q->count)
+		r->socket_failures++;
+	if (e) {
 		reply_error(rc, e, "pool: %s: %s", what, strerror(e));
 		return;
 	}

@@ -3,6 +3,7 @@
 #include "hostsock.h"
 #include "log.h"
 #include "slim_maps.h"
+#include "stamp_arm.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -188,6 +189,38 @@ int hostsock_client(int owner_map, uint32_t vip, uint32_t id, int *out, const ch
 	}
 	*out = fd;
 	return 0;
+}
+
+int hostsock_client_batch(const struct stamp_arm *arm, uint32_t vip, uint32_t id, int *fds,
+			  size_t count, size_t *made, const char **what)
+{
+	int e = 0, d;
+
+	*made = 0;
+	*what = "arming the stamp";
+	if (count == 0)
+		return EINVAL;
+	if ((e = stamp_arm(arm, vip, id, (uint32_t)count)) != 0)
+		return e;
+	*what = "socket";
+	while (*made < count) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0) {
+			e = errno;
+			break;
+		}
+		fds[(*made)++] = fd;
+	}
+	/* The sockets are stamped already; a failed disarm only leaves the
+	 * thread armed for the rest of the count, so it is an error too. */
+	if ((d = stamp_disarm(arm)) != 0) {
+		while (*made > 0)
+			close(fds[--*made]);
+		*what = "disarming the stamp";
+		return d;
+	}
+	return *made > 0 ? 0 : e;
 }
 
 int hostsock_listener(uint32_t ip, uint16_t port, int backlog, int owner_map, uint32_t vip,

@@ -26,10 +26,25 @@ int hostsock_stamp_owner(int owner_map, int sock, uint32_t vip, uint32_t id, uin
 			 uint16_t dst_port);
 
 /* A fresh client socket stamped with its owner; its destination is stamped
- * later by the connect4 program, from the app's own connect(). Returns 0 and
+ * later by the connect4 program, from the app's own connect(). One socket
+ * at a time (a connect request) stamps it with a map update: arming the
+ * sock_create program for one socket would cost one bpf() call more. Returns 0 and
  * the fd in *out (caller owns), or a positive errno with the failed step in
  * *what. */
 int hostsock_client(int owner_map, uint32_t vip, uint32_t id, int *out, const char **what);
+
+struct stamp_arm;
+
+/* count (1..) fresh client sockets for container {vip, id}, each stamped
+ * exactly as hostsock_client stamps one, but by the sock_create program as
+ * they are created: the program is armed for the calling thread once
+ * before and disarmed once after (stamp_arm.h), so the batch costs
+ * count socket() calls and two bpf() calls. Returns 0 with the fds in
+ * fds[0..*made) (caller owns; *made may be short of count when socket()
+ * failed part way: the error of that failure is then dropped), or a
+ * positive errno with the failed step in *what and *made 0. */
+int hostsock_client_batch(const struct stamp_arm *arm, uint32_t vip, uint32_t id, int *fds,
+			  size_t count, size_t *made, const char **what);
 
 /* A listening socket on ip:port (the reserved port, joining the anchor's
  * reuseport group) with TCP_SAVE_SYN, stamped with its owner and the

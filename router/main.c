@@ -24,6 +24,7 @@
 #include "revoke.h"
 #include "slim_bpf.h"
 #include "slim_maps.h"
+#include "stamp_arm.h"
 #include "state.h"
 #include "view_writer.h"
 
@@ -599,6 +600,13 @@ int main(int argc, char **argv)
 		rlog("the routes map pinned in %s had room for %u routes; replaced by one for %d",
 		     r.pin_dir, slim_bpf_routes_replaced(r.bpf), SLIM_MAX_ROUTES);
 	r.owner_fd = slim_bpf_map_fd(r.bpf, SLIM_MAP_OWNER);
+	/* Pool batches are stamped by the sock_create program: proven to
+	 * work here, or no router (it would hand out unstamped sockets). */
+	if (stamp_arm_init(&r.arm, slim_bpf_stamp_arm_fd(r.bpf), r.owner_fd, err, sizeof(err)) !=
+	    0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
 	r.revoke =
 	    slim_revoke_load(r.owner_fd, slim_bpf_map_fd(r.bpf, SLIM_MAP_PEER), err, sizeof(err));
 	if (!r.revoke) {

@@ -28,6 +28,7 @@ static const int allowed[] = {
     SCMP_SYS(read),
     SCMP_SYS(write),
     SCMP_SYS(close),
+    SCMP_SYS(close_range), /* a pool reply's fds after sending */
     SCMP_SYS(fcntl),
     SCMP_SYS(eventfd2),
     /* host sockets (socket itself is limited to AF_INET below) */

@@ -62,6 +62,26 @@ struct slim_owner {
 	__u16 flags; /* SLIM_OWNER_*: written by the bind4 program */
 };
 
+/* stamp_arm (one-entry array, key 0): arms the sock_create program
+ * (bpf/sock_create.bpf.c) for one router thread. While tid is set and left
+ * is not 0, every AF_INET TCP socket that thread creates gets its owner
+ * storage at creation: {vip, container_id, dst 0:0, flags 0}, exactly what
+ * the router's own stamp (hostsock_stamp_owner) writes, and left counts
+ * down. The router arms it before a pool batch and disarms it after (tid
+ * 0): two map updates per batch instead of one per socket. The thread is
+ * named by its id in the pid namespace given by pidns_dev/pidns_ino (the
+ * st_dev and st_ino of the router's /proc/self/ns/pid), so a router in a
+ * pid namespace of its own matches too. Not pinned: each router has its
+ * own, read only by its own program. */
+struct slim_stamp_arm {
+	__u64 pidns_dev;
+	__u64 pidns_ino;
+	__u32 tid;	    /* 0: disarmed */
+	__u32 left;	    /* sockets still to stamp: a batch never stamps more */
+	__u32 vip;	    /* network byte order, as owner.vip */
+	__u32 container_id; /* network byte order, as owner.container_id */
+};
+
 /* peer sk_storage: created by sockops at PASSIVE_ESTABLISHED on an accepted
  * socket from the overlay option of the saved SYN. The peer's port is the
  * host connection's own source port (the client reports the same one from

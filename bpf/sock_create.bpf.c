@@ -1,0 +1,65 @@
+/* cgroup sock_create program, attached to the router's cgroup: stamps a
+ * pool batch's sockets as they are created, so the router makes no
+ * bpf(2) call per socket.
+ *
+ * The kernel runs it in inet_create() for every socket a process of the
+ * router's cgroup creates (never for kernel sockets, never for accepted
+ * ones). It stamps only while the router armed it (stamp_arm, see struct
+ * slim_stamp_arm) and only in the very thread that armed it: the router's
+ * other threads (libcurl's resolver in etcd mode, say) and a second router
+ * in the cgroup during a restart get their sockets untouched. Only AF_INET
+ * TCP sockets: the router's unix and netlink sockets, and anything else,
+ * pass as they are. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "slim_maps.h"
+#include "storage.bpf.h"
+
+/* Not in vmlinux.h (uapi values). */
+#define AF_INET 2
+#define SOCK_STREAM 1
+#define IPPROTO_TCP 6
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slim_stamp_arm);
+} stamp_arm SEC(".maps");
+
+/* Returns 1 to let socket() go on; 0 makes it fail with EPERM, which it
+ * does only for an armed thread whose owner storage cannot be allocated:
+ * the router must never hand out an unstamped socket for a stamped one (it
+ * reports the failed socket() as it reported a failed stamp). */
+SEC("cgroup/sock_create")
+int slim_sock_create(struct bpf_sock *sk)
+{
+	struct bpf_pidns_info ns;
+	struct slim_stamp_arm *a;
+	struct slim_owner *o;
+	__u32 key = 0;
+
+	if (sk->family != AF_INET || sk->type != SOCK_STREAM || sk->protocol != IPPROTO_TCP)
+		return 1;
+	a = bpf_map_lookup_elem(&stamp_arm, &key);
+	if (!a || a->tid == 0 || a->left == 0)
+		return 1;
+	if (bpf_get_ns_current_pid_tgid(a->pidns_dev, a->pidns_ino, &ns, sizeof(ns)) != 0 ||
+	    ns.pid != a->tid)
+		return 1;
+	o = bpf_sk_storage_get(&owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return 0;
+	o->vip = a->vip;
+	o->container_id = a->container_id;
+	o->dst_ip = 0;
+	o->dst_port = 0;
+	o->flags = 0;
+	/* Only the armed thread gets here, and it is inside socket(): no one
+	 * else writes the entry meanwhile (the router writes it from this
+	 * very thread, between its socket() calls). */
+	a->left--;
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";

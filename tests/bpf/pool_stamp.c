@@ -1,0 +1,391 @@
+/* pool_stamp: the sock_create program stamps a pool batch as the router's
+ * per-socket stamp would, and only where it was armed.
+ *
+ * In a network namespace and a cgroup of its own, the test loads and
+ * attaches the programs with slim_bpf (as the router does) and uses the
+ * router's own code (router/hostsock.c, router/stamp_arm.c):
+ *   - the router's start-up check (stamp_arm_init) passes;
+ *   - a batch (hostsock_client_batch) comes out with owner storage equal,
+ *     byte for byte, to what hostsock_client's map update writes for the
+ *     same container, and to {vip, id, 0, 0, 0} field by field;
+ *   - while armed, a socket another thread of this process creates is not
+ *     stamped, while the arming thread's next socket is;
+ *   - no socket is stamped after the disarm, nor beyond the armed count;
+ *   - armed, sockets other than AF_INET TCP are not stamped and do not use
+ *     up the count.
+ * Exits 0 only if every check passed. Needs root. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "hostsock.h"
+#include "slim_bpf.h"
+#include "slim_maps.h"
+#include "stamp_arm.h"
+
+#define VIP 0x0af40905u /* 10.244.9.5 */
+#define ID 4242u
+#define BATCH 8
+
+static const char *prog = "pool_stamp";
+static int failures;
+
+static struct {
+	char cg_orig[4096]; /* the cgroup we started in */
+	char cg_test[4096]; /* the cgroup we created ("" if none) */
+	struct slim_bpf *bpf;
+	int cg_fd, owner_fd;
+	struct stamp_arm arm;
+} T = {.cg_fd = -1, .owner_fd = -1};
+
+/* Watchdog: leave and remove the cgroup before dying of a hang
+ * (async-signal-safe calls only, paths prepared in advance). */
+static char wd_procs[4200], wd_pid[32];
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "pool_stamp: FAIL: timed out, giving up\n";
+	int fd;
+
+	(void)sig;
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing more to do */
+	}
+	fd = open(wd_procs, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, wd_pid, strlen(wd_pid)) > 0)
+			rmdir(T.cg_test);
+		close(fd);
+	}
+	_exit(1);
+}
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: FAIL: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	failures++;
+}
+
+static void pass(const char *what)
+{
+	printf("%s: ok: %s\n", prog, what);
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int e;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	e = errno;
+	close(fd);
+	errno = e;
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/* The cgroup2 mount point (from /proc/self/mountinfo) and our cgroup under
+ * it (from /proc/self/cgroup) into T.cg_orig; root into root. Returns 0 or
+ * -1. */
+static int find_cgroups(char *root, size_t rootlen)
+{
+	char line[8192];
+	int found = -1;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return -1;
+	while (found && fgets(line, sizeof(line), f)) {
+		char mnt[4096], fstype[64];
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1)
+			continue;
+		if (strcmp(fstype, "cgroup2") == 0 && strlen(mnt) < rootlen) {
+			snprintf(root, rootlen, "%s", mnt);
+			found = 0;
+		}
+	}
+	fclose(f);
+	if (found)
+		return -1;
+	f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return -1;
+	found = -1;
+	while (found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if ((size_t)snprintf(T.cg_orig, sizeof(T.cg_orig), "%s%s", root, line + 3) <
+		    sizeof(T.cg_orig))
+			found = 0;
+	}
+	fclose(f);
+	return found;
+}
+
+static int setup(void)
+{
+	char root[4096], procs[4200], pid[32], err[512] = "";
+
+	/* Our own network namespace: nothing here touches the host's. */
+	if (unshare(CLONE_NEWNET)) {
+		fail("unshare(CLONE_NEWNET): %s", strerror(errno));
+		return -1;
+	}
+	if (find_cgroups(root, sizeof(root))) {
+		fail("no cgroup2 mount in /proc/self/mountinfo, or no cgroup v2 in "
+		     "/proc/self/cgroup (mount cgroup v2)");
+		return -1;
+	}
+	if (snprintf(T.cg_test, sizeof(T.cg_test), "%s/pool-stamp-test-%d", root,
+		     (int)getpid()) >= (int)sizeof(T.cg_test) ||
+	    mkdir(T.cg_test, 0755)) {
+		fail("mkdir %s: %s", T.cg_test, strerror(errno));
+		T.cg_test[0] = '\0';
+		return -1;
+	}
+	snprintf(wd_procs, sizeof(wd_procs), "%s/cgroup.procs", T.cg_orig);
+	snprintf(wd_pid, sizeof(wd_pid), "%d", (int)getpid());
+	signal(SIGALRM, on_alarm);
+	alarm(40);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", T.cg_test);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (write_file(procs, pid)) {
+		fail("move into %s: %s", T.cg_test, strerror(errno));
+		return -1;
+	}
+	T.cg_fd = open(T.cg_test, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (T.cg_fd < 0) {
+		fail("open %s: %s", T.cg_test, strerror(errno));
+		return -1;
+	}
+	T.bpf = slim_bpf_load(err, sizeof(err));
+	if (!T.bpf || slim_bpf_attach_cgroup(T.bpf, T.cg_fd, err, sizeof(err))) {
+		fail("%s", err);
+		return -1;
+	}
+	T.owner_fd = slim_bpf_map_fd(T.bpf, SLIM_MAP_OWNER);
+	if (stamp_arm_init(&T.arm, slim_bpf_stamp_arm_fd(T.bpf), T.owner_fd, err, sizeof(err))) {
+		fail("the router's start-up check: %s", err);
+		return -1;
+	}
+	pass("loaded, attached, and the router's start-up check (stamp_arm_init) passed");
+	return 0;
+}
+
+static void cleanup(void)
+{
+	char procs[4200], pid[32];
+
+	if (T.cg_fd >= 0)
+		close(T.cg_fd);
+	slim_bpf_destroy(T.bpf);
+	T.bpf = NULL;
+	if (T.cg_test[0]) {
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", T.cg_orig);
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		if (write_file(procs, pid))
+			fail("move back to %s: %s", T.cg_orig, strerror(errno));
+		else if (rmdir(T.cg_test))
+			fail("rmdir %s: %s (remove it by hand)", T.cg_test, strerror(errno));
+	}
+}
+
+/* fd's owner storage into *o: 1 stamped, 0 not, -1 (a failure reported)
+ * when it cannot tell. */
+static int owner_of(int fd, struct slim_owner *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (bpf_map_lookup_elem(T.owner_fd, &fd, o) == 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	fail("look up the owner of fd %d: %s", fd, strerror(errno));
+	return -1;
+}
+
+/* A new socket of the given kind: 1 stamped, 0 not, -1 on failure. */
+static int new_socket_stamped(int family, int type)
+{
+	struct slim_owner o;
+	int fd = socket(family, type | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0) {
+		fail("socket(%d, %d): %s", family, type, strerror(errno));
+		return -1;
+	}
+	r = owner_of(fd, &o);
+	close(fd);
+	return r;
+}
+
+static void disarm(void)
+{
+	int e = stamp_disarm(&T.arm);
+
+	if (e)
+		fail("stamp_disarm: %s", strerror(e));
+}
+
+/* A batch carries what the per-socket stamp writes, byte for byte. */
+static void check_batch(void)
+{
+	const struct slim_owner want = {.vip = htonl(VIP), .container_id = htonl(ID)};
+	struct slim_owner ref, got;
+	int fds[BATCH], ref_fd = -1, bad = 0, e;
+	const char *what = "";
+	size_t made = 0;
+
+	e = hostsock_client(T.owner_fd, VIP, ID, &ref_fd, &what);
+	if (e) {
+		fail("hostsock_client: %s: %s", what, strerror(e));
+		return;
+	}
+	if (owner_of(ref_fd, &ref) != 1 || memcmp(&ref, &want, sizeof(want)) != 0)
+		fail("the per-socket stamp reads back wrong: vip %08x id %u dst %08x:%u flags %u",
+		     ntohl(ref.vip), ntohl(ref.container_id), ntohl(ref.dst_ip),
+		     ntohs(ref.dst_port), ref.flags);
+	close(ref_fd);
+	e = hostsock_client_batch(&T.arm, VIP, ID, fds, BATCH, &made, &what);
+	if (e || made != BATCH) {
+		fail("hostsock_client_batch: %s: %s (%zu of %d made)", what, strerror(e), made,
+		     BATCH);
+		for (size_t i = 0; i < made; i++)
+			close(fds[i]);
+		return;
+	}
+	for (size_t i = 0; i < made; i++) {
+		int r = owner_of(fds[i], &got);
+
+		if (r != 1 || memcmp(&got, &ref, sizeof(ref)) != 0) {
+			fail("batch socket %zu: %s: vip %08x id %u dst %08x:%u flags %u", i,
+			     r == 1 ? "owner differs from the per-socket stamp" : "not stamped",
+			     ntohl(got.vip), ntohl(got.container_id), ntohl(got.dst_ip),
+			     ntohs(got.dst_port), got.flags);
+			bad++;
+		}
+		close(fds[i]);
+	}
+	if (!bad)
+		pass("a batch of 8 is stamped exactly as hostsock_client stamps "
+		     "{vip, id, dst 0:0, flags 0}");
+	if (new_socket_stamped(AF_INET, SOCK_STREAM) != 0)
+		fail("a socket after the batch (disarmed) is stamped");
+	else
+		pass("after the batch, the thread's next socket is not stamped");
+}
+
+static void *other_thread(void *arg)
+{
+	*(int *)arg = new_socket_stamped(AF_INET, SOCK_STREAM);
+	return NULL;
+}
+
+/* Armed for this thread: another thread's socket is left alone. */
+static void check_other_thread(void)
+{
+	pthread_t th;
+	int theirs = -1, ours, e;
+
+	if ((e = stamp_arm(&T.arm, VIP, ID, 4)) != 0) {
+		fail("stamp_arm: %s", strerror(e));
+		return;
+	}
+	if ((e = pthread_create(&th, NULL, other_thread, &theirs)) != 0) {
+		fail("pthread_create: %s", strerror(e));
+		disarm();
+		return;
+	}
+	pthread_join(th, NULL);
+	ours = new_socket_stamped(AF_INET, SOCK_STREAM);
+	disarm();
+	if (theirs != 0)
+		fail("armed for thread %d, a socket of another thread %s", (int)gettid(),
+		     theirs == 1 ? "was stamped" : "could not be checked");
+	else if (ours != 1)
+		fail("armed, the arming thread's socket was not stamped (so the other thread's "
+		     "result proves nothing)");
+	else
+		pass("armed: another thread's socket is not stamped, the arming thread's is");
+	if (new_socket_stamped(AF_INET, SOCK_STREAM) != 0)
+		fail("after the disarm, a socket is stamped");
+	else
+		pass("after the disarm, no socket is stamped");
+}
+
+/* The count bounds the batch, and only AF_INET TCP sockets use it up. */
+static void check_count_and_kinds(void)
+{
+	int e, r[5];
+
+	if ((e = stamp_arm(&T.arm, VIP, ID, 2)) != 0) {
+		fail("stamp_arm: %s", strerror(e));
+		return;
+	}
+	r[0] = new_socket_stamped(AF_INET, SOCK_DGRAM);
+	r[1] = new_socket_stamped(AF_INET6, SOCK_STREAM);
+	r[2] = new_socket_stamped(AF_INET, SOCK_STREAM);
+	r[3] = new_socket_stamped(AF_INET, SOCK_STREAM);
+	r[4] = new_socket_stamped(AF_INET, SOCK_STREAM);
+	disarm();
+	if (r[0] != 0 || r[1] != 0)
+		fail("armed: a UDP socket %s, an AF_INET6 TCP socket %s (neither should be)",
+		     r[0] == 1 ? "stamped" : "not stamped", r[1] == 1 ? "stamped" : "not stamped");
+	else
+		pass("armed: UDP and AF_INET6 sockets are not stamped");
+	if (r[2] != 1 || r[3] != 1 || r[4] != 0)
+		fail("armed for 2: the next three TCP sockets came out %d %d %d (want 1 1 0)", r[2],
+		     r[3], r[4]);
+	else
+		pass("armed for 2: two TCP sockets stamped, the third not");
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	if (argv[0] && strrchr(argv[0], '/'))
+		prog = strrchr(argv[0], '/') + 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: FAIL: must run as root (it creates a cgroup and loads BPF "
+				"programs)\n",
+			prog);
+		return 1;
+	}
+	if (setup() == 0) {
+		check_batch();
+		check_other_thread();
+		check_count_and_kinds();
+	}
+	cleanup();
+	if (failures) {
+		fprintf(stderr, "%s: %d check(s) FAILED\n", prog, failures);
+		return 1;
+	}
+	printf("%s: all checks passed\n", prog);
+	return 0;
+}
