@@ -31,6 +31,10 @@ struct slim_bpf {
 	char reuse_dir[PATH_MAX]; /* set when loaded against pinned maps */
 	unsigned routes_replaced; /* size of a pinned routes trie not reused */
 	bool guards_lsm;	  /* the kernel loads BPF LSM programs: the guards are on */
+	/* sock_create matches the thread by its id in the initial pid
+	 * namespace: the kernel has no bpf_get_ns_current_pid_tgid for
+	 * cgroup programs (before Linux 6.10). */
+	bool stamp_initns;
 };
 
 /* The programs attached to the router's cgroup, and the pin names of their
@@ -156,7 +160,8 @@ static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
 	case CG_SETSOCKOPT:
 		return b->skel->progs.slim_setsockopt;
 	case CG_SOCK_CREATE:
-		return b->skel->progs.slim_sock_create;
+		return b->stamp_initns ? b->skel->progs.slim_sock_create_initns
+				       : b->skel->progs.slim_sock_create;
 	default:
 		return b->skel->progs.slim_getpeername4;
 	}
@@ -178,7 +183,8 @@ static struct bpf_link **link_of(const struct slim_bpf *b, enum cg_prog p)
 	case CG_SETSOCKOPT:
 		return &b->skel->links.slim_setsockopt;
 	case CG_SOCK_CREATE:
-		return &b->skel->links.slim_sock_create;
+		return b->stamp_initns ? &b->skel->links.slim_sock_create_initns
+				       : &b->skel->links.slim_sock_create;
 	default:
 		return &b->skel->links.slim_getpeername4;
 	}
@@ -344,6 +350,15 @@ static struct slim_bpf *load_once(const char *reuse_dir, bool lsm, bool *at_load
 	b->guards_lsm = lsm;
 	for (int g = 0; !b->guards_lsm && g < GUARD_COUNT; g++)
 		bpf_program__set_autoload(guard_prog_of(b, (enum guard_prog)g), false);
+	/* One of the two sock_create programs (bpf/sock_create.bpf.c). */
+	/* SLIM_STAMP_INITNS=1 takes the fallback on any kernel (tests). */
+	b->stamp_initns =
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK, BPF_FUNC_get_ns_current_pid_tgid,
+				    NULL) != 1 ||
+	    (getenv("SLIM_STAMP_INITNS") && strcmp(getenv("SLIM_STAMP_INITNS"), "1") == 0);
+	bpf_program__set_autoload(b->stamp_initns ? b->skel->progs.slim_sock_create
+						  : b->skel->progs.slim_sock_create_initns,
+				  false);
 	for (int m = 0; reuse_dir && m < SLIM_MAP_COUNT; m++) {
 		struct bpf_map *map = map_of(b, (enum slim_map)m);
 		int fd = -1;
@@ -675,6 +690,11 @@ void slim_bpf_unpin(struct slim_bpf *b)
 		return;
 	unpin_dir(b->pin_dir);
 	b->pinned = false;
+}
+
+bool slim_bpf_stamp_initns(const struct slim_bpf *b)
+{
+	return b && b->stamp_initns;
 }
 
 bool slim_bpf_guards_lsm(const struct slim_bpf *b)

@@ -96,6 +96,13 @@ int slim_bpf_map_fd(const struct slim_bpf *b, enum slim_map m);
 /* A new read-only fd for the map (caller closes), or -1 with errno. */
 int slim_bpf_map_fd_rdonly(const struct slim_bpf *b, enum slim_map m);
 
+/* Whether the sock_create program loaded is the fallback that matches the
+ * armed thread by its id in the initial pid namespace (a kernel without
+ * bpf_get_ns_current_pid_tgid for cgroup programs, before Linux 6.10, or
+ * SLIM_STAMP_INITNS=1 in the environment): then it stamps only for a
+ * router that runs in that namespace. */
+bool slim_bpf_stamp_initns(const struct slim_bpf *b);
+
 /* The sock_create program's arming map (struct slim_stamp_arm, one entry
  * at key 0), owned by b; -1 with errno if not loaded. It is not pinned:
  * only this b's program reads it. */

@@ -35,9 +35,9 @@ struct router {
 	struct slim_revoke *revoke; /* destroys a deleted container's sockets */
 	int live_fd;		    /* the live map (live_map.h), owned by bpf; -1 before */
 	struct lmap listeners;
-	int owner_fd;	/* owned by bpf */
+	int owner_fd;	      /* owned by bpf */
 	struct stamp_arm arm; /* pool batches: the sock_create program's arming */
-	uint32_t epoch; /* the view's epoch: the owner map's id */
+	uint32_t epoch;	      /* the view's epoch: the owner map's id */
 	struct view *view;
 	uint64_t connect_requests, pool_requests, pool_sockets; /* for status */
 	/* For --metrics (router/metrics.h): requests refused as malformed or

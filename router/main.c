@@ -604,7 +604,11 @@ int main(int argc, char **argv)
 	 * work here, or no router (it would hand out unstamped sockets). */
 	if (stamp_arm_init(&r.arm, slim_bpf_stamp_arm_fd(r.bpf), r.owner_fd, err, sizeof(err)) !=
 	    0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		fprintf(stderr, PROG ": %s%s\n", err,
+			slim_bpf_stamp_initns(r.bpf)
+			    ? "; this kernel matches threads only in the initial pid namespace "
+			      "(Linux 6.10 does better): run the router in the host's pid namespace"
+			    : "");
 		goto out;
 	}
 	r.revoke =

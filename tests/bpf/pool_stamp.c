@@ -12,7 +12,11 @@
  *     stamped, while the arming thread's next socket is;
  *   - no socket is stamped after the disarm, nor beyond the armed count;
  *   - armed, sockets other than AF_INET TCP are not stamped and do not use
- *     up the count.
+ *     up the count;
+ *   - in a pid namespace of its own, the router's start-up check passes
+ *     and a batch is stamped (the fallback: the check refuses).
+ * With SLIM_STAMP_INITNS=1 it checks the fallback program a kernel before
+ * 6.10 gets (ctest runs it both ways).
  * Exits 0 only if every check passed. Needs root. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -161,8 +166,8 @@ static int setup(void)
 		     "/proc/self/cgroup (mount cgroup v2)");
 		return -1;
 	}
-	if (snprintf(T.cg_test, sizeof(T.cg_test), "%s/pool-stamp-test-%d", root,
-		     (int)getpid()) >= (int)sizeof(T.cg_test) ||
+	if (snprintf(T.cg_test, sizeof(T.cg_test), "%s/pool-stamp-test-%d", root, (int)getpid()) >=
+		(int)sizeof(T.cg_test) ||
 	    mkdir(T.cg_test, 0755)) {
 		fail("mkdir %s: %s", T.cg_test, strerror(errno));
 		T.cg_test[0] = '\0';
@@ -195,6 +200,9 @@ static int setup(void)
 		fail("the router's start-up check: %s", err);
 		return T.arm.fd >= 0 ? 0 : -1;
 	}
+	printf("%s: sock_create program: %s\n", prog,
+	       slim_bpf_stamp_initns(T.bpf) ? "initial pid namespace fallback"
+					    : "thread id in the router's pid namespace");
 	pass("loaded, attached, and the router's start-up check (stamp_arm_init) passed");
 	return 0;
 }
@@ -366,6 +374,84 @@ static void check_count_and_kinds(void)
 		pass("armed for 2: two TCP sockets stamped, the third not");
 }
 
+/* In a pid namespace of its own (a grandchild, pid 1 there, in our cgroup
+ * with our map fds): the router's start-up check and a batch. Returns the
+ * grandchild's verdict: 0 stamped as it should be, 1 the start-up check
+ * refused, 2 the check passed but the batch came out wrong, 3 could not
+ * run. */
+static int batch_in_pid_namespace(void)
+{
+	struct stamp_arm a;
+	struct slim_owner o;
+	char err[512];
+	int fds[2];
+	size_t made = 0;
+	const char *what;
+
+	if (stamp_arm_init(&a, T.arm.fd, T.owner_fd, err, sizeof(err)) != 0) {
+		printf("%s: in a pid namespace: %s\n", prog, err);
+		return 1;
+	}
+	if (hostsock_client_batch(&a, VIP, ID, fds, 2, &made, &what) != 0 || made != 2)
+		return 2;
+	for (size_t i = 0; i < made; i++) {
+		if (bpf_map_lookup_elem(T.owner_fd, &fds[i], &o) != 0 || o.vip != htonl(VIP) ||
+		    o.container_id != htonl(ID))
+			made = 0;
+		close(fds[i]);
+	}
+	return made == 2 ? 0 : 2;
+}
+
+/* Forks a child that enters a new pid namespace and forks the grandchild
+ * that runs batch_in_pid_namespace. Returns its verdict, or 3. */
+static int run_in_pid_namespace(void)
+{
+	int status;
+	pid_t child = fork();
+
+	if (child < 0)
+		return 3;
+	if (child == 0) {
+		pid_t g;
+		alarm(20);
+		if (unshare(CLONE_NEWPID) != 0)
+			_exit(3);
+		g = fork();
+		if (g < 0)
+			_exit(3);
+		if (g == 0) {
+			fflush(stdout);
+			_exit(batch_in_pid_namespace());
+		}
+		if (waitpid(g, &status, 0) != g || !WIFEXITED(status))
+			_exit(3);
+		_exit(WEXITSTATUS(status));
+	}
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		return 3;
+	return WEXITSTATUS(status);
+}
+
+/* The main program matches the thread wherever the router runs; the
+ * fallback (initial pid namespace) cannot, and then the router's start-up
+ * check must refuse rather than let it hand out bare sockets. */
+static void check_pid_namespace(void)
+{
+	int v = run_in_pid_namespace(), want = slim_bpf_stamp_initns(T.bpf) ? 1 : 0;
+
+	if (v == 3)
+		fail("could not run a process in a new pid namespace");
+	else if (v != want)
+		fail("in a pid namespace of its own: verdict %d, want %d (0 stamped, 1 start-up "
+		     "check refused, 2 a batch came out wrong)",
+		     v, want);
+	else
+		pass(want ? "in a pid namespace of its own, the fallback's start-up check refuses"
+			  : "in a pid namespace of its own, the start-up check passes and a "
+			    "batch is stamped");
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -373,8 +459,9 @@ int main(int argc, char **argv)
 		prog = strrchr(argv[0], '/') + 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
-		fprintf(stderr, "%s: FAIL: must run as root (it creates a cgroup and loads BPF "
-				"programs)\n",
+		fprintf(stderr,
+			"%s: FAIL: must run as root (it creates a cgroup and loads BPF "
+			"programs)\n",
 			prog);
 		return 1;
 	}
@@ -382,6 +469,7 @@ int main(int argc, char **argv)
 		check_batch();
 		check_other_thread();
 		check_count_and_kinds();
+		check_pid_namespace();
 	}
 	cleanup();
 	if (failures) {
