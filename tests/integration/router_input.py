@@ -10,6 +10,7 @@ usage: router_input.py SOCKET CASESET
   admin      a container_add for a made-up container: --expect-errno NAME or
              --expect-any-error checks it
   status     a status request: must get error 0
+  pool       pool requests of 64, 1 and 5 sockets: each must bring that many
 Prints one "ok: ..." line per check; on the first failure one "FAIL: ..." line
 and exit 1.
 """
@@ -77,6 +78,10 @@ def req_status():
     return f_bytes(6, b"")
 
 
+def req_pool(count):
+    return f_bytes(7, f_varint(1, count) + f_varint(2, 1))  # urgent
+
+
 def read_varint(buf, i):
     shift = n = 0
     while True:
@@ -108,7 +113,7 @@ def parse_reply(buf):
                 raise ValueError("truncated field %d" % field)
             if field == 2:
                 msg = buf[i:i + ln].decode("utf-8", "replace")
-            elif field in (3, 4, 5, 6):
+            elif field in (3, 4, 5, 6, 7, 8):
                 body = field
             i += ln
         elif wtype == 5:
@@ -141,7 +146,7 @@ def exchange(path, payload, fds=(), expect_reply=True):
         if not expect_reply:
             return None
         try:
-            data, anc, _flags, _addr = s.recvmsg(65536, socket.CMSG_SPACE(16 * 4))
+            data, anc, _flags, _addr = s.recvmsg(65536, socket.CMSG_SPACE(64 * 4))
         except socket.timeout:
             raise Failed("no reply within %.0f s" % TIMEOUT)
         got = []
@@ -258,6 +263,11 @@ def main():
                   want or set(range(1, 4096)))
         elif mode == "status":
             check(path, "status", req_status(), {0})
+        elif mode == "pool":
+            for n in (64, 1, 5):
+                r = check(path, "pool of %d" % n, req_pool(n), {0})
+                if r[2] != 7 or r[3] != n:
+                    raise Failed("pool of %d: reply body %s with %d fds" % (n, r[2], r[3]))
         else:
             print("unknown case set %r" % mode, file=sys.stderr)
             return 2

@@ -3,7 +3,8 @@
 # router_input: the router survives hostile input on its socket. Malformed,
 # truncated and oversized packets get an error reply, junk fds are closed (fd
 # count unchanged), admin requests from a container and library requests from
-# outside any registered container are refused, and the router still answers
+# outside any registered container are refused, pool batches leave no fd
+# behind, and the router still answers
 # `slimctl status` and serves containers afterwards. Then an unregistered
 # container under slim-run: libslim prints one warning line and the app
 # still works over the container network (the fallback path).
@@ -53,6 +54,9 @@ for n in 1 2; do
 	expect_eq "slimctl status of router h$n exit code" "$RC" 0
 done
 helper st "$TB_H1" status
+# The router's copies of pool sockets are closed after each reply
+# (close_range over the batch's runs): none may stay open.
+helper pool "$TB_C1" pool
 sleep 0.5
 fds_after=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
 expect_eq "router h1 open fds after all that (no leak)" "$fds_after" "$fds_before"
