@@ -414,6 +414,8 @@ static int run_in_pid_namespace(void)
 		return 3;
 	if (child == 0) {
 		pid_t g;
+		/* Not the parent's watchdog: it would move the parent's pid. */
+		signal(SIGALRM, SIG_DFL);
 		alarm(20);
 		if (unshare(CLONE_NEWPID) != 0)
 			_exit(3);
@@ -421,8 +423,9 @@ static int run_in_pid_namespace(void)
 		if (g < 0)
 			_exit(3);
 		if (g == 0) {
+			int v = batch_in_pid_namespace();
 			fflush(stdout);
-			_exit(batch_in_pid_namespace());
+			_exit(v);
 		}
 		if (waitpid(g, &status, 0) != g || !WIFEXITED(status))
 			_exit(3);
