@@ -207,6 +207,22 @@ static int setup(void)
 	return 0;
 }
 
+/* rmdir of a cgroup whose last tasks just exited: the pid namespace's
+ * init and its child may still be leaving it (EBUSY), so try again for up
+ * to 2 s. Returns 0 or -1 with errno. */
+static int rmdir_settled(const char *dir)
+{
+	for (int i = 0; i < 100; i++) {
+		if (rmdir(dir) == 0)
+			return 0;
+		if (errno != EBUSY)
+			return -1;
+		usleep(20000);
+	}
+	errno = EBUSY;
+	return -1;
+}
+
 static void cleanup(void)
 {
 	char procs[4200], pid[32];
@@ -220,7 +236,7 @@ static void cleanup(void)
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());
 		if (write_file(procs, pid))
 			fail("move back to %s: %s", T.cg_orig, strerror(errno));
-		else if (rmdir(T.cg_test))
+		else if (rmdir_settled(T.cg_test))
 			fail("rmdir %s: %s (remove it by hand)", T.cg_test, strerror(errno));
 	}
 }
