@@ -208,6 +208,18 @@ static void drop_waitset(struct fd_entry *e)
 	}
 }
 
+/* Whether e already records st's listener (the same socket and container
+ * side): the wait set made for those two queues stays with the record
+ * that replaces it (a new SO_RCVTIMEO: listener_timeo.h). */
+static bool same_listener(struct fd_entry *e, const struct fd_state *st)
+{
+	return st->kind == FD_LISTENER &&
+	       (atomic_load_explicit(&e->kind, memory_order_relaxed) & 0xff) == FD_LISTENER &&
+	       atomic_load_explicit(&e->ino, memory_order_relaxed) == st->ino &&
+	       atomic_load_explicit(&e->resv, memory_order_relaxed) ==
+		   pack_resv(st->u.listener.resv);
+}
+
 int fdtable_set(int fd, const struct fd_state *st)
 {
 	struct fd_entry *e = entry(fd, st->kind != FD_PLAIN);
@@ -218,7 +230,8 @@ int fdtable_set(int fd, const struct fd_state *st)
 
 	if (!e)
 		return st->kind == FD_PLAIN ? 0 : -1;
-	drop_waitset(e);
+	if (!same_listener(e, st))
+		drop_waitset(e);
 	memcpy(words, &st->u, sizeof(st->u));
 	writing = true;
 	atomic_signal_fence(memory_order_seq_cst);

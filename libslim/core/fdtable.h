@@ -77,6 +77,10 @@ struct fd_listener {
 	/* The container side: the reservation, listening too (merge.h); ino
 	 * 0: none. */
 	struct slim_resv resv;
+	/* The host socket's SO_RCVTIMEO in milliseconds (0: none), which
+	 * bounds a blocking merged accept without a getsockopt per call:
+	 * listener_timeo.h says how it is kept current. */
+	uint32_t rcvtimeo_ms;
 };
 
 struct fd_accepted {
@@ -166,7 +170,9 @@ _Atomic uint32_t *fdtable_gate(int fd);
  * true if it did (false: another thread's is there, or fd has no entry;
  * the caller keeps ep). fdtable_waitset returns it, or -1. Whatever
  * replaces or forgets fd's state (fdtable_set, fdtable_clear) closes it:
- * it belongs to the listener record that was there. Async-signal-safe. */
+ * it belongs to the listener record that was there; only a record of the
+ * same listener (the same socket and container side) keeps it.
+ * Async-signal-safe. */
 bool fdtable_put_waitset(int fd, int ep);
 int fdtable_waitset(int fd);
 

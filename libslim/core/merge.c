@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "highfd.h"
+#include "listener_timeo.h"
 #include "merge_epoll.h"
 #include "real.h"
 #include "reservation.h"
@@ -55,6 +56,8 @@ void merge_attach(int fd, struct fd_state *st, bool follow)
 	struct slim_resv c = st->u.listener.resv;
 	int saved = errno;
 
+	if (c.ino)
+		st->u.listener.rcvtimeo_ms = listener_timeo_read(fd);
 	fdtable_set(fd, st);
 	if (c.ino) {
 		struct fd_state cs = {.kind = FD_CSIDE, .ino = fd_inode(c.fd)};

@@ -40,7 +40,8 @@ static inline bool merge_any(void)
 int merge_side_listen(int cfd, int backlog);
 
 /* Records fd as the listener *st (FD_LISTENER). If st->u.listener.resv is
- * a container side (ino != 0), records that too (FD_CSIDE), counts it,
+ * a container side (ino != 0), reads fd's SO_RCVTIMEO into *st first
+ * (listener_timeo.h), records the side too (FD_CSIDE), counts it,
  * and, if follow, adds it to every epoll set the listener is already
  * registered in (an epoll registration made before listen: merge_epoll.h;
  * a read of /proc per epoll fd, so only for a socket that was registered:

@@ -112,27 +112,21 @@ static int accept_now(int fd, const struct fd_state *l, int cfd, struct sockaddr
 	return -1;
 }
 
-/* The listener's SO_RCVTIMEO as a CLOCK_MONOTONIC deadline: false if it
- * has none. */
-static bool rcv_deadline(int fd, struct timespec *deadline)
+/* The listener's SO_RCVTIMEO (kept in its record: listener_timeo.h) as a
+ * CLOCK_MONOTONIC deadline: false if it has none. */
+static bool rcv_deadline(const struct fd_state *l, struct timespec *deadline)
 {
-	struct timeval tv = {0, 0};
-	socklen_t tl = sizeof(tv);
-	int saved = errno;
+	uint32_t ms = l->u.listener.rcvtimeo_ms;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tl) != 0 ||
-	    (tv.tv_sec == 0 && tv.tv_usec == 0)) {
-		errno = saved;
+	if (!ms)
 		return false;
-	}
 	clock_gettime(CLOCK_MONOTONIC, deadline);
-	deadline->tv_sec += tv.tv_sec;
-	deadline->tv_nsec += tv.tv_usec * 1000L;
+	deadline->tv_sec += (time_t)(ms / 1000u);
+	deadline->tv_nsec += (long)(ms % 1000u) * 1000000L;
 	if (deadline->tv_nsec >= 1000000000L) {
 		deadline->tv_sec++;
 		deadline->tv_nsec -= 1000000000L;
 	}
-	errno = saved;
 	return true;
 }
 
@@ -214,7 +208,7 @@ static int accept_wait(int fd, const struct fd_state *l, int cfd, struct sockadd
 	_Atomic uint32_t *g = fdtable_gate(fd);
 	int ep = merge_waitset(fd, cfd);
 	struct timespec deadline, left;
-	bool timed = rcv_deadline(fd, &deadline);
+	bool timed = rcv_deadline(l, &deadline);
 	int spins = 0;
 
 	for (;;) {

@@ -4,13 +4,15 @@
  * listener-to-be (HOST_BOUND) and a merged listener, an option the kernel
  * took is set on the reservation, the container side, as well: the
  * sockets accepted there inherit the listener's options as the app set
- * them. */
+ * them. A new SO_RCVTIMEO on a listener is written into its records
+ * (listener_timeo.h): a blocking merged accept reads it there. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sys/socket.h>
 
 #include "common.h"
 #include "fdtable.h"
+#include "listener_timeo.h"
 #include "real.h"
 #include "reservation.h"
 #include "swap.h"
@@ -40,6 +42,8 @@ SLIM_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen
 	resv = fd_state_resv(&st);
 	if (resv)
 		mirror(*resv, level, name, val, len);
+	if (st.kind == FD_LISTENER && listener_timeo_option(level, name))
+		listener_timeo_follow(fd, st.ino);
 	opts = fd_state_opts(&st);
 	if (!opts)
 		return r;
