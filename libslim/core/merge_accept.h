@@ -19,19 +19,19 @@ int slim_host_accept(int fd, const struct fd_state *l, struct sockaddr *addr, so
  * non-blocking listener (O_NONBLOCK on the app's fd) looks at both queues
  * (one ppoll) and accepts from a ready one, the one tried first
  * alternating so that neither starves, and fails with EAGAIN only when
- * both are empty. A blocking one waits on both (SO_RCVTIMEO of
- * the listener in force: EAGAIN when it passes; EINTR as accept would give
- * it, below) and takes a ready one; a container connection taken by a
- * racing acceptor sends it back to waiting. Of the threads of this process
- * at most one at a time enters the host socket's blocking accept, so that
- * the others keep waiting on both queues; a thread that lost a slim
- * connection to another process waits there for the next one.
- * A socket accepted on the container side is the container's own (plain,
- * its names the native ones); its errors (ECONNABORTED, EMFILE...) are
- * the kernel's. A signal interrupts the wait with EINTR when SO_RCVTIMEO is
- * set or some handler of the process lacks SA_RESTART (accept itself is
- * restarted after SA_RESTART handlers); otherwise the wait goes on.
- * Returns the new fd, or -1 with errno. */
+ * both are empty. A blocking one waits on both (the listener's SO_RCVTIMEO
+ * as l records it in force, listener_timeo.h: EAGAIN when it passes; EINTR
+ * as accept would give it, below) and takes a ready one; a container
+ * connection taken by a racing acceptor sends it back to waiting. Of the
+ * threads of this process at most one at a time enters the host socket's
+ * blocking accept, so that the others keep waiting on both queues; a
+ * thread that lost a slim connection to another process waits there for
+ * the next one. A socket accepted on the container side is the container's
+ * own (plain, its names the native ones); its errors (ECONNABORTED,
+ * EMFILE...) are the kernel's. A signal interrupts the wait with EINTR
+ * when SO_RCVTIMEO is set or some handler of the process lacks SA_RESTART
+ * (accept itself is restarted after SA_RESTART handlers); otherwise the
+ * wait goes on. Returns the new fd, or -1 with errno. */
 int merge_accept(int fd, const struct fd_state *l, struct sockaddr *addr, socklen_t *len,
 		 int flags);
 
