@@ -123,6 +123,7 @@ static const char *const map_names[SLIM_MAP_COUNT] = {
     [SLIM_MAP_LIVE] = "live",
     [SLIM_MAP_HOSTS] = "hosts",
     [SLIM_MAP_REFUSED] = "refused",
+    [SLIM_MAP_TW] = "tw",
 };
 
 /* app_opts holds only what apps set (no record reads as the options'
@@ -135,13 +136,15 @@ static const char *const map_names[SLIM_MAP_COUNT] = {
  * from the tc programs, so a nat without nat_ports is not reused either. live
  * is rewritten from the router's registry at every start, so a fresh one
  * is as good. hosts (the router refills it at start, and it only names the
- * reason of a refusal) and refused (counters) are optional too. Every other
- * map is required. */
+ * reason of a refusal) and refused (counters) are optional too, and so is
+ * tw: without it the TIME_WAITs noted before the restart are forgotten (a
+ * listener closed in the next minute lets its port go at once), nothing
+ * worse. Every other map is required. */
 static bool map_optional(enum slim_map m)
 {
 	return m == SLIM_MAP_APP_OPTS || m == SLIM_MAP_NAT || m == SLIM_MAP_CTR_IFS ||
 	       m == SLIM_MAP_PATH_STATS || m == SLIM_MAP_NAT_PORTS || m == SLIM_MAP_LIVE ||
-	       m == SLIM_MAP_HOSTS || m == SLIM_MAP_REFUSED;
+	       m == SLIM_MAP_HOSTS || m == SLIM_MAP_REFUSED || m == SLIM_MAP_TW;
 }
 
 static struct bpf_program *prog_of(const struct slim_bpf *b, enum cg_prog p)
@@ -257,6 +260,8 @@ static struct bpf_map *map_of(const struct slim_bpf *b, enum slim_map m)
 		return b->skel->maps.hosts;
 	case SLIM_MAP_REFUSED:
 		return b->skel->maps.refused;
+	case SLIM_MAP_TW:
+		return b->skel->maps.tw;
 	default:
 		return NULL;
 	}

@@ -25,6 +25,7 @@ enum slim_map {
 	 * reused pin set too: */
 	SLIM_MAP_HOSTS,	  /* hash: live hosts' underlay addresses */
 	SLIM_MAP_REFUSED, /* per-CPU array of SLIM_REFUSE_COUNT counters */
+	SLIM_MAP_TW,	  /* LRU hash slim_tw_key -> start of a TIME_WAIT (optional too) */
 	SLIM_MAP_COUNT
 };
 

@@ -4,7 +4,9 @@
  * destination the connect4 program recorded there
  * carries the overlay option (struct slim_tcp_opt) in its SYN.
  * Passive side: an accepted socket whose saved SYN carries a valid option
- * gets the virtual peer in its peer storage.
+ * gets the virtual peer in its peer storage, and is watched until its first
+ * state change after ESTABLISHED, which says whether it sends its FIN first
+ * (a TIME_WAIT for its virtual address: lib/tw.bpf.h).
  * Every other socket is left alone. The program always returns 1. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -13,6 +15,7 @@
 #include "storage.bpf.h"
 #include "nat.bpf.h"
 #include "sockopt.bpf.h"
+#include "tw.bpf.h"
 
 /* Not in vmlinux.h (they are macros in the uapi headers). */
 #define TCPHDR_SYN 0x02
@@ -169,6 +172,35 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	if (stored)
 		*stored = p; /* GET_F_CREATE does not overwrite an existing value */
 	slim_count_path(SLIM_PATH_ACCELERATED);
+	/* The TIME_WAIT emulation: on_state sees the socket's next state
+	 * change. */
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/* A state change of an accepted overlay socket (STATE_CB, set at
+ * PASSIVE_ESTABLISHED): args[0] the old state, args[1] the new one. From
+ * ESTABLISHED (or SYN_RECV, where a fast-open connection is accepted) into
+ * FIN_WAIT1, our FIN goes first: the connection will end in a TIME_WAIT
+ * on our side, noted for its virtual address. Into CLOSE_WAIT the peer's
+ * FIN came first (and LAST_ACK follows: no TIME_WAIT); into CLOSE it was
+ * reset. Whichever it was, the question is settled, so the callback is
+ * switched off: one run per connection, not one per state. */
+static __always_inline void on_state(struct bpf_sock_ops *skops)
+{
+	__u32 from = skops->args[0], to = skops->args[1];
+	struct bpf_sock *sk = skops->sk;
+	struct slim_peer *p;
+
+	if (to == BPF_TCP_ESTABLISHED)
+		return; /* SYN_RECV -> ESTABLISHED: the handshake of a fast open */
+	if (sk && to == BPF_TCP_FIN_WAIT1 &&
+	    (from == BPF_TCP_ESTABLISHED || from == BPF_TCP_SYN_RECV)) {
+		p = bpf_sk_storage_get(&peer, sk, 0, 0);
+		if (p)
+			slim_tw_note(p->local_ip, p->local_port);
+	}
+	bpf_sock_ops_cb_flags_set(skops,
+				  skops->bpf_sock_ops_cb_flags & ~BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
 SEC("sockops")
@@ -189,6 +221,9 @@ int slim_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		on_passive_established(skops);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		on_state(skops);
 		break;
 	}
 	return 1;

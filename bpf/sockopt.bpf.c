@@ -29,6 +29,12 @@
  * the BPF LSM guard (guard.bpf.c), where the kernel has it, judges the
  * 32-bit ones too.
  *
+ * getsockopt also answers slim's private level (SLIM_SOL, lib/abi.h): on a
+ * slim listener's host socket, SLIM_TW_LEFT is how long the last TIME_WAIT
+ * on its virtual address has still to run (lib/tw.bpf.h). The kernel knows
+ * no such level and has failed the call (EOPNOTSUPP, ip_getsockopt's answer
+ * for a level it does not know), which stands on any other socket.
+ *
  * Everything else returns at once, with ctx->optlen 0: the kernel's answer
  * stands as it is, without being copied back (getsockopt) or copied into a
  * new buffer for the handler (setsockopt). These programs run on every
@@ -39,6 +45,7 @@
 #include "storage.bpf.h"
 #include "sockopt.bpf.h"
 #include "opt_allow.bpf.h"
+#include "tw.bpf.h"
 
 enum app_opt { OPT_NONE, OPT_REUSEADDR, OPT_REUSEPORT, OPT_SAVE_SYN };
 
@@ -62,6 +69,34 @@ static __always_inline int slim_socket(struct bpf_sock *sk)
 	return bpf_sk_storage_get(&owner, sk, 0, 0) || bpf_sk_storage_get(&peer, sk, 0, 0);
 }
 
+/* getsockopt(SLIM_SOL, SLIM_TW_LEFT) (abi.h). A slim listener: a host
+ * socket stamped for a container (owner storage), listening; its virtual
+ * address is the container's vip and the port the app bound (a listener
+ * bound to 0.0.0.0 gets the connections for its vip). Returns 1, the
+ * program's verdict. */
+static __always_inline int tw_left(struct bpf_sockopt *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct slim_owner *o;
+	__u8 *p = ctx->optval;
+	__u64 left;
+
+	if (ctx->optname != SLIM_TW_LEFT || !sk || sk->state != BPF_TCP_LISTEN ||
+	    ctx->optlen < (int)sizeof(left) || p + sizeof(left) > (__u8 *)ctx->optval_end)
+		goto refuse;
+	o = bpf_sk_storage_get(&owner, sk, 0, 0);
+	if (!o || !o->dst_port)
+		goto refuse;
+	left = slim_tw_left(o->vip, o->dst_port);
+	__builtin_memcpy(p, &left, sizeof(left));
+	ctx->optlen = sizeof(left);
+	ctx->retval = 0;
+	return 1;
+refuse:
+	ctx->optlen = 0; /* the kernel's error stands */
+	return 1;
+}
+
 SEC("cgroup/getsockopt")
 int slim_getsockopt(struct bpf_sockopt *ctx)
 {
@@ -71,6 +106,8 @@ int slim_getsockopt(struct bpf_sockopt *ctx)
 	__u8 *p, *end;
 	int v = 0;
 
+	if (ctx->level == SLIM_SOL)
+		return tw_left(ctx);
 	/* A kernel error (EINVAL for a negative optlen...) stands. */
 	if (opt == OPT_NONE || !sk || ctx->retval != 0 || ctx->optlen <= 0) {
 		ctx->optlen = 0;

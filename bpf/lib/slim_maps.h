@@ -111,6 +111,21 @@ struct slim_app_opts {
 
 #define SLIM_MAX_LISTENERS 65536
 
+/* tw (LRU hash): a virtual address a slim listener serves -> when (the
+ * kernel's monotonic clock, bpf_ktime_get_ns) one of the connections
+ * accepted for it last sent our FIN first, from ESTABLISHED or SYN_RECV
+ * into FIN_WAIT1 (sockops, at the state change): the start of a
+ * TIME_WAIT the container would see on that port. The getsockopt program
+ * answers SLIM_TW_LEFT from it (abi.h). An address whose connections all
+ * closed long ago is the least recently used: a full map forgets it first,
+ * and an entry older than SLIM_TW_LEN_NS means nothing anyway. */
+struct slim_tw_key {
+	__u32 ip;   /* the container's vip */
+	__u16 port; /* the virtual port */
+	__u16 pad;
+};
+#define SLIM_TW_ENTRIES 16384
+
 /* live hash: the vip (network byte order) of each container this host's
  * router has now -> that container's id (network byte order, as
  * owner.container_id of its sockets), or 0 for a container whose id is

@@ -12,7 +12,10 @@
  * sock_diag, which no program rewrites) and sockops must file them at
  * listen(). The options slim sets on them for its own use read back as the
  * app set them, through raw system calls (the cgroup sockopt programs), on
- * listeners and the sockets they accept. Last, the slim-to-plain
+ * listeners and the sockets they accept. A connection the server closes
+ * first notes a TIME_WAIT on its virtual address (one the client closes
+ * first does not), which a slim listener's private getsockopt reports.
+ * Last, the slim-to-plain
  * translation: the tc programs carry a stamped client's connect to a vIP
  * without a slim listener into a second netns behind a veth (a container
  * with plain listeners; needs iproute2), and a plain client of this host
@@ -56,7 +59,7 @@
 #define CLIENT_VIP "10.244.9.9"
 #define CLIENT_ID 42
 /* Listeners the app binds itself on a pool socket (bind4 + sockops). */
-#define NBOUND 4
+#define NBOUND 5
 
 static const char *prog = "bpf_path";
 static int failures;
@@ -71,7 +74,7 @@ static struct {
 	struct slim_bpf *bpf;
 	int cg_fd, anchor, lst[NLISTENERS];
 	int bl[NBOUND]; /* stamped sockets the app bound and listens on */
-} T = {.cg_fd = -1, .anchor = -1, .lst = {-1, -1}, .bl = {-1, -1, -1, -1}};
+} T = {.cg_fd = -1, .anchor = -1, .lst = {-1, -1}, .bl = {-1, -1, -1, -1, -1}};
 
 /* Watchdog: if the test hangs, leave the cgroup and remove it before dying
  * (async-signal-safe calls only, paths prepared in advance). */
@@ -704,7 +707,7 @@ static void check_pins(void)
 	char dir[128], path[192], err[256] = "";
 	static const char *const names[] = {"listeners", "owner", "peer",    "routes",
 					    "app_opts",	 "nat",	  "ctr_ifs", "path_stats",
-					    "nat_ports", "hosts", "refused"};
+					    "nat_ports", "hosts", "refused", "tw"};
 	struct stat st;
 	size_t i;
 
@@ -1699,6 +1702,217 @@ static void check_app_opts(void)
 		       prog, app_view(T.anchor, buf, sizeof(buf)));
 }
 
+/* ---- (10) The TIME_WAIT emulation (lib/tw.bpf.h): sockops notes a
+ * TIME_WAIT for an accepted connection's virtual address when it sends its
+ * FIN first, and getsockopt(SLIM_SOL, SLIM_TW_LEFT) on a slim listener
+ * answers how much of it is left. ---- */
+
+#define TW_PORT 8087
+#define TW_LEN_S 60.0
+
+/* getsockopt(SLIM_SOL, SLIM_TW_LEFT) on fd with a len-byte buffer, as a
+ * raw system call. Returns 0 with the answer in *left, or the errno. */
+static int tw_ask(int fd, socklen_t len, __u64 *left)
+{
+	__u64 buf[2] = {~0ULL, ~0ULL};
+	socklen_t l = len;
+
+	if (syscall(SYS_getsockopt, fd, SLIM_SOL, SLIM_TW_LEFT, buf, &l))
+		return errno;
+	if (l != sizeof(*left)) {
+		fail("SLIM_TW_LEFT answered %u bytes, want 8", (unsigned)l);
+		return EPROTO;
+	}
+	*left = buf[0];
+	return 0;
+}
+
+/* The tw map's entry for vip:port: 0 with its start in *start, or the
+ * errno of the lookup (ENOENT: none). */
+static int tw_entry(const char *vip, int port, __u64 *start)
+{
+	struct slim_tw_key k = {.port = htons(port)};
+
+	inet_pton(AF_INET, vip, &k.ip);
+	return bpf_map_lookup_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_TW), &k, start) ? errno : 0;
+}
+
+/* CLOCK_MONOTONIC in ns: what bpf_ktime_get_ns counts in this (the
+ * initial) time namespace. */
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* Waits (at most 2 s) for fd to read EOF. Returns 0, or -1. */
+static int read_eof(int fd)
+{
+	char c;
+
+	for (int i = 0; i < 200; i++) {
+		ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* The private level on fd, not a slim listener: EOPNOTSUPP, the kernel's
+ * answer (ip_getsockopt knows no such level). */
+static int tw_refused(const char *what, int fd)
+{
+	__u64 left = 0;
+	int e = tw_ask(fd, sizeof(left), &left);
+
+	if (e != EOPNOTSUPP) {
+		fail("SLIM_TW_LEFT on %s: %s (left %llu), want EOPNOTSUPP", what,
+		     e ? strerror(e) : "answered", (unsigned long long)left);
+		return -1;
+	}
+	return 0;
+}
+
+/* One connection from a stamped client to vip:port, accepted on lfd and
+ * closed first by the server (server_first) or by the client, the other
+ * end reading its EOF. The accepted socket and the client must refuse the
+ * private level. Returns 0, or -1 after a failure. */
+static int tw_conn(int lfd, const char *vip, int port, int server_first)
+{
+	int cfd = client(1), acc, e, ok, refused;
+	double secs;
+
+	if (cfd < 0)
+		return -1;
+	e = connect_vport(cfd, vip, port, &secs);
+	if (e) {
+		fail("connect to %s:%d: %s", vip, port, strerror(e));
+		close(cfd);
+		return -1;
+	}
+	acc = accept_on(lfd);
+	if (acc < 0) {
+		close(cfd);
+		return -1;
+	}
+	refused = tw_refused("an accepted socket", acc) == 0 &&
+		  tw_refused("a stamped, connected client", cfd) == 0;
+	if (server_first) {
+		close(acc);
+		ok = read_eof(cfd) == 0;
+		close(cfd);
+	} else {
+		close(cfd);
+		ok = read_eof(acc) == 0;
+		close(acc);
+	}
+	if (!ok)
+		fail("%s-first close of a connection to %s:%d: no EOF on the other end",
+		     server_first ? "server" : "client", vip, port);
+	return ok && refused ? 0 : -1;
+}
+
+static void check_timewait(void)
+{
+	const char *what = "listener on " SERVER_VIP ":8087";
+	__u64 left = 0, start = 0, t0, t1;
+	struct slim_tw_key k = {.port = htons(TW_PORT)};
+	int fd, plain, e;
+
+	fd = T.bl[4] = stamped(SERVER_VIP);
+	if (fd < 0)
+		return;
+	if (bind_to(fd, SERVER_VIP, TW_PORT) || listen(fd, 16)) {
+		fail("%s: bind/listen: %s", what, strerror(errno));
+		return;
+	}
+	e = tw_ask(fd, sizeof(left), &left);
+	if (e || left)
+		fail("%s, no connection yet: SLIM_TW_LEFT %s %llu, want 0", what, strerror(e),
+		     (unsigned long long)left);
+	else
+		pass("SLIM_TW_LEFT on a fresh slim listener: 0");
+
+	/* The client closes first: the server answers its FIN (CLOSE_WAIT,
+	 * LAST_ACK), no TIME_WAIT on our side. */
+	if (tw_conn(fd, SERVER_VIP, TW_PORT, 0))
+		return;
+	e = tw_entry(SERVER_VIP, TW_PORT, &start);
+	if (e != ENOENT)
+		fail("%s: client-first close: tw map entry (%s), want none", what,
+		     e ? strerror(e) : "present");
+	else if ((e = tw_ask(fd, sizeof(left), &left)) || left)
+		fail("%s: client-first close: SLIM_TW_LEFT %s %llu, want 0", what, strerror(e),
+		     (unsigned long long)left);
+	else
+		pass("a connection the client closes first notes no TIME_WAIT; the listener "
+		     "answers 0");
+
+	/* The server closes first: a TIME_WAIT from then on. */
+	t0 = mono_ns();
+	if (tw_conn(fd, SERVER_VIP, TW_PORT, 1))
+		return;
+	t1 = mono_ns();
+	e = tw_entry(SERVER_VIP, TW_PORT, &start);
+	if (e)
+		fail("%s: server-first close: no tw map entry (%s)", what, strerror(e));
+	else if (start < t0 || start > t1)
+		fail("%s: server-first close: tw entry %llu outside the close's %llu..%llu", what,
+		     (unsigned long long)start, (unsigned long long)t0, (unsigned long long)t1);
+	else if ((e = tw_ask(fd, sizeof(left), &left)) || left == 0 ||
+		 left > (__u64)(TW_LEN_S * 1e9) || mono_ns() + left < t0 + (__u64)(TW_LEN_S * 1e9))
+		fail("%s: server-first close: SLIM_TW_LEFT %s %llu ns, want 60 s from the close",
+		     what, strerror(e), (unsigned long long)left);
+	else
+		printf(
+		    "%s: ok: a connection the server closes first notes a TIME_WAIT on " SERVER_VIP
+		    ":8087 at its FIN; the listener answers %.3f s left\n",
+		    prog, (double)left / 1e9);
+
+	/* A listener bound to 0.0.0.0 asks for its container's vip. */
+	if (T.bl[2] >= 0 && tw_conn(T.bl[2], ANY_VIP, VPORT + 1, 1) == 0) {
+		if ((e = tw_ask(T.bl[2], sizeof(left), &left)) || left == 0)
+			fail("listener bound to 0.0.0.0:8081: SLIM_TW_LEFT %s %llu, want > 0",
+			     strerror(e), (unsigned long long)left);
+		else
+			pass("a listener bound to 0.0.0.0 answers for its container's vip");
+	}
+
+	/* Ended: a TIME_WAIT that started 61 s ago reads 0. */
+	inet_pton(AF_INET, SERVER_VIP, &k.ip);
+	start = mono_ns() - 61000000000ULL;
+	if (bpf_map_update_elem(slim_bpf_map_fd(T.bpf, SLIM_MAP_TW), &k, &start, BPF_EXIST))
+		fail("%s: age the tw entry: %s", what, strerror(errno));
+	else if ((e = tw_ask(fd, sizeof(left), &left)) || left)
+		fail("%s: TIME_WAIT started 61 s ago: SLIM_TW_LEFT %s %llu, want 0", what,
+		     strerror(e), (unsigned long long)left);
+	else
+		pass("a TIME_WAIT that started 61 s ago has ended: 0");
+
+	/* Refused, as the kernel refuses an unknown level: a short buffer,
+	 * the router's own anchor (no stamp), an unstamped listener. */
+	e = tw_ask(fd, 4, &left);
+	if (e != EOPNOTSUPP)
+		fail("%s: SLIM_TW_LEFT into 4 bytes: %s, want EOPNOTSUPP", what,
+		     e ? strerror(e) : "answered");
+	plain = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (plain < 0 || listen(plain, 1)) {
+		fail("unstamped listener: %s", strerror(errno));
+	} else if (e == EOPNOTSUPP && tw_refused("the anchor", T.anchor) == 0 &&
+		   tw_refused("an unstamped listener", plain) == 0) {
+		pass("SLIM_TW_LEFT is EOPNOTSUPP on accepted sockets, clients, the anchor, an "
+		     "unstamped listener and into a buffer under 8 bytes");
+	}
+	if (plain >= 0)
+		close(plain);
+}
+
 /* ---- The slim-to-plain translation (tc_nat.bpf.c): a stamped client's
  * connect to a vIP that has no slim listener on its host is carried into
  * that container's own network. This netns plays the host (its underlay
@@ -2155,6 +2369,7 @@ static int run(void)
 	check_second_after_first();
 	check_guards();
 	check_app_opts();
+	check_timewait();
 	check_nat();
 	return 0;
 }
