@@ -84,9 +84,7 @@ struct fd_listener {
 };
 
 struct fd_accepted {
-	struct slim_ep local; /* its listener's */
-	bool reuse;	      /* its listener's SO_REUSEADDR */
-	bool fin_first;	      /* a shutdown sent our FIN before the peer's came */
+	struct slim_ep local; /* its listener's address as the app bound it */
 };
 
 struct fd_cside {

@@ -3,39 +3,32 @@
  * until then a bind of that port without SO_REUSEADDR fails with
  * EADDRINUSE. Under slim the TIME_WAIT is the host socket's, on the
  * reserved port, so the container would see the port free at once. This
- * file keeps that rule: accepted sockets of slim listeners are recorded
- * (accept hook), a close or shutdown that sends our FIN first notes a
- * TIME_WAIT for the listener's address, and when the listener closes its
- * container side (merge.h) gives way to a bound socket that does not
- * listen, kept until the last TIME_WAIT ends, with SO_REUSEADDR as the
- * app's listener had it: a bound, closed socket refuses exactly the binds
- * a TIME_WAIT refuses (and a closed server refuses plain clients). The
- * connections accepted on the container side are the container's own:
- * their TIME_WAIT is the kernel's. What stays different: a
- * listener that is closed before its connections, and a process that exits
- * (its reservations go with it; the kernel's TIME_WAITs would not). */
+ * file keeps that rule: the BPF programs note a TIME_WAIT for a slim
+ * listener's virtual address when a connection accepted for it sends its
+ * FIN first (sockops, at the state change: no system call of ours on any
+ * connection), and when the listener closes, the getsockopt program says
+ * how much of the last one is left (SLIM_SOL/SLIM_TW_LEFT, bpf/lib/abi.h).
+ * If some is, its container side (merge.h) gives way to a bound socket
+ * that does not listen, kept until the TIME_WAIT ends, with SO_REUSEADDR
+ * as the app's listener had it: a bound, closed socket refuses exactly the
+ * binds a TIME_WAIT refuses (and a closed server refuses plain clients).
+ * The connections accepted on the container side are the container's own:
+ * their TIME_WAIT is the kernel's. What stays different: a listener that
+ * is closed before its connections, and a process that exits (its
+ * reservations go with it; the kernel's TIME_WAITs would not). */
 #define _GNU_SOURCE
 #include "timewait.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <time.h>
 
-#include "real.h"
+#include "abi.h"
 #include "merge.h"
 #include "reservation.h"
 
-#define TW_LEN_NS (60ULL * 1000000000ULL) /* TCP_TIMEWAIT_LEN */
 #define TW_SLOTS 64
-
-/* Noted TIME_WAITs: key (ip << 16 | port, bit 48: reuse, bit 63: in use),
- * and until when. A full table forgets the entry that ends first. */
-static struct {
-	_Atomic uint64_t key, until;
-} tws[TW_SLOTS];
 
 /* Kept reservations: fd, the low bits of its inode, until when (0: free). */
 static struct {
@@ -45,9 +38,6 @@ static struct {
 } kept[TW_SLOTS];
 static _Atomic uint64_t next_end; /* earliest kept until, 0: none */
 
-#define KEY_USED (1ULL << 63)
-#define KEY_REUSE (1ULL << 48)
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -56,62 +46,35 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t ep_key(struct slim_ep ep)
-{
-	return KEY_USED | (uint64_t)ep.ip << 16 | ep.port;
-}
-
 void slim_note_accepted(int nfd, const struct fd_state *l)
 {
 	int saved = errno;
-	/* No inode: close trusts the record (fdtable_lookup), and the
-	 * TIME_WAIT it may note needs a TCP socket's state anyway. */
+	/* No inode: finding it would cost a system call per connection, and
+	 * nothing the record decides needs one (fdtable_lookup). */
 	struct fd_state st = {.kind = FD_ACCEPTED, .v6 = l->v6, .ino = 0};
 
 	st.u.accepted.local = l->u.listener.local;
-	st.u.accepted.reuse = l->u.listener.reuse;
 
 	fdtable_set(nfd, &st);
 	errno = saved;
 }
 
-static void note_tw(struct slim_ep ep, bool reuse)
+/* Nanoseconds until the last TIME_WAIT on listener fd's virtual address
+ * ends, as the getsockopt program answers it (0: none left). A failed
+ * getsockopt, EOPNOTSUPP where no slim program runs (tests/libslim's fake
+ * router has no BPF, a 32-bit process gets no cgroup getsockopt) or the
+ * socket is not a slim listener, means there is no TIME_WAIT to keep.
+ * Preserves errno. */
+static uint64_t tw_left(int fd)
 {
-	uint64_t key = ep_key(ep) | (reuse ? KEY_REUSE : 0), until = now_ns() + TW_LEN_NS;
-	size_t pick = 0;
-	uint64_t first_end = UINT64_MAX;
+	uint64_t left = 0;
+	socklen_t len = sizeof(left);
+	int saved = errno;
 
-	for (size_t i = 0; i < TW_SLOTS; i++) {
-		uint64_t k = atomic_load(&tws[i].key), u = atomic_load(&tws[i].until);
-
-		if (k == key) {
-			pick = i;
-			break;
-		}
-		if (u < first_end) {
-			first_end = u;
-			pick = i;
-		}
-	}
-	atomic_store(&tws[pick].key, key);
-	atomic_store(&tws[pick].until, until);
-}
-
-/* Until when the port of ep has a noted TIME_WAIT (0: none), and whether
- * the listener it came from had SO_REUSEADDR. */
-static uint64_t tw_until(struct slim_ep ep, bool *reuse)
-{
-	uint64_t want = ep_key(ep), now = now_ns(), best = 0;
-
-	for (size_t i = 0; i < TW_SLOTS; i++) {
-		uint64_t k = atomic_load(&tws[i].key), u = atomic_load(&tws[i].until);
-
-		if ((k & ~KEY_REUSE) == want && u > now && u > best) {
-			best = u;
-			*reuse = (k & KEY_REUSE) != 0;
-		}
-	}
-	return best;
+	if (getsockopt(fd, SLIM_SOL, SLIM_TW_LEFT, &left, &len) != 0 || len != sizeof(left))
+		left = 0;
+	errno = saved;
+	return left;
 }
 
 static void keep(int fd, uint32_t ino, uint64_t until)
@@ -159,37 +122,23 @@ void slim_tw_sweep(void)
 
 void slim_tw_closing(int fd, const struct fd_state *st, struct slim_resv resv)
 {
-	int saved = errno, s;
-	bool reuse = false;
-	uint64_t until;
+	int saved = errno;
+	uint64_t left;
 
-	switch (st->kind) {
-	case FD_ACCEPTED:
-		s = fd_tcp_state(fd);
-		/* Our FIN goes (or went) first: ESTABLISHED closes now, the
-		 * FIN_WAITs and CLOSING already sent it; CLOSE_WAIT and LAST_ACK
-		 * answer the peer's. A socket that got through its TIME_WAIT
-		 * transition already reads CLOSE: the shutdown hook saw it. */
-		if (s == TCP_ESTABLISHED || s == TCP_SYN_RECV || s == TCP_FIN_WAIT1 ||
-		    s == TCP_FIN_WAIT2 || s == TCP_CLOSING ||
-		    (s == TCP_CLOSE && st->u.accepted.fin_first))
-			note_tw(st->u.accepted.local, st->u.accepted.reuse);
-		break;
-	case FD_LISTENER:
-		until = resv.ino ? tw_until(st->u.listener.local, &reuse) : 0;
-		if (until && slim_resv_ours(resv)) {
-			struct slim_resv kept = slim_resv_unlisten(resv, reuse);
-
-			if (kept.ino)
-				keep(kept.fd, kept.ino, until);
-		} else {
-			merge_release(resv);
-		}
-		resv.ino = 0;
-		break;
-	default:
-		break;
+	if (st->kind != FD_LISTENER || !resv.ino) {
+		slim_resv_close(resv);
+		errno = saved;
+		return;
 	}
-	slim_resv_close(resv);
+	/* Asked while fd still listens: the answer is the host socket's. */
+	left = tw_left(fd);
+	if (left && slim_resv_ours(resv)) {
+		struct slim_resv kept = slim_resv_unlisten(resv, st->u.listener.reuse);
+
+		if (kept.ino)
+			keep(kept.fd, kept.ino, now_ns() + left);
+	} else {
+		merge_release(resv);
+	}
 	errno = saved;
 }

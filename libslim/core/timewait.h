@@ -7,16 +7,20 @@
 #include "common.h"
 #include "fdtable.h"
 
-/* Records nfd, just accepted from the slim listener l. Preserves errno. */
+/* Records nfd, just accepted from the slim listener l (FD_ACCEPTED: an
+ * AF_INET6 listener's accepted sockets show v4-mapped names). No system
+ * call. Preserves errno. */
 void slim_note_accepted(int nfd, const struct fd_state *l);
 
-/* close() of fd, whose record was st (taken before it was cleared) and
- * whose container side, if any, is resv (fdtable_take_resv). An accepted
- * socket we close first notes a TIME_WAIT on its listener's port; a
- * listener whose port has one lets its container side go and keeps the
- * port bound by a socket that does not listen (as a TIME_WAIT would:
- * SO_REUSEADDR as the app's listener had it) until it ends; else the
- * container side is released (merge_release). Async-signal-safe. */
+/* close() of listener fd, whose record was st (taken before it was
+ * cleared) and whose container side, if any, is resv (fdtable_take_resv),
+ * called before fd is closed. If a TIME_WAIT of a connection accepted for
+ * its virtual address (by any process) is still running, as the BPF
+ * getsockopt answers it on fd (one system call), the container side goes
+ * and the port stays bound by a socket that does not listen (as a
+ * TIME_WAIT would: SO_REUSEADDR as the app's listener had it) until it
+ * ends; else the container side is released (merge_release). Any other st
+ * only closes resv. Preserves errno. Async-signal-safe. */
 void slim_tw_closing(int fd, const struct fd_state *st, struct slim_resv resv);
 
 /* Closes the kept reservations whose TIME_WAIT ended. Cheap when there is

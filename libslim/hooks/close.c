@@ -14,21 +14,17 @@
 #include "merge.h"
 #include "real.h"
 #include "reservation.h"
-#include "timewait.h"
 
 static int slim_close(int fd)
 {
-	struct fd_state st;
-
 	switch (fdtable_kind(fd)) {
 	case FD_LISTENER:
 	case FD_CSIDE:
 		merge_closing(fd);
 		break;
 	case FD_ACCEPTED:
-		fdtable_get(fd, &st);
-		if (st.kind == FD_ACCEPTED && (st.ino == 0 || fd_inode(fd) == st.ino))
-			slim_tw_closing(fd, &st, (struct slim_resv){.fd = -1, .ino = 0});
+		/* Nothing to do: whether it leaves a TIME_WAIT the BPF
+		 * programs note as it happens (timewait.h). */
 		break;
 	default:
 		/* A bound pool socket's reservation (HOST_BOUND), or one a

@@ -73,11 +73,11 @@ static void check_kinds(int fd)
 	CHECK(fd_state_opts(&got) == NULL);
 
 	st = (struct fd_state){.kind = FD_ACCEPTED, .ino = 12};
-	st.u.accepted = (struct fd_accepted){.local = {1, 2}, .reuse = false, .fin_first = true};
+	st.u.accepted = (struct fd_accepted){.local = {1, 2}};
 	got = roundtrip(fd, &st);
 	CHECK_INT(got.kind, FD_ACCEPTED);
-	CHECK(got.u.accepted.fin_first);
-	CHECK(!got.u.accepted.reuse);
+	CHECK_INT(got.u.accepted.local.ip, 1);
+	CHECK_INT(got.u.accepted.local.port, 2);
 
 	st = (struct fd_state){.kind = FD_CSIDE, .ino = 13};
 	st.u.cside.listener = 42;
