@@ -178,13 +178,16 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 }
 
 /* A state change of an accepted overlay socket (STATE_CB, set at
- * PASSIVE_ESTABLISHED): args[0] the old state, args[1] the new one. From
- * ESTABLISHED (or SYN_RECV, where a fast-open connection is accepted) into
- * FIN_WAIT1, our FIN goes first: the connection will end in a TIME_WAIT
- * on our side, noted for its virtual address. Into CLOSE_WAIT the peer's
- * FIN came first (and LAST_ACK follows: no TIME_WAIT); into CLOSE it was
- * reset. Whichever it was, the question is settled, so the callback is
- * switched off: one run per connection, not one per state. */
+ * PASSIVE_ESTABLISHED): args[0] the old state, args[1] the new one. The
+ * kernel runs PASSIVE_ESTABLISHED just before the socket's own move from
+ * SYN_RECV to ESTABLISHED, which comes here first and is let go (a
+ * fast-open socket makes that move later, and may send its FIN before).
+ * From ESTABLISHED or SYN_RECV into FIN_WAIT1, our FIN goes first: the
+ * connection will end in a TIME_WAIT on our side, noted for its virtual
+ * address. Into CLOSE_WAIT the peer's FIN came first (LAST_ACK follows: no
+ * TIME_WAIT); into CLOSE it was reset. Whichever it was, the question is
+ * settled and the callback is switched off: two runs per connection, not
+ * one per state. */
 static __always_inline void on_state(struct bpf_sock_ops *skops)
 {
 	__u32 from = skops->args[0], to = skops->args[1];
@@ -192,7 +195,7 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 	struct slim_peer *p;
 
 	if (to == BPF_TCP_ESTABLISHED)
-		return; /* SYN_RECV -> ESTABLISHED: the handshake of a fast open */
+		return; /* SYN_RECV -> ESTABLISHED: the handshake's end */
 	if (sk && to == BPF_TCP_FIN_WAIT1 &&
 	    (from == BPF_TCP_ESTABLISHED || from == BPF_TCP_SYN_RECV)) {
 		p = bpf_sk_storage_get(&peer, sk, 0, 0);
