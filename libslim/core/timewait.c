@@ -62,8 +62,8 @@ void slim_note_accepted(int nfd, const struct fd_state *l)
 /* Nanoseconds until the last TIME_WAIT on listener fd's virtual address
  * ends, as the getsockopt program answers it (0: none left). A failed
  * getsockopt, EOPNOTSUPP where no slim program runs (tests/libslim's fake
- * router has no BPF, a 32-bit process gets no cgroup getsockopt) or the
- * socket is not a slim listener, means there is no TIME_WAIT to keep.
+ * router has no BPF) or the socket is not a slim listener, means there is
+ * no TIME_WAIT to keep.
  * Preserves errno. */
 static uint64_t tw_left(int fd)
 {
