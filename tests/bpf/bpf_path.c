@@ -51,6 +51,7 @@
 
 #include <bpf/bpf.h>
 
+#include "bpf_test.h"
 #include "slim_bpf.h"
 #include "slim_maps.h"
 
@@ -61,126 +62,20 @@
 /* Listeners the app binds itself on a pool socket (bind4 + sockops). */
 #define NBOUND 5
 
-static const char *prog = "bpf_path";
-static int failures;
-
 /* Everything the test must undo, whatever happens. */
 static struct {
-	char cg_root[4096]; /* cgroup2 mount point */
-	char cg_orig[4096]; /* the cgroup we started in */
-	char cg_test[4096]; /* the cgroup we created ("" if none) */
-	char bpffs[64];	    /* private bpffs mount point ("" if none) */
+	char bpffs[64]; /* private bpffs mount point ("" if none) */
 	int bpffs_mounted;
 	struct slim_bpf *bpf;
 	int cg_fd, anchor, lst[NLISTENERS];
 	int bl[NBOUND]; /* stamped sockets the app bound and listens on */
 } T = {.cg_fd = -1, .anchor = -1, .lst = {-1, -1}, .bl = {-1, -1, -1, -1, -1}};
 
-/* Watchdog: if the test hangs, leave the cgroup and remove it before dying
- * (async-signal-safe calls only, paths prepared in advance). */
-static char wd_procs[4200], wd_pid[32];
-
-static void on_alarm(int sig)
-{
-	static const char msg[] = "bpf_path: FAIL: timed out, giving up\n";
-	int fd;
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
-		/* nothing more to do */
-	}
-	fd = open(wd_procs, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, wd_pid, strlen(wd_pid)) > 0)
-			rmdir(T.cg_test);
-		close(fd);
-	}
-	_exit(1);
-}
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "%s: FAIL: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	failures++;
-}
-
-static void pass(const char *what)
-{
-	printf("%s: ok: %s\n", prog, what);
-}
-
 static void xclose(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int e;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	e = errno;
-	close(fd);
-	errno = e;
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-/* The cgroup2 mount point from /proc/self/mountinfo. Returns 0 or -1. */
-static int find_cgroup2(char *out, size_t outlen)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[8192];
-	int found = -1;
-
-	if (!f)
-		return -1;
-	while (found && fgets(line, sizeof(line), f)) {
-		char mnt[4096], fstype[64];
-		char *sep = strstr(line, " - ");
-
-		/* id parent major:minor root mountpoint ... - fstype ... */
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(sep + 3, "%63s", fstype) != 1)
-			continue;
-		if (strcmp(fstype, "cgroup2") == 0 && strlen(mnt) < outlen) {
-			strcpy(out, mnt); /* octal escapes (\040) are not expected here */
-			found = 0;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-/* Our cgroup v2 path ("0::/path") joined to the mount point. */
-static int current_cgroup(const char *root, char *out, size_t outlen)
-{
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[4096];
-	int found = -1;
-
-	if (!f)
-		return -1;
-	while (found && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3) != 0)
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		if ((size_t)snprintf(out, outlen, "%s%s", root, line + 3) < outlen)
-			found = 0;
-	}
-	fclose(f);
-	return found;
 }
 
 static int set_lo_up(void)
@@ -222,48 +117,12 @@ static int setup_namespaces(void)
 
 static int setup_cgroup(void)
 {
-	char procs[4200], pid[32];
-
-	if (find_cgroup2(T.cg_root, sizeof(T.cg_root))) {
-		fail("no cgroup2 mount in /proc/self/mountinfo (mount cgroup v2)");
-		return -1;
-	}
-	if (current_cgroup(T.cg_root, T.cg_orig, sizeof(T.cg_orig))) {
-		fail("cannot find our cgroup v2 in /proc/self/cgroup");
-		return -1;
-	}
-	if (snprintf(T.cg_test, sizeof(T.cg_test), "%s/bpf-test-%d", T.cg_root, (int)getpid()) >=
-	    (int)sizeof(T.cg_test)) {
-		fail("cgroup path too long under %s", T.cg_root);
-		T.cg_test[0] = '\0';
-		return -1;
-	}
-	if (mkdir(T.cg_test, 0755)) {
-		fail("mkdir %s: %s", T.cg_test, strerror(errno));
-		T.cg_test[0] = '\0';
-		return -1;
-	}
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", T.cg_test);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if (write_file(procs, pid)) {
-		fail("move into %s: %s", T.cg_test, strerror(errno));
-		return -1;
-	}
-	snprintf(wd_procs, sizeof(wd_procs), "%s/cgroup.procs", T.cg_orig);
-	snprintf(wd_pid, sizeof(wd_pid), "%d", (int)getpid());
-	signal(SIGALRM, on_alarm);
-	alarm(40);
-	T.cg_fd = open(T.cg_test, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (T.cg_fd < 0) {
-		fail("open %s: %s", T.cg_test, strerror(errno));
-		return -1;
-	}
-	return 0;
+	T.cg_fd = test_cgroup_enter("bpf-test", 40);
+	return T.cg_fd < 0 ? -1 : 0;
 }
 
 static void cleanup(void)
 {
-	char procs[4200], pid[32];
 	int i;
 
 	for (i = 0; i < NLISTENERS; i++)
@@ -271,7 +130,6 @@ static void cleanup(void)
 	for (i = 0; i < NBOUND; i++)
 		xclose(&T.bl[i]);
 	xclose(&T.anchor);
-	xclose(&T.cg_fd);
 	if (T.bpf)
 		slim_bpf_unpin(T.bpf);
 	slim_bpf_destroy(T.bpf);
@@ -280,14 +138,7 @@ static void cleanup(void)
 		fail("umount %s: %s", T.bpffs, strerror(errno));
 	if (T.bpffs[0] && rmdir(T.bpffs))
 		fail("rmdir %s: %s", T.bpffs, strerror(errno));
-	if (T.cg_test[0]) {
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", T.cg_orig);
-		snprintf(pid, sizeof(pid), "%d", (int)getpid());
-		if (write_file(procs, pid))
-			fail("move back to %s: %s", T.cg_orig, strerror(errno));
-		else if (rmdir(T.cg_test))
-			fail("rmdir %s: %s (remove it by hand)", T.cg_test, strerror(errno));
-	}
+	test_cgroup_leave();
 }
 
 static struct sockaddr_in loopback(void)
@@ -628,7 +479,7 @@ static void check_lands(const char *dst_vip, int idx)
 	}
 	acc = accept_from(idx);
 	if (acc >= 0) {
-		printf("%s: ok: client for %s:80 landed in listener %d\n", prog, dst_vip, idx);
+		printf("%s: ok: client for %s:80 landed in listener %d\n", test_prog, dst_vip, idx);
 		check_peer(acc, fd, dst_vip, 80);
 		check_data(fd, acc);
 		close(acc);
@@ -653,7 +504,7 @@ static void check_refused(const char *what, int owner, const char *dst_vip, int 
 	else if (secs > 1.0)
 		fail("%s: refused only after %.1f s", what, secs);
 	else
-		printf("%s: ok: %s: %s in %.3f ms\n", prog, what, strerror(e), secs * 1e3);
+		printf("%s: ok: %s: %s in %.3f ms\n", test_prog, what, strerror(e), secs * 1e3);
 	accept_from(-2); /* nothing may have landed anywhere */
 	close(fd);
 }
@@ -788,7 +639,7 @@ static void check_syncookies(void)
 		fail("cannot force SYN cookies in the test namespace (%s)", knob);
 		return;
 	}
-	printf("%s: SYN cookies forced (tcp_syncookies=2)\n", prog);
+	printf("%s: SYN cookies forced (tcp_syncookies=2)\n", test_prog);
 	check_lands("10.244.1.3", 1);
 	check_lands("10.244.1.2", 0);
 	if (write_file(knob, "1"))
@@ -1021,7 +872,8 @@ static int check_lands_on(int cfd, const char *vip, int port, int want, const ch
 	if (e) {
 		fail("%s: connect to %s:%d: %s", what, vip, port, strerror(e));
 	} else if ((acc = accept_on(want)) >= 0) {
-		printf("%s: ok: %s: a client for %s:%d is accepted there\n", prog, what, vip, port);
+		printf("%s: ok: %s: a client for %s:%d is accepted there\n", test_prog, what, vip,
+		       port);
 		check_peer(acc, fd, vip, port);
 		check_data(fd, acc);
 		close(acc);
@@ -1378,7 +1230,7 @@ static void check_bind_second(void)
 		     n, got[0], got[1]);
 	else
 		printf("%s: ok: 32 clients of vip:8080 spread over both listeners (%d / %d)\n",
-		       prog, got[0], got[1]);
+		       test_prog, got[0], got[1]);
 }
 
 /* (5) A socket bind4 bound for listening is never a client: connect4
@@ -1405,7 +1257,7 @@ static void check_listener_connect(void)
 	else if (check_owner_listener(what, fd, SERVER_VIP, SERVER_VIP, VPORT + 2) == 0)
 		printf("%s: ok: connect4 refuses a listener-bound socket: %s in %.3f ms, its "
 		       "bound address kept\n",
-		       prog, strerror(e), secs * 1e3);
+		       test_prog, strerror(e), secs * 1e3);
 	close(fd);
 }
 
@@ -1699,7 +1551,7 @@ static void check_app_opts(void)
 		     strerror(errno));
 	else if (anchor_ok)
 		printf("%s: ok: unstamped sockets answer as the kernel does (the anchor: %s)\n",
-		       prog, app_view(T.anchor, buf, sizeof(buf)));
+		       test_prog, app_view(T.anchor, buf, sizeof(buf)));
 }
 
 /* ---- (10) The TIME_WAIT emulation (lib/tw.bpf.h): sockops notes a
@@ -1873,7 +1725,7 @@ static void check_timewait(void)
 		printf(
 		    "%s: ok: a connection the server closes first notes a TIME_WAIT on " SERVER_VIP
 		    ":8087 at its FIN; the listener answers %.3f s left\n",
-		    prog, (double)left / 1e9);
+		    test_prog, (double)left / 1e9);
 
 	/* A listener bound to 0.0.0.0 asks for its container's vip. */
 	if (T.bl[2] >= 0 && tw_conn(T.bl[2], ANY_VIP, VPORT + 1, 1) == 0) {
@@ -2102,8 +1954,8 @@ static void nat_lands(int lfd, int port, const char *what)
 	else if (name_of(afd, 1, got, sizeof(got)) || strcmp(got, cname) != 0)
 		fail("%s: the plain server's peer is %s, want the client's %s", what, got, cname);
 	else
-		printf("%s: ok: %s: the container's plain listener accepted %s -> %s\n", prog, what,
-		       cname, want);
+		printf("%s: ok: %s: the container's plain listener accepted %s -> %s\n", test_prog,
+		       what, cname, want);
 	check_data(cfd, afd);
 	close(afd);
 	close(cfd);
@@ -2135,7 +1987,7 @@ static void nat_plain(int lfd, int port, unsigned long long want, const char *wh
 		     what, before[SLIM_PATH_PLAIN_TO_SLIM], after[SLIM_PATH_PLAIN_TO_SLIM], want,
 		     before[SLIM_PATH_SLIM_TO_PLAIN], after[SLIM_PATH_SLIM_TO_PLAIN]);
 	else
-		printf("%s: ok: %s: plain-to-slim +%llu\n", prog, what, want);
+		printf("%s: ok: %s: plain-to-slim +%llu\n", test_prog, what, want);
 	if (afd >= 0)
 		close(afd);
 	if (cfd >= 0)
@@ -2305,7 +2157,7 @@ static void check_forged_one(const char *what, const char *host, int is_host, in
 			     after[r], r == want);
 			return;
 		}
-	printf("%s: ok: %s: counted once under reason %d\n", prog, what, want);
+	printf("%s: ok: %s: counted once under reason %d\n", test_prog, what, want);
 }
 
 /* The reserved port believes an overlay option only from the host that
@@ -2377,24 +2229,10 @@ static int run(void)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	if (argv[0] && strrchr(argv[0], '/'))
-		prog = strrchr(argv[0], '/') + 1;
-	else if (argv[0])
-		prog = argv[0];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		fprintf(stderr,
-			"%s: FAIL: must run as root (it creates a network namespace and a "
-			"cgroup, and loads BPF programs)\n",
-			prog);
+	if (test_begin(argv, "bpf_path",
+		       "creates a network namespace and a cgroup, and loads BPF programs"))
 		return 1;
-	}
 	run();
 	cleanup();
-	if (failures) {
-		fprintf(stderr, "%s: %d check(s) FAILED\n", prog, failures);
-		return 1;
-	}
-	printf("%s: all checks passed\n", prog);
-	return 0;
+	return test_verdict();
 }

@@ -21,21 +21,19 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
+#include "bpf_test.h"
 #include "hostsock.h"
 #include "slim_bpf.h"
 #include "slim_maps.h"
@@ -45,149 +43,24 @@
 #define ID 4242u
 #define BATCH 8
 
-static const char *prog = "pool_stamp";
-static int failures;
-
 static struct {
-	char cg_orig[4096]; /* the cgroup we started in */
-	char cg_test[4096]; /* the cgroup we created ("" if none) */
 	struct slim_bpf *bpf;
 	int cg_fd, owner_fd;
 	struct stamp_arm arm;
 } T = {.cg_fd = -1, .owner_fd = -1, .arm = {.fd = -1}};
 
-/* Watchdog: leave and remove the cgroup before dying of a hang
- * (async-signal-safe calls only, paths prepared in advance). */
-static char wd_procs[4200], wd_pid[32];
-
-static void on_alarm(int sig)
-{
-	static const char msg[] = "pool_stamp: FAIL: timed out, giving up\n";
-	int fd;
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
-		/* nothing more to do */
-	}
-	fd = open(wd_procs, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, wd_pid, strlen(wd_pid)) > 0)
-			rmdir(T.cg_test);
-		close(fd);
-	}
-	_exit(1);
-}
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "%s: FAIL: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	failures++;
-}
-
-static void pass(const char *what)
-{
-	printf("%s: ok: %s\n", prog, what);
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int e;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	e = errno;
-	close(fd);
-	errno = e;
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-/* The cgroup2 mount point (from /proc/self/mountinfo) and our cgroup under
- * it (from /proc/self/cgroup) into T.cg_orig; root into root. Returns 0 or
- * -1. */
-static int find_cgroups(char *root, size_t rootlen)
-{
-	char line[8192];
-	int found = -1;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-
-	if (!f)
-		return -1;
-	while (found && fgets(line, sizeof(line), f)) {
-		char mnt[4096], fstype[64];
-		char *sep = strstr(line, " - ");
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(sep + 3, "%63s", fstype) != 1)
-			continue;
-		if (strcmp(fstype, "cgroup2") == 0 && strlen(mnt) < rootlen) {
-			snprintf(root, rootlen, "%s", mnt);
-			found = 0;
-		}
-	}
-	fclose(f);
-	if (found)
-		return -1;
-	f = fopen("/proc/self/cgroup", "re");
-	if (!f)
-		return -1;
-	found = -1;
-	while (found && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3) != 0)
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		if ((size_t)snprintf(T.cg_orig, sizeof(T.cg_orig), "%s%s", root, line + 3) <
-		    sizeof(T.cg_orig))
-			found = 0;
-	}
-	fclose(f);
-	return found;
-}
-
 static int setup(void)
 {
-	char root[4096], procs[4200], pid[32], err[512] = "";
+	char err[512] = "";
 
 	/* Our own network namespace: nothing here touches the host's. */
 	if (unshare(CLONE_NEWNET)) {
 		fail("unshare(CLONE_NEWNET): %s", strerror(errno));
 		return -1;
 	}
-	if (find_cgroups(root, sizeof(root))) {
-		fail("no cgroup2 mount in /proc/self/mountinfo, or no cgroup v2 in "
-		     "/proc/self/cgroup (mount cgroup v2)");
+	T.cg_fd = test_cgroup_enter("pool-stamp-test", 40);
+	if (T.cg_fd < 0)
 		return -1;
-	}
-	if (snprintf(T.cg_test, sizeof(T.cg_test), "%s/pool-stamp-test-%d", root, (int)getpid()) >=
-		(int)sizeof(T.cg_test) ||
-	    mkdir(T.cg_test, 0755)) {
-		fail("mkdir %s: %s", T.cg_test, strerror(errno));
-		T.cg_test[0] = '\0';
-		return -1;
-	}
-	snprintf(wd_procs, sizeof(wd_procs), "%s/cgroup.procs", T.cg_orig);
-	snprintf(wd_pid, sizeof(wd_pid), "%d", (int)getpid());
-	signal(SIGALRM, on_alarm);
-	alarm(40);
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", T.cg_test);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if (write_file(procs, pid)) {
-		fail("move into %s: %s", T.cg_test, strerror(errno));
-		return -1;
-	}
-	T.cg_fd = open(T.cg_test, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (T.cg_fd < 0) {
-		fail("open %s: %s", T.cg_test, strerror(errno));
-		return -1;
-	}
 	T.bpf = slim_bpf_load(err, sizeof(err));
 	if (!T.bpf || slim_bpf_attach_cgroup(T.bpf, T.cg_fd, err, sizeof(err))) {
 		fail("%s", err);
@@ -200,45 +73,18 @@ static int setup(void)
 		fail("the router's start-up check: %s", err);
 		return T.arm.fd >= 0 ? 0 : -1;
 	}
-	printf("%s: sock_create program: %s\n", prog,
+	printf("%s: sock_create program: %s\n", test_prog,
 	       slim_bpf_stamp_initns(T.bpf) ? "initial pid namespace fallback"
 					    : "thread id in the router's pid namespace");
 	pass("loaded, attached, and the router's start-up check (stamp_arm_init) passed");
 	return 0;
 }
 
-/* rmdir of a cgroup whose last tasks just exited: the pid namespace's
- * init and its child may still be leaving it (EBUSY), so try again for up
- * to 2 s. Returns 0 or -1 with errno. */
-static int rmdir_settled(const char *dir)
-{
-	for (int i = 0; i < 100; i++) {
-		if (rmdir(dir) == 0)
-			return 0;
-		if (errno != EBUSY)
-			return -1;
-		usleep(20000);
-	}
-	errno = EBUSY;
-	return -1;
-}
-
 static void cleanup(void)
 {
-	char procs[4200], pid[32];
-
-	if (T.cg_fd >= 0)
-		close(T.cg_fd);
 	slim_bpf_destroy(T.bpf);
 	T.bpf = NULL;
-	if (T.cg_test[0]) {
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", T.cg_orig);
-		snprintf(pid, sizeof(pid), "%d", (int)getpid());
-		if (write_file(procs, pid))
-			fail("move back to %s: %s", T.cg_orig, strerror(errno));
-		else if (rmdir_settled(T.cg_test))
-			fail("rmdir %s: %s (remove it by hand)", T.cg_test, strerror(errno));
-	}
+	test_cgroup_leave();
 }
 
 /* fd's owner storage into *o: 1 stamped, 0 not, -1 (a failure reported)
@@ -405,7 +251,7 @@ static int batch_in_pid_namespace(void)
 	const char *what;
 
 	if (stamp_arm_init(&a, T.arm.fd, T.owner_fd, err, sizeof(err)) != 0) {
-		printf("%s: in a pid namespace: %s\n", prog, err);
+		printf("%s: in a pid namespace: %s\n", test_prog, err);
 		return 1;
 	}
 	if (hostsock_client_batch(&a, VIP, ID, fds, 2, &made, &what) != 0 || made != 2)
@@ -474,16 +320,8 @@ static void check_pid_namespace(void)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	if (argv[0] && strrchr(argv[0], '/'))
-		prog = strrchr(argv[0], '/') + 1;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		fprintf(stderr,
-			"%s: FAIL: must run as root (it creates a cgroup and loads BPF "
-			"programs)\n",
-			prog);
+	if (test_begin(argv, "pool_stamp", "creates a cgroup and loads BPF programs"))
 		return 1;
-	}
 	if (setup() == 0) {
 		check_batch();
 		check_other_thread();
@@ -491,10 +329,5 @@ int main(int argc, char **argv)
 		check_pid_namespace();
 	}
 	cleanup();
-	if (failures) {
-		fprintf(stderr, "%s: %d check(s) FAILED\n", prog, failures);
-		return 1;
-	}
-	printf("%s: all checks passed\n", prog);
-	return 0;
+	return test_verdict();
 }
