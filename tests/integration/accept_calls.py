@@ -35,12 +35,12 @@ import selectors
 import socket
 import struct
 import sys
-import threading
 import time
 
-# x86_64 system calls a thread blocking in accept may sleep in: accept,
-# accept4, poll, ppoll, epoll_wait, epoll_pwait, epoll_pwait2.
-WAITS = {43, 288, 7, 271, 232, 281, 441}
+# No __pycache__ left in the checkout by the import below.
+sys.dont_write_bytecode = True
+from accept_threads import Acceptors, listener  # noqa: E402
+
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 
@@ -86,11 +86,7 @@ def expect_timeout(lsock, step):
 
 
 def timeo(port):
-    lsock = socket.socket()
-    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lsock.bind(("0.0.0.0", port))
-    lsock.listen(8)
-    print("listen %s:%d" % lsock.getsockname(), flush=True)
+    lsock = listener(port, 8)
     accept_one(lsock, "accept-1")
     print("accepted 1", flush=True)
     fd = lsock.fileno()
@@ -120,72 +116,28 @@ def timeo_exec(fd):
     print("accepted 3", flush=True)
 
 
-def task(tid, name):
-    with open("/proc/self/task/%d/%s" % (tid, name)) as f:
-        return f.read()
-
-
-def switches(tid):
-    for line in task(tid, "status").splitlines():
-        if line.startswith("voluntary_ctxt_switches:"):
-            return int(line.split()[1])
-    raise RuntimeError("no voluntary_ctxt_switches for task %d" % tid)
-
-
-def asleep(tid):
-    state = task(tid, "stat").rsplit(")", 1)[1].split()[0]
-    call = task(tid, "syscall").split()[0]
-    return state == "S" and call.isdigit() and int(call) in WAITS
-
-
 def pairs(port, n):
-    lsock = socket.socket()
-    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lsock.bind(("0.0.0.0", port))
-    lsock.listen(16)
-    print("listen %s:%d" % lsock.getsockname(), flush=True)
-    accepted = queue.Queue()
-    tids = []
-    resume = {}
-
-    def serve():
-        me = threading.get_native_id()
-        go = threading.Event()
-        resume[me] = go
-        tids.append(me)
-        while True:
-            c, _ = lsock.accept()
-            accepted.put((me, c, now_ms()))
-            go.wait()
-            go.clear()
-
-    for _ in range(n):
-        threading.Thread(target=serve, daemon=True).start()
+    acceptors = Acceptors(listener(port, 16), n)
     rounds = 0
     while True:
-        deadline = time.monotonic() + 10
-        while len(tids) < n or not all(asleep(t) for t in tids):
-            if time.monotonic() > deadline:
-                sys.exit("accept_calls: the threads did not all block in accept")
-            time.sleep(0.01)
-        base = {t: switches(t) for t in tids}
+        base = acceptors.all_asleep("accept_calls")
         rounds += 1
         print("ready %d" % rounds, flush=True)
-        first = accepted.get()
+        first = acceptors.accepted.get()
         try:
-            second = accepted.get(timeout=5)
+            second = acceptors.accepted.get(timeout=5)
         except queue.Empty:
             print("lost %d" % rounds, flush=True)
             sys.exit(1)
         time.sleep(0.2)
         takers = {first[0], second[0]}
-        woken = sum(1 for t in tids if t not in takers and switches(t) != base[t])
-        print("pair %d gap %d woken %d" % (rounds, second[2] - first[2], woken), flush=True)
-        for me, c, _ in (first, second):
+        woken = acceptors.woken(base, takers)
+        print("pair %d gap %d woken %d" % (rounds, second[3] - first[3], woken), flush=True)
+        for me, c, _, _ in (first, second):
             with c:
                 c.settimeout(5)
                 c.sendall(c.recv(64))
-            resume[me].set()
+            acceptors.resume(me)
 
 
 def pair(dst, port):
