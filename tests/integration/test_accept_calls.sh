@@ -20,7 +20,12 @@ PT=5511      # the SO_RCVTIMEO steps
 PP=5512      # pairs
 THREADS=4
 ROUNDS=8     # pairs of connections, plain and slim in turn
-MAX_WOKEN=1  # other threads woken by one pair
+# Other threads woken, over all pairs: a herd wakes both of the 2 others in
+# every pair (16); the wait set as a rule none, now and then one or two
+# (its hand-off fires while the pair's other thread has not yet taken its
+# connection: the one woken finds the queue empty and sleeps again; 0-3 in
+# all, measured).
+MAX_WOKEN_TOTAL=$ROUNDS
 
 # client N slim|plain: one echo exchange with the timeo server.
 client() {
@@ -73,11 +78,11 @@ for ((i = 1; i <= ROUNDS; i++)); do
 	expect_match "$mode pair $i: both echoed" "$(cat "$WORK/pair-$i.out")" '^ok [0-9]+$'
 	line=$(grep "^pair $i " "$WORK/pairs.out")
 	woken=${line##* }
-	((woken <= MAX_WOKEN)) ||
-		fail "$mode pair $i woke $woken of the $((THREADS - 2)) other threads blocking in accept (at most $MAX_WOKEN)"
 	ok "$mode pair $i: both taken ($line)"
 	total=$((total + woken))
 done
-echo "other threads woken in $ROUNDS pairs: $total"
+((total <= MAX_WOKEN_TOTAL)) ||
+	fail "$ROUNDS pairs woke $total of the $((THREADS - 2)) other threads blocking in accept each (at most $MAX_WOKEN_TOTAL in all)"
+ok "$ROUNDS pairs woke $total other threads (at most $MAX_WOKEN_TOTAL)"
 no_warning pairs
 it_pass
