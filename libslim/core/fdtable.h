@@ -31,7 +31,9 @@ enum fd_kind {
 	/* A host listener for one of the container's virtual ports (and,
 	 * when it has one, its container side: merge.h). */
 	FD_LISTENER,
-	/* A connection accepted from a slim listener's host socket. */
+	/* A connection accepted from a slim listener's host socket. No
+	 * payload: the record says only that an AF_INET6 app's socket shows
+	 * v4-mapped names (v6). */
 	FD_ACCEPTED,
 	/* libslim's own fd: the container side of the listener in its
 	 * payload. Plain for every call of the app's. */
@@ -83,10 +85,6 @@ struct fd_listener {
 	uint32_t rcvtimeo_ms;
 };
 
-struct fd_accepted {
-	struct slim_ep local; /* its listener's address as the app bound it */
-};
-
 struct fd_cside {
 	int listener; /* the fd of the listener it belongs to */
 };
@@ -107,7 +105,6 @@ struct fd_state {
 		struct fd_host_bound host_bound;
 		struct fd_client client;
 		struct fd_listener listener;
-		struct fd_accepted accepted;
 		struct fd_cside cside;
 	} u;
 };

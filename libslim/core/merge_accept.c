@@ -13,7 +13,6 @@
 
 #include "merge_waitset.h"
 #include "real.h"
-#include "timewait.h"
 #include "uaddr.h"
 #include "v4mapped.h"
 
@@ -24,6 +23,19 @@
 
 /* Which queue a thread tries first when both have connections. */
 static __thread unsigned turn __attribute__((tls_model("initial-exec")));
+
+/* Records nfd, just accepted from the slim listener l: FD_ACCEPTED, so
+ * that an AF_INET6 app's socket shows v4-mapped names (v4mapped.h), and a
+ * record an earlier fd of that number left is replaced. No inode: finding
+ * it would cost a system call per connection, and nothing the record
+ * decides needs one (fdtable_lookup). No system call. Preserves errno. */
+static void note_accepted(int nfd, const struct fd_state *l)
+{
+	int saved = errno;
+
+	fdtable_set(nfd, &(struct fd_state){.kind = FD_ACCEPTED, .v6 = l->v6, .ino = 0});
+	errno = saved;
+}
 
 /* accept4 on a listener carried for an AF_INET6 app socket: the peer's
  * name is handed over v4-mapped. */
@@ -39,7 +51,7 @@ static int accept_mapped(int fd, const struct fd_state *l, struct sockaddr *addr
 	nfd = real_accept4(fd, (struct sockaddr *)&ss, &sl, flags);
 	if (nfd < 0)
 		return -1;
-	slim_note_accepted(nfd, l);
+	note_accepted(nfd, l);
 	if (addr && len) {
 		int saved = errno;
 
@@ -58,7 +70,7 @@ int slim_host_accept(int fd, const struct fd_state *l, struct sockaddr *addr, so
 		return accept_mapped(fd, l, addr, len, flags);
 	nfd = real_accept4(fd, addr, len, flags);
 	if (nfd >= 0)
-		slim_note_accepted(nfd, l);
+		note_accepted(nfd, l);
 	return nfd;
 }
 

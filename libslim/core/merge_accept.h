@@ -9,8 +9,9 @@
 
 /* accept4 on the host socket of listener fd (state l), as the kernel does
  * it (blocking as the app's fd is): the socket accepted is recorded
- * (FD_ACCEPTED, for the TIME_WAIT emulation), and a v6 listener's peer name
- * is written v4-mapped. Returns the new fd, or -1 with the kernel's errno. */
+ * (FD_ACCEPTED: a v6 listener's accepted sockets show v4-mapped names),
+ * and a v6 listener's peer name is written v4-mapped. Returns the new fd,
+ * or -1 with the kernel's errno. */
 int slim_host_accept(int fd, const struct fd_state *l, struct sockaddr *addr, socklen_t *len,
 		     int flags);
 

@@ -46,19 +46,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void slim_note_accepted(int nfd, const struct fd_state *l)
-{
-	int saved = errno;
-	/* No inode: finding it would cost a system call per connection, and
-	 * nothing the record decides needs one (fdtable_lookup). */
-	struct fd_state st = {.kind = FD_ACCEPTED, .v6 = l->v6, .ino = 0};
-
-	st.u.accepted.local = l->u.listener.local;
-
-	fdtable_set(nfd, &st);
-	errno = saved;
-}
-
 /* Nanoseconds until the last TIME_WAIT on listener fd's virtual address
  * ends, as the getsockopt program answers it (0: none left). A failed
  * getsockopt, EOPNOTSUPP where no slim program runs (tests/libslim's fake

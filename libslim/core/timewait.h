@@ -7,11 +7,6 @@
 #include "common.h"
 #include "fdtable.h"
 
-/* Records nfd, just accepted from the slim listener l (FD_ACCEPTED: an
- * AF_INET6 listener's accepted sockets show v4-mapped names). No system
- * call. Preserves errno. */
-void slim_note_accepted(int nfd, const struct fd_state *l);
-
 /* close() of listener fd, whose record was st (taken before it was
  * cleared) and whose container side, if any, is resv (fdtable_take_resv),
  * called before fd is closed. If a TIME_WAIT of a connection accepted for

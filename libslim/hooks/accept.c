@@ -1,6 +1,6 @@
 /* accept(), accept4(): on a slim listener, a connection from its host
- * socket (recorded for the TIME_WAIT emulation of timewait.h; a v6
- * listener's peer name reported v4-mapped) or, for a merged listener, from
+ * socket (recorded: a v6 listener's accepted sockets show v4-mapped
+ * names, its peer name reported so here too) or, for a merged listener, from
  * its container side too (merge_accept.h). Other listeners: straight
  * through. */
 #define _GNU_SOURCE
