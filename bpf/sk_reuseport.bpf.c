@@ -18,8 +18,6 @@
 #include "tcp_opt.bpf.h"
 #include "trust.bpf.h"
 
-#define IPPROTO_TCP 6
-
 SEC("sk_reuseport")
 int slim_reuseport(struct sk_reuseport_md *md)
 {

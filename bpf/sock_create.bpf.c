@@ -15,10 +15,9 @@
 #include "slim_maps.h"
 #include "storage.bpf.h"
 
-/* Not in vmlinux.h (uapi values). */
+/* A uapi macro, not in vmlinux.h (SOCK_STREAM and IPPROTO_TCP are
+ * kernel enums: they are). */
 #define AF_INET 2
-#define SOCK_STREAM 1
-#define IPPROTO_TCP 6
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
