@@ -51,6 +51,12 @@ struct fd_entry {
 
 #define FDT_V6 0x100u
 
+/* The kind in an entry's kind word (the low byte; FDT_V6 above it). */
+static inline enum fd_kind kind_of(uint32_t word)
+{
+	return (enum fd_kind)(word & 0xffu);
+}
+
 typedef _Atomic(struct fd_entry *) chunk_ptr;
 /* Published with release after top_len is set. */
 static chunk_ptr *_Atomic top;
@@ -214,7 +220,7 @@ static void drop_waitset(struct fd_entry *e)
 static bool same_listener(struct fd_entry *e, const struct fd_state *st)
 {
 	return st->kind == FD_LISTENER &&
-	       (atomic_load_explicit(&e->kind, memory_order_relaxed) & 0xff) == FD_LISTENER &&
+	       kind_of(atomic_load_explicit(&e->kind, memory_order_relaxed)) == FD_LISTENER &&
 	       atomic_load_explicit(&e->ino, memory_order_relaxed) == st->ino &&
 	       atomic_load_explicit(&e->resv, memory_order_relaxed) ==
 		   pack_resv(st->u.listener.resv);
@@ -279,7 +285,7 @@ void fdtable_get(int fd, struct fd_state *st)
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&e->gen, memory_order_relaxed) != g1)
 			continue;
-		st->kind = (enum fd_kind)(k & 0xff);
+		st->kind = kind_of(k);
 		st->v6 = (k & FDT_V6) != 0;
 		memcpy(&st->u, words, sizeof(st->u));
 		/* The reservation's own word is the truth: close may have
@@ -306,8 +312,8 @@ enum fd_kind fdtable_kind(int fd)
 	chunk = atomic_load_explicit(&t[hi], memory_order_acquire);
 	if (!chunk)
 		return FD_PLAIN;
-	return (enum fd_kind)(
-	    atomic_load_explicit(&chunk[(size_t)fd % FDT_CHUNK].kind, memory_order_acquire) & 0xff);
+	return kind_of(
+	    atomic_load_explicit(&chunk[(size_t)fd % FDT_CHUNK].kind, memory_order_acquire));
 }
 
 void fdtable_each(int first, int last, void (*fn)(int fd, const struct fd_state *st, void *arg),
@@ -329,7 +335,8 @@ void fdtable_each(int first, int last, void (*fn)(int fd, const struct fd_state 
 
 			if (fd < (size_t)first || fd > (size_t)last)
 				continue;
-			if (!(atomic_load_explicit(&chunk[i].kind, memory_order_relaxed) & 0xff))
+			if (kind_of(atomic_load_explicit(&chunk[i].kind, memory_order_relaxed)) ==
+			    FD_PLAIN)
 				continue;
 			fdtable_get((int)fd, &st);
 			if (st.kind != FD_PLAIN)
